@@ -1,0 +1,197 @@
+package dev.skydeck;
+
+import dev.skydeck.internal.Validate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a user declares about an experiment: an immutable value, validated on construction,
+ * with "wither" methods that return a changed copy.
+ *
+ * <pre>{@code
+ * ExperimentSpec spec = ExperimentSpec.named("ppo_4layer")
+ *         .flag("trainer.losses.ppo.enabled", true)
+ *         .flag("policy_architecture.core_resnet_layers", 4)
+ *         .gpus(4)
+ *         .desired(DesiredState.RUNNING);
+ * }</pre>
+ *
+ * @param name          unique among live experiments; {@code [A-Za-z0-9][A-Za-z0-9._-]{0,127}}
+ * @param flags         ordered dotted keys to scalars (string, long, double, boolean)
+ * @param baseCommand   the program to run, split into words like a POSIX shell (default {@code lt})
+ * @param toolPath      optional tool argument such as {@code recipes.experiment.arena.train}
+ * @param gitBranch     optional git ref to run
+ * @param nodes         machines per job, at least 1
+ * @param gpus          GPUs per node, at least 0
+ * @param resources     cloud, region, instance type, accelerator, spot
+ * @param desiredState  what the experiment should be doing
+ * @param restartPolicy when to launch again after a job ends
+ * @param priority      higher launches first when the launch queue is full
+ * @param description   free text, at most 4096 characters
+ * @param tags          labels, each like a name
+ * @param taskTemplate  optional backend task template (SkyPilot YAML) overriding the default
+ */
+public record ExperimentSpec(String name, Map<String, Object> flags, String baseCommand, String toolPath,
+                             String gitBranch, int nodes, int gpus, Resources resources,
+                             DesiredState desiredState, RestartPolicy restartPolicy, int priority,
+                             String description, List<String> tags, String taskTemplate) {
+    /** The base command used when none is given. */
+    public static final String DEFAULT_BASE_COMMAND = "lt";
+
+    /** Validates and normalises every field. */
+    public ExperimentSpec {
+        name = Validate.name("experiment name", name);
+        flags = Validate.flags(flags);
+        baseCommand = Validate.command(baseCommand == null ? DEFAULT_BASE_COMMAND : baseCommand);
+        toolPath = Validate.optional("tool_path", toolPath, Validate.TOOL_PATH,
+                "letters, digits and . _ / : - (at most 256), no '..'");
+        gitBranch = Validate.optional("git_branch", gitBranch, Validate.GIT_REF,
+                "letters, digits and . _ / + - (at most 200), no '..', not starting with '-'");
+        Validate.range("nodes", nodes, 1, 4096);
+        Validate.range("gpus", gpus, 0, 64);
+        resources = resources == null ? Resources.ANY : resources;
+        desiredState = desiredState == null ? DesiredState.STOPPED : desiredState;
+        restartPolicy = restartPolicy == null ? RestartPolicy.NEVER : restartPolicy;
+        Validate.range("priority", priority, -1_000_000, 1_000_000);
+        description = Validate.text("description", description, 4096);
+        tags = Validate.tags(tags);
+        taskTemplate = Validate.text("task_template", taskTemplate, 65_536);
+    }
+
+    /** A spec with the given name and every default: {@code lt}, 1 node, 0 GPUs, STOPPED. */
+    public static ExperimentSpec named(String name) {
+        return new ExperimentSpec(name, Map.of(), DEFAULT_BASE_COMMAND, null, null, 1, 0, Resources.ANY,
+                DesiredState.STOPPED, RestartPolicy.NEVER, 0, null, List.of(), null);
+    }
+
+    /** This spec under another name. */
+    public ExperimentSpec name(String value) {
+        return new ExperimentSpec(value, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with one flag set (added at the end, or replaced in place). */
+    public ExperimentSpec flag(String key, Object value) {
+        Map<String, Object> copy = new LinkedHashMap<>(flags);
+        copy.put(Validate.flagKey(key), value);
+        return flags(copy);
+    }
+
+    /** This spec without the flag {@code key}. */
+    public ExperimentSpec withoutFlag(String key) {
+        Map<String, Object> copy = new LinkedHashMap<>(flags);
+        copy.remove(key);
+        return flags(copy);
+    }
+
+    /** This spec with all flags replaced. */
+    public ExperimentSpec flags(Map<String, ?> value) {
+        return new ExperimentSpec(name, Validate.flags(value), baseCommand, toolPath, gitBranch, nodes, gpus,
+                resources, desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another base command. */
+    public ExperimentSpec baseCommand(String value) {
+        return new ExperimentSpec(name, flags, value, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another tool path ({@code null} for none). */
+    public ExperimentSpec toolPath(String value) {
+        return new ExperimentSpec(name, flags, baseCommand, value, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another git branch ({@code null} for none). */
+    public ExperimentSpec gitBranch(String value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, value, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another node count. */
+    public ExperimentSpec nodes(int value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, value, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another GPU count per node. */
+    public ExperimentSpec gpus(int value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, value, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with other resources. */
+    public ExperimentSpec resources(Resources value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, value,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another cloud. */
+    public ExperimentSpec cloud(String value) {
+        return resources(resources.withCloud(value));
+    }
+
+    /** This spec with another region. */
+    public ExperimentSpec region(String value) {
+        return resources(resources.withRegion(value));
+    }
+
+    /** This spec with another instance type. */
+    public ExperimentSpec instanceType(String value) {
+        return resources(resources.withInstanceType(value));
+    }
+
+    /** This spec with another accelerator (GPU model). */
+    public ExperimentSpec accelerator(String value) {
+        return resources(resources.withAccelerator(value));
+    }
+
+    /** This spec with spot capacity on or off. */
+    public ExperimentSpec spot(boolean value) {
+        return resources(resources.withSpot(value));
+    }
+
+    /** This spec with another desired state. */
+    public ExperimentSpec desired(DesiredState value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                Objects.requireNonNull(value, "desired state"), restartPolicy, priority, description, tags,
+                taskTemplate);
+    }
+
+    /** This spec with another restart policy. */
+    public ExperimentSpec restartPolicy(RestartPolicy value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, value, priority, description, tags, taskTemplate);
+    }
+
+    /** This spec with another launch priority. */
+    public ExperimentSpec priority(int value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, value, description, tags, taskTemplate);
+    }
+
+    /** This spec with another description. */
+    public ExperimentSpec description(String value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, value, tags, taskTemplate);
+    }
+
+    /** This spec with other tags. */
+    public ExperimentSpec tags(List<String> value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, value, taskTemplate);
+    }
+
+    /** This spec with a per-experiment backend task template ({@code null} for the default). */
+    public ExperimentSpec taskTemplate(String value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, value);
+    }
+
+    /** GPUs the experiment's job uses in total ({@code nodes × gpus}). */
+    public int totalGpus() {
+        return nodes * gpus;
+    }
+}

@@ -1,0 +1,183 @@
+package dev.skydeck.internal;
+
+import dev.skydeck.SkyDeckException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Validation of every user-supplied value that reaches a store, a command line or a path. */
+public final class Validate {
+    /** Experiment names (also SkyPilot job names and S3 path segments). */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** Flag keys: dotted identifiers. */
+    public static final Pattern FLAG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,199}");
+    /** Tool paths such as {@code recipes.experiment.arena.train}. */
+    public static final Pattern TOOL_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_./:-]{0,255}");
+    /** Git branches and refs (a conservative subset of git-check-ref-format). */
+    public static final Pattern GIT_REF = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_./+-]{0,199}");
+    /** Cloud, region, instance type, accelerator model. */
+    public static final Pattern RESOURCE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,99}");
+
+    private static final int MAX_FLAG_STRING = 4096;
+    private static final int MAX_FLAGS = 1000;
+
+    private Validate() {
+    }
+
+    /** Refuses a bad experiment name with a message that names it. */
+    public static String name(String what, String value) {
+        if (value == null || !NAME.matcher(value).matches()) {
+            throw invalid(what + " " + show(value)
+                    + " is not allowed: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return value;
+    }
+
+    /** Null or a value matching the pattern. */
+    public static String optional(String what, String value, Pattern pattern, String allowed) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (!pattern.matcher(value).matches() || value.contains("..")) {
+            throw invalid(what + " " + show(value) + " is not allowed: " + allowed);
+        }
+        return value;
+    }
+
+    /** A base command: non-blank, one line, no NUL. */
+    public static String command(String value) {
+        if (value == null || value.isBlank()) {
+            throw invalid("base_command must not be empty");
+        }
+        if (value.length() > 1024 || hasControl(value)) {
+            throw invalid("base_command " + show(value)
+                    + " is not allowed: one line of at most 1024 characters without control characters");
+        }
+        return value.strip();
+    }
+
+    /** Free text (descriptions): at most {@code max} characters, no NUL. */
+    public static String text(String what, String value, int max) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > max || value.indexOf('\0') >= 0) {
+            throw invalid(what + " is not allowed: at most " + max + " characters without NUL");
+        }
+        return value;
+    }
+
+    /** A whole number within bounds. */
+    public static int range(String what, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw invalid(what + " " + value + " is not allowed: use " + min + " to " + max);
+        }
+        return value;
+    }
+
+    /**
+     * Validates and normalises flags: keys are dotted identifiers, values scalars (Integer and
+     * Short become Long, Float becomes Double). The result keeps the given order and is
+     * unmodifiable.
+     */
+    public static Map<String, Object> flags(Map<String, ?> flags) {
+        if (flags == null) {
+            return Map.of();
+        }
+        if (flags.size() > MAX_FLAGS) {
+            throw invalid("too many flags (" + flags.size() + "): at most " + MAX_FLAGS);
+        }
+        Map<String, Object> out = new LinkedHashMap<>(Math.max(4, flags.size() * 2));
+        for (Map.Entry<String, ?> e : flags.entrySet()) {
+            String key = flagKey(e.getKey());
+            out.put(key, flagValue(key, e.getValue()));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** Refuses a bad flag key. */
+    public static String flagKey(String key) {
+        if (key == null || !FLAG_KEY.matcher(key).matches() || key.contains("..") || key.endsWith(".")) {
+            throw invalid("flag key " + show(key)
+                    + " is not allowed: use dotted identifiers such as trainer.losses.ppo.enabled");
+        }
+        return key;
+    }
+
+    /** Normalises one flag value, refusing nulls, lists, objects and non-finite numbers. */
+    public static Object flagValue(String key, Object value) {
+        if (value instanceof String s) {
+            if (s.length() > MAX_FLAG_STRING || hasControl(s)) {
+                throw invalid("flag " + key + " has a value that is not allowed: strings are one line of at most "
+                        + MAX_FLAG_STRING + " characters without control characters");
+            }
+            return s;
+        }
+        if (value instanceof Boolean || value instanceof Long) {
+            return value;
+        }
+        if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            return ((Number) value).longValue();
+        }
+        if (value instanceof Double || value instanceof Float) {
+            double d = ((Number) value).doubleValue();
+            if (!Double.isFinite(d)) {
+                throw invalid("flag " + key + " = " + value + " is not allowed: numbers must be finite");
+            }
+            return d;
+        }
+        if (value instanceof java.math.BigInteger b && b.bitLength() < 64) {
+            return b.longValue();
+        }
+        if (value instanceof java.math.BigDecimal b) {
+            return flagValue(key, b.doubleValue());
+        }
+        throw invalid("flag " + key + " has a value that is not allowed ("
+                + (value == null ? "null" : value.getClass().getSimpleName())
+                + "): use a string, a whole number, a decimal number or a boolean");
+    }
+
+    /** Validates tags: each like a name, at most 32. */
+    public static List<String> tags(List<String> tags) {
+        if (tags == null || tags.isEmpty()) {
+            return List.of();
+        }
+        if (tags.size() > 32) {
+            throw invalid("too many tags (" + tags.size() + "): at most 32");
+        }
+        List<String> out = new ArrayList<>(tags.size());
+        for (String t : tags) {
+            String tag = name("tag", t);
+            if (!out.contains(tag)) {
+                out.add(tag);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** A new {@link SkyDeckException.InvalidInput}. */
+    public static SkyDeckException.InvalidInput invalid(String message) {
+        return new SkyDeckException.InvalidInput(message);
+    }
+
+    private static boolean hasControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String show(String value) {
+        if (value == null) {
+            return "(missing)";
+        }
+        String s = value.length() > 60 ? value.substring(0, 60) + "…" : value;
+        return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
+    }
+}

@@ -1,0 +1,59 @@
+package dev.skydeck.spi;
+
+import java.io.Reader;
+import java.util.Optional;
+
+/**
+ * Where jobs run. Implementations: {@code dev.skydeck.local.LocalBackend} (local processes) and
+ * {@code SkyPilotBackend} (SkyPilot managed jobs). Implementations are thread-safe.
+ *
+ * <p>Errors are {@link BackendException}s whose {@code retryable()} says whether trying again can
+ * help.
+ */
+public interface ClusterBackend extends AutoCloseable {
+    /** The kind, as shown in health and stored on jobs: {@code local}, {@code skypilot}, … */
+    String kind();
+
+    /**
+     * Submits one job. Called at most once per launch id unless {@link #find(String)} answered
+     * empty for it. Returns the job as the backend now reports it.
+     */
+    BackendJob launch(LaunchRequest request);
+
+    /**
+     * Finds a job by the launch id it was launched with, for adoption after SkyDeck stopped
+     * between submitting a launch and recording its result. Empty means the backend never
+     * accepted a launch with that id (so launching it again cannot double it).
+     */
+    Optional<BackendJob> find(String launchId);
+
+    /**
+     * One page of every job the backend knows (one call per page, never one per job).
+     *
+     * @param pageToken {@code null} for the first page, then {@link JobPage#nextPageToken()}
+     */
+    JobPage list(String pageToken);
+
+    /** Asks the backend to cancel a job; returns without waiting for it to end. */
+    void cancel(String backendJobId);
+
+    /**
+     * Tears down what an experiment owns beyond its jobs (for {@code TERMINATED}); the default
+     * does nothing, for backends where jobs own nothing else.
+     */
+    default void terminate(String experimentName) {
+    }
+
+    /**
+     * A job's log: the last {@code tail} lines (0 for all), then, when {@code follow}, new lines
+     * until the job ends or the reader is closed.
+     */
+    Reader logs(String backendJobId, int tail, boolean follow);
+
+    /** The backend's health; never throws. */
+    BackendHealth health();
+
+    /** Releases clients and threads; idempotent. Jobs keep running. */
+    @Override
+    void close();
+}

@@ -1,0 +1,85 @@
+package dev.skydeck.spi;
+
+import dev.skydeck.Checkpoint;
+import dev.skydeck.Event;
+import dev.skydeck.EventQuery;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentQuery;
+import dev.skydeck.Group;
+import dev.skydeck.Job;
+import dev.skydeck.JobQuery;
+import dev.skydeck.Page;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The reads a {@link Store} offers, outside and inside a write transaction. Every read is a
+ * constant number of statements whatever the number of rows it returns.
+ *
+ * <p>Experiments come back with {@link Experiment#currentState()} derived by
+ * {@link dev.skydeck.ExperimentStatus#currentState} from their latest job (by creation time, then
+ * id) and {@link Experiment#latestEpoch()} from their present checkpoints.
+ */
+public interface StoreReads {
+    /** An experiment by id, deleted or not. */
+    Optional<Experiment> experiment(long id);
+
+    /** The live (not deleted) experiment with this name. */
+    Optional<Experiment> experimentByName(String name);
+
+    /** Experiments by id, deleted or not, in no particular order; unknown ids are skipped. */
+    List<Experiment> experiments(Collection<Long> ids);
+
+    /** A filtered, sorted page of experiments with the total count. */
+    Page<Experiment> experiments(ExperimentQuery query);
+
+    /** Ids of every experiment the reconciler must look at: live ones, and deleted ones with an active job. */
+    List<Long> experimentIdsToReconcile();
+
+    /** A job by SkyDeck id. */
+    Optional<Job> job(String id);
+
+    /** A job by launch id. */
+    Optional<Job> jobByLaunchId(String launchId);
+
+    /** Jobs of one backend by the backend's ids; unknown ids are absent from the map. */
+    Map<String, Job> jobsByBackendId(String backend, Collection<String> backendJobIds);
+
+    /** A filtered page of jobs, newest first (by creation time, then id). */
+    Page<Job> jobs(JobQuery query);
+
+    /** Every active job (status not terminal). */
+    List<Job> activeJobs();
+
+    /** Every group, in order, with its members in order. */
+    List<Group> groups();
+
+    /** A group by id. */
+    Optional<Group> group(long id);
+
+    /** Checkpoints of an experiment, highest epoch first, including ones marked gone. */
+    List<Checkpoint> checkpoints(long experimentId, int limit);
+
+    /** A slice of the event log. */
+    List<Event> events(EventQuery query);
+
+    /** The highest event sequence number, or 0. */
+    long lastEventSeq();
+
+    /** A stored setting. */
+    Optional<String> setting(String key);
+
+    /** Counts for health: live experiments and active jobs. */
+    StoreCounts counts();
+
+    /**
+     * Counts for health.
+     *
+     * @param experiments live experiments
+     * @param activeJobs  active jobs
+     */
+    record StoreCounts(long experiments, long activeJobs) {
+    }
+}

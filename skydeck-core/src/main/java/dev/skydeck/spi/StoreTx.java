@@ -1,0 +1,70 @@
+package dev.skydeck.spi;
+
+import dev.skydeck.Checkpoint;
+import dev.skydeck.Event;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentSpec;
+import dev.skydeck.ExperimentStatus;
+import dev.skydeck.Group;
+import dev.skydeck.Job;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The writes of one {@link Store#write} transaction. Reads through it see its own writes. A
+ * write that throws leaves the transaction to be rolled back by {@link Store#write}.
+ */
+public interface StoreTx extends StoreReads {
+    /**
+     * Inserts an experiment with version 1 and generation 1, at the end of the order.
+     *
+     * @throws dev.skydeck.SkyDeckException.Conflict when a live experiment has that name
+     */
+    Experiment insertExperiment(ExperimentSpec spec, Instant now);
+
+    /**
+     * Writes a user change: the spec, {@code starred}, {@code order}, {@code expanded},
+     * {@code deleted} and {@code generation} of {@code changed}. The stored version must equal
+     * {@code changed.version()}; it becomes one higher.
+     *
+     * @throws dev.skydeck.SkyDeckException.NotFound when there is no such experiment
+     * @throws dev.skydeck.SkyDeckException.Conflict on a stale version, or a name taken by another live experiment
+     */
+    Experiment updateExperiment(Experiment changed, Instant now);
+
+    /** Writes the reconciler's observations; no version change. */
+    void updateStatus(long experimentId, ExperimentStatus status);
+
+    /** Sets {@code order} of the given experiments to their position in the list; no version change. */
+    void reorderExperiments(List<Long> ids);
+
+    /**
+     * Inserts a job.
+     *
+     * @throws dev.skydeck.SkyDeckException.Conflict when the job is active, has a launch id, and its
+     *         experiment already has an active job with a launch id (at most one active SkyDeck launch
+     *         per experiment, enforced by the store)
+     */
+    Job insertJob(Job job);
+
+    /** Replaces a stored job (found by id) with {@code job}. */
+    Job updateJob(Job job);
+
+    /** Inserts a group at the end of the order, with its members. */
+    Group insertGroup(Group group);
+
+    /** Writes a group's fields and its members (in order). */
+    Group updateGroup(Group group);
+
+    /** Deletes a group (its experiments stay). */
+    void deleteGroup(long groupId);
+
+    /** Inserts or replaces the checkpoint for (experiment, epoch). */
+    void upsertCheckpoint(Checkpoint checkpoint);
+
+    /** Appends an event; returns it with its sequence number. */
+    Event appendEvent(Event draft);
+
+    /** Stores a setting. */
+    void putSetting(String key, String value);
+}
