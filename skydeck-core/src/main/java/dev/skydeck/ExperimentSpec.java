@@ -45,6 +45,7 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
         name = Validate.name("experiment name", name);
         flags = Validate.flags(flags);
         baseCommand = Validate.command(baseCommand == null ? DEFAULT_BASE_COMMAND : baseCommand);
+        CommandLine.split(baseCommand);
         toolPath = Validate.optional("tool_path", toolPath, Validate.TOOL_PATH,
                 "letters, digits and . _ / : - (at most 256), no '..'");
         gitBranch = Validate.optional("git_branch", gitBranch, Validate.GIT_REF,
