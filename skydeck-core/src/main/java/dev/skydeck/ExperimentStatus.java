@@ -29,4 +29,9 @@ public record ExperimentStatus(JobStage stage, String stateReason, long observed
         }
         return latestJobStatus == null ? JobStatus.INIT : latestJobStatus;
     }
+
+    /** This status with other retry bookkeeping. */
+    public ExperimentStatus withRetries(int retries, Instant due) {
+        return new ExperimentStatus(stage, stateReason, observedGeneration, retries, due, settled);
+    }
 }

@@ -1,0 +1,330 @@
+package dev.skydeck.internal.poll;
+
+import dev.skydeck.Actor;
+import dev.skydeck.Event;
+import dev.skydeck.EventType;
+import dev.skydeck.Job;
+import dev.skydeck.JobStatus;
+import dev.skydeck.SkyDeckException;
+import dev.skydeck.internal.Config;
+import dev.skydeck.internal.Ids;
+import dev.skydeck.internal.Threads;
+import dev.skydeck.internal.Writer;
+import dev.skydeck.spi.BackendJob;
+import dev.skydeck.spi.ClusterBackend;
+import dev.skydeck.spi.JobObservation;
+import dev.skydeck.spi.JobPage;
+import dev.skydeck.spi.TaskScheduler;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records what the backend reports (SPEC §5): one listing call per page, only changed jobs
+ * written, in one transaction; the reconciler is woken for the experiments affected. A failed
+ * listing changes nothing. Jobs SkyDeck believes active that a complete listing no longer shows
+ * become {@code UNKNOWN}, then {@code FAILED} after a grace period.
+ */
+public final class Poller implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Poller.class);
+
+    /** What one poll did. */
+    public record Result(int listed, int changed, int inserted, int vanished, Duration took) {
+    }
+
+    private final Writer writer;
+    private final ClusterBackend backend;
+    private final Clock clock;
+    private final TaskScheduler scheduler;
+    private final Config config;
+    private final Consumer<Set<String>> affected;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(Threads.named("skydeck-poller", true));
+    /** The last observation written per backend job id: polls compare against it, not the store. */
+    private final Map<String, JobObservation> seen = new ConcurrentHashMap<>();
+    private volatile TaskScheduler.Scheduled next;
+    private volatile Instant lastSuccess;
+    private volatile Instant lastFailure;
+    private volatile String lastError;
+    private volatile boolean started;
+    private volatile boolean closed;
+
+    /**
+     * @param affected told the names of experiments whose jobs changed
+     */
+    public Poller(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, Config config,
+                  Consumer<Set<String>> affected) {
+        this.writer = writer;
+        this.backend = backend;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.config = config;
+        this.affected = affected;
+    }
+
+    /** Starts polling (a first poll at once). Idempotent. */
+    public synchronized void start() {
+        if (started || closed) {
+            return;
+        }
+        started = true;
+        requestPoll();
+    }
+
+    /** Asks for a poll soon, on the poller's thread (coalescing with one already queued). */
+    public synchronized void requestPoll() {
+        if (closed) {
+            return;
+        }
+        if (next != null) {
+            next.cancel();
+        }
+        next = null;
+        executor.execute(this::scheduledPoll);
+    }
+
+    /** Polls now on the poller's thread and waits for the result. */
+    public Result pollNow() {
+        Future<Result> f = executor.submit(this::pollOnce);
+        try {
+            return f.get(10, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SkyDeckException s) {
+                throw s;
+            }
+            throw new SkyDeckException("poll failed: " + cause, true, cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new SkyDeckException("poll did not finish within 10 minutes", true, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SkyDeckException("interrupted while polling", true, e);
+        }
+    }
+
+    /** When the last poll succeeded, or {@code null}. */
+    public Instant lastSuccess() {
+        return lastSuccess;
+    }
+
+    /** When the last poll failed, or {@code null}. */
+    public Instant lastFailure() {
+        return lastFailure;
+    }
+
+    /** Why the last poll failed, or {@code null} when it succeeded. */
+    public String lastError() {
+        return lastError;
+    }
+
+    private void scheduledPoll() {
+        boolean busy = false;
+        try {
+            Result r = pollOnce();
+            busy = r.changed() > 0 || r.vanished() > 0 || anyLaunching();
+        } catch (SkyDeckException e) {
+            busy = true;
+        } catch (RuntimeException e) {
+            log.error("Poll of the {} backend failed unexpectedly; polling continues", backend.kind(), e);
+        } finally {
+            synchronized (this) {
+                if (!closed) {
+                    next = scheduler.schedule(this::requestPoll, busy ? config.fastPollInterval() : config.pollInterval());
+                }
+            }
+        }
+    }
+
+    private boolean anyLaunching() {
+        for (Job j : writer.store().activeJobs()) {
+            if (j.status() != JobStatus.RUNNING) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One poll on the calling thread. A failed listing changes nothing and is rethrown. */
+    public Result pollOnce() {
+        Instant start = clock.instant();
+        Map<String, BackendJob> listed = new LinkedHashMap<>();
+        try {
+            String token = null;
+            do {
+                JobPage page = backend.list(token);
+                for (BackendJob j : page.jobs()) {
+                    listed.put(j.backendJobId(), j);
+                }
+                token = page.nextPageToken();
+            } while (token != null);
+        } catch (RuntimeException e) {
+            recordFailure(e);
+            throw e instanceof SkyDeckException s ? s
+                    : new SkyDeckException("listing jobs failed: " + e, true, e);
+        }
+        List<BackendJob> changed = new ArrayList<>();
+        for (BackendJob j : listed.values()) {
+            if (!j.observation().equals(seen.get(j.backendJobId()))) {
+                changed.add(j);
+            }
+        }
+        Set<String> names = new LinkedHashSet<>();
+        int[] counts = new int[3];
+        Instant now = clock.instant();
+        writer.write(w -> {
+            counts[0] = counts[1] = counts[2] = 0;
+            Map<String, Job> stored = changed.isEmpty() ? Map.of()
+                    : w.tx().jobsByBackendId(backend.kind(), changed.stream().map(BackendJob::backendJobId).toList());
+            for (BackendJob bj : changed) {
+                Job job = stored.get(bj.backendJobId());
+                if (job == null && bj.launchId() != null) {
+                    job = w.tx().jobByLaunchId(bj.launchId()).orElse(null);
+                    if (job != null) {
+                        // A launch whose result was never recorded: adopt it here.
+                        job = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
+                        w.tx().updateJob(job);
+                    }
+                }
+                if (job == null) {
+                    insertObserved(w, bj, now);
+                    names.add(bj.name());
+                    counts[1]++;
+                    continue;
+                }
+                if (!job.observation().equals(bj.observation())) {
+                    Job updated = job.observe(bj.observation(), now);
+                    w.tx().updateJob(updated);
+                    counts[0]++;
+                    names.add(job.experimentName());
+                    if (job.status() != updated.status()) {
+                        w.event(jobEvent(w, updated, job.status(), now));
+                    }
+                }
+            }
+            for (Job job : w.tx().activeJobs()) {
+                if (!backend.kind().equals(job.backend()) || job.backendJobId() == null
+                        || listed.containsKey(job.backendJobId())) {
+                    continue;
+                }
+                Job updated = vanished(job, now);
+                if (updated != null) {
+                    w.tx().updateJob(updated);
+                    counts[2]++;
+                    names.add(job.experimentName());
+                    w.event(jobEvent(w, updated, job.status(), now));
+                }
+            }
+            return null;
+        });
+        for (BackendJob j : listed.values()) {
+            seen.put(j.backendJobId(), j.observation());
+        }
+        seen.keySet().retainAll(listed.keySet());
+        Instant end = clock.instant();
+        if (lastError != null) {
+            log.info("Polling the {} backend works again after: {}", backend.kind(), lastError);
+        }
+        lastSuccess = end;
+        lastError = null;
+        if (!names.isEmpty()) {
+            affected.accept(names);
+        }
+        return new Result(listed.size(), counts[0], counts[1], counts[2], Duration.between(start, end));
+    }
+
+    private Job vanished(Job job, Instant now) {
+        if (job.status() != JobStatus.UNKNOWN) {
+            return job.observe(job.observation().withStatus(JobStatus.UNKNOWN, job.backendStatus(),
+                    "no longer listed by the " + backend.kind() + " backend since " + now), now);
+        }
+        if (!now.isBefore(job.stageSince().plus(config.vanishedGrace()))) {
+            return job.observe(job.observation().withStatus(JobStatus.FAILED, job.backendStatus(),
+                    "vanished: not listed by the " + backend.kind() + " backend for "
+                            + config.vanishedGrace().toMinutes() + " min").withEndedAt(now), now);
+        }
+        return null;
+    }
+
+    private void insertObserved(Writer.Unit w, BackendJob bj, Instant now) {
+        JobObservation o = bj.observation();
+        Instant created = bj.submittedAt() != null ? bj.submittedAt() : now;
+        Job job = new Job(Ids.newJobId(created), bj.name(), backend.kind(), bj.backendJobId(), bj.launchId(),
+                o.status(), o.backendStatus(), o.failureReason(), o.details(), o.stage(), now, 0, 0, List.of(),
+                Map.of(), 1, 0, null, null, created, bj.submittedAt(), o.startedAt(), o.endedAt(), o.exitCode(),
+                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), now);
+        try {
+            w.tx().insertJob(job);
+        } catch (SkyDeckException.Conflict c) {
+            // An active launched job exists already for that name: record this one as launched outside SkyDeck.
+            w.tx().insertJob(new Job(job.id(), job.experimentName(), job.backend(), job.backendJobId(), null,
+                    job.status(), job.backendStatus(), job.failureReason(), job.details(), job.stage(),
+                    job.stageSince(), 0, 0, List.of(), Map.of(), 1, 0, null, null, job.createdAt(), job.submittedAt(),
+                    job.startedAt(), job.endedAt(), job.exitCode(), job.recoveryCount(), job.clusterName(),
+                    job.cloud(), job.region(), now));
+        }
+    }
+
+    private static Event jobEvent(Writer.Unit w, Job job, JobStatus from, Instant now) {
+        Long experimentId = w.tx().experimentByName(job.experimentName()).map(dev.skydeck.Experiment::id).orElse(null);
+        String msg = "job " + (job.backendJobId() != null ? job.backendJobId() : job.id()) + ": " + from + " → "
+                + job.status();
+        boolean ok = job.status() != JobStatus.FAILED && job.status() != JobStatus.UNKNOWN;
+        return new Event(0, now, Actor.POLLER, EventType.JOB_STATUS, experimentId, job.experimentName(), job.id(), ok, msg,
+                job.failureReason());
+    }
+
+    private void recordFailure(RuntimeException e) {
+        Instant now = clock.instant();
+        boolean first = lastError == null;
+        lastFailure = now;
+        lastError = e.getMessage();
+        if (first) {
+            log.warn("Polling the {} backend failed: {}. Nothing was changed; polling retries every {} s",
+                    backend.kind(), e.getMessage(), config.fastPollInterval().toSeconds());
+            try {
+                writer.write(w -> w.event(new Event(0, now, Actor.POLLER, EventType.ERROR, null, null, null, false,
+                        "polling the " + backend.kind() + " backend failed", e.getMessage())));
+            } catch (RuntimeException ignored) {
+                // the store may be the problem; the log line above says what failed
+            }
+        } else {
+            log.debug("Polling the {} backend failed again: {}", backend.kind(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (next != null) {
+                next.cancel();
+            }
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+}
