@@ -158,9 +158,7 @@ public final class SkyDeck implements AutoCloseable {
             return out;
         });
         for (Experiment e : created) {
-            if (e.desiredState() == DesiredState.RUNNING) {
-                reconciler.enqueue(e.id());
-            }
+            reconciler.enqueue(e.id());
         }
         return created;
     }
@@ -355,9 +353,7 @@ public final class SkyDeck implements AutoCloseable {
                     "duplicated " + source.name() + " as " + created.name(), null));
             return created;
         });
-        if (copy.desiredState() == DesiredState.RUNNING) {
-            reconciler.enqueue(copy.id());
-        }
+        reconciler.enqueue(copy.id());
         return copy;
     }
 

@@ -198,7 +198,7 @@ public final class InMemoryStore implements Store {
         return read(() -> {
             String text = q.text() == null ? null : q.text().toLowerCase(Locale.ROOT);
             Stream<Job> source = q.experimentName() != null
-                    ? jobsByExperiment.getOrDefault(q.experimentName(), List.of()).stream()
+                    ? jobsByExperiment.getOrDefault(q.experimentName(), List.of()).stream().map(j -> jobs.get(j.id()))
                     : jobs.values().stream();
             Predicate<Job> orphan = j -> !liveByName.containsKey(j.experimentName());
             List<Job> all = source

@@ -196,6 +196,11 @@ public final class Poller implements AutoCloseable {
                         // A launch whose result was never recorded: adopt it here.
                         job = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
                         w.tx().updateJob(job);
+                        Long experimentId = w.tx().experimentByName(job.experimentName())
+                                .map(dev.skydeck.Experiment::id).orElse(null);
+                        w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, experimentId, job.experimentName(),
+                                job.id(), true, "adopted job " + bj.backendJobId()
+                                        + " (launched before SkyDeck stopped, never recorded)", null));
                     }
                 }
                 if (job == null) {
