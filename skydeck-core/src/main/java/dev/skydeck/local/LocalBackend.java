@@ -310,7 +310,7 @@ public final class LocalBackend implements ClusterBackend {
             throw BackendException.transientFailure("cannot read the log of local job " + backendJobId + ": "
                     + e.getMessage(), e);
         }
-        return new InputStreamReader(new LogStream(file, start, follow, () -> hasEnded(job)), StandardCharsets.UTF_8);
+        return new LogReader(new LogStream(file, start, follow, () -> hasEnded(job)));
     }
 
     @Override
@@ -487,7 +487,7 @@ public final class LocalBackend implements ClusterBackend {
         Instant submitted = parseInstant(meta.getProperty(M_SUBMITTED)).orElse(null);
         OptionalInt exit = job.exitCode();
         Properties pids = job.pids();
-        Instant started = parseMillis(pids.getProperty(JobDir.COMMAND_START));
+        Instant started = parseMillis(pids.getProperty(JobDir.STARTED_AT));
         boolean cancelled = job.cancelRequested();
         JobObservation seen;
         if (exit.isPresent()) {
@@ -659,6 +659,44 @@ public final class LocalBackend implements ClusterBackend {
             files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             log.debug("Cannot remove {}: {}", dir, e.getMessage());
+        }
+    }
+
+    /**
+     * A UTF-8 reader over a {@link LogStream} that another thread can close while a read is
+     * blocked following the log ({@link InputStreamReader#close()} alone would wait for that read).
+     * Reads after close return end of stream.
+     */
+    private static final class LogReader extends Reader {
+        private final LogStream stream;
+        private final InputStreamReader decoder;
+        private volatile boolean closed;
+
+        LogReader(LogStream stream) {
+            this.stream = stream;
+            this.decoder = new InputStreamReader(stream, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public int read(char[] buf, int off, int len) throws IOException {
+            if (closed) {
+                return -1;
+            }
+            try {
+                return decoder.read(buf, off, len);
+            } catch (IOException e) {
+                if (closed) {
+                    return -1; // closed by another thread meanwhile
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true;
+            stream.close(); // wakes a blocked read, which then returns -1 and frees the decoder
+            decoder.close();
         }
     }
 

@@ -198,6 +198,8 @@ public final class JobDir {
     public static final String COMMAND_PID = "pid";
     /** Pid file keys. */
     public static final String COMMAND_START = "start";
+    /** Pid file key: when the runner started the command (epoch ms), known even when the process was too quick to inspect. */
+    public static final String STARTED_AT = "startedAt";
 
     /** The runner process, when it is alive. */
     public Optional<ProcessHandle> liveRunner(Properties pids) {

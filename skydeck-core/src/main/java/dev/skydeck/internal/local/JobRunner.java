@@ -65,6 +65,7 @@ public final class JobRunner {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process process;
         try {
+            pids.setProperty(JobDir.STARTED_AT, Long.toString(System.currentTimeMillis()));
             process = builder.start();
         } catch (IOException | RuntimeException e) {
             String why = "cannot start " + command.get(0) + ": " + e.getMessage();
