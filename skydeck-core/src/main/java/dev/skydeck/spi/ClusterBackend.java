@@ -2,6 +2,7 @@ package dev.skydeck.spi;
 
 import java.io.Reader;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Where jobs run. Implementations: {@code dev.skydeck.local.LocalBackend} (local processes) and
@@ -49,6 +50,14 @@ public interface ClusterBackend extends AutoCloseable {
      * until the job ends or the reader is closed.
      */
     Reader logs(String backendJobId, int tail, boolean follow);
+
+    /**
+     * How many GPUs this backend can run jobs on at once, when it has a fixed number (the local
+     * backend's GPU slots); empty for backends whose capacity is elastic or unknown (SkyPilot).
+     */
+    default OptionalInt gpuCapacity() {
+        return OptionalInt.empty();
+    }
 
     /** The backend's health; never throws. */
     BackendHealth health();
