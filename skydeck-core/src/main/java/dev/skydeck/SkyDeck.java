@@ -6,6 +6,7 @@ import dev.skydeck.internal.SkyDeckHome;
 import dev.skydeck.internal.SystemScheduler;
 import dev.skydeck.internal.Validate;
 import dev.skydeck.internal.Writer;
+import dev.skydeck.internal.checkpoint.CheckpointSyncer;
 import dev.skydeck.internal.poll.Poller;
 import dev.skydeck.internal.reconcile.Reconciler;
 import dev.skydeck.local.LocalBackend;
@@ -75,6 +76,7 @@ public final class SkyDeck implements AutoCloseable {
     private final Writer writer;
     private final Reconciler reconciler;
     private final Poller poller;
+    private final CheckpointSyncer syncer;
     private final Map<Long, List<CompletableFuture<Void>>> waiters = new HashMap<>();
     private volatile boolean closed;
 
@@ -97,8 +99,9 @@ public final class SkyDeck implements AutoCloseable {
         Config config = b.config();
         this.reconciler = new Reconciler(writer, backend, clock, scheduler, config, b.random, this::reconciled);
         this.poller = new Poller(writer, backend, clock, scheduler, config, this::jobsChanged);
-        log.info("SkyDeck {} started: store {}, backend {} ({})", VERSION, store.describe(), backend.kind(),
-                backendReason);
+        this.syncer = new CheckpointSyncer(writer, checkpoints, clock, scheduler, config, 4);
+        log.info("SkyDeck {} started: store {}, backend {} ({}), checkpoints from {}", VERSION, store.describe(),
+                backend.kind(), backendReason, checkpoints.describe());
         if (b.autoStart) {
             start();
         }
@@ -124,6 +127,7 @@ public final class SkyDeck implements AutoCloseable {
         checkOpen();
         reconciler.start();
         poller.start();
+        syncer.start();
     }
 
     // ---- experiments ----
@@ -742,6 +746,31 @@ public final class SkyDeck implements AutoCloseable {
         reconciler.resyncNow();
     }
 
+    /**
+     * Lists checkpoints now for the experiments with live or recent jobs (and a slice of the
+     * rest) and records what changed.
+     */
+    public void syncCheckpoints() {
+        checkOpen();
+        syncer.syncOnce();
+    }
+
+    /**
+     * Re-scans the checkpoints of every live experiment once; {@code progress} is told
+     * ({@code done}, {@code total}) after each experiment.
+     *
+     * @return how many checkpoints were added or changed
+     */
+    public int backfillCheckpoints(java.util.function.BiConsumer<Integer, Integer> progress) {
+        checkOpen();
+        CheckpointSyncer.Result r = syncer.backfill(progress);
+        if (r.failed() > 0) {
+            throw new SkyDeckException("backfill could not list " + r.failed() + " experiment(s): "
+                    + syncer.lastError(), true, null);
+        }
+        return r.upserted();
+    }
+
     /** How SkyDeck and its backend are doing. */
     public Health health() {
         checkOpen();
@@ -750,7 +779,7 @@ public final class SkyDeck implements AutoCloseable {
         return new Health(VERSION, store.describe(), backend.kind(), backendReason, bh.healthy(), bh.detail(),
                 new Health.Component(poller.lastSuccess(), poller.lastFailure(), poller.lastError()),
                 new Health.Component(reconciler.lastPass(), null, null),
-                new Health.Component(null, null, null),
+                new Health.Component(syncer.lastSuccess(), syncer.lastFailure(), syncer.lastError()),
                 counts.experiments(), counts.activeJobs());
     }
 
@@ -783,6 +812,7 @@ public final class SkyDeck implements AutoCloseable {
         }
         reconciler.close();
         poller.close();
+        syncer.close();
         synchronized (waiters) {
             waiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(
                     new SkyDeckException("SkyDeck was closed while waiting"))));
@@ -1015,7 +1045,8 @@ public final class SkyDeck implements AutoCloseable {
                     backendReason = "given to the builder";
                 }
                 if (checkpoints == null) {
-                    checkpoints = defaultCheckpoints();
+                    checkpoints = backend instanceof LocalBackend ? new dev.skydeck.local.LocalCheckpointSource()
+                            : CheckpointSource.NONE;
                 }
                 return new SkyDeck(this);
             } catch (RuntimeException e) {
@@ -1076,10 +1107,6 @@ public final class SkyDeck implements AutoCloseable {
                     backendReason = "selected by " + source;
                 }
             }
-        }
-
-        private CheckpointSource defaultCheckpoints() {
-            return CheckpointSource.NONE;
         }
     }
 }

@@ -391,8 +391,10 @@ public final class Reconciler implements AutoCloseable {
     private void launchIfAdmitted(Experiment e, int attempt, ExperimentStatus status, Instant now) {
         Job intent;
         synchronized (launchQueue) {
+            int capacity = backend.gpuCapacity().orElse(0);
+            boolean counted = launchQueue.limited() || capacity > 0 && e.spec().totalGpus() > 0;
             LaunchQueue.Admission admission = launchQueue.admit(e, now,
-                    launchQueue.limited() ? writer.store().activeJobs() : List.of(), 0);
+                    counted ? writer.store().activeJobs() : List.of(), counted ? capacity : 0);
             if (!admission.admitted()) {
                 boolean wasQueued = e.status().stage() == JobStage.QUEUED;
                 ExperimentStatus queued = status(status, JobStage.QUEUED, admission.reason(), false);
@@ -610,9 +612,6 @@ public final class Reconciler implements AutoCloseable {
 
     /** Wakes experiments waiting in the launch queue: capacity may have freed. */
     public void wakeQueued() {
-        if (!launchQueue.limited()) {
-            return;
-        }
         for (long id : queued()) {
             enqueue(id);
         }

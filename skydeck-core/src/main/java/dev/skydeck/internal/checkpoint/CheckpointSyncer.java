@@ -1,0 +1,305 @@
+package dev.skydeck.internal.checkpoint;
+
+import dev.skydeck.Actor;
+import dev.skydeck.Checkpoint;
+import dev.skydeck.Event;
+import dev.skydeck.EventType;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentQuery;
+import dev.skydeck.Job;
+import dev.skydeck.JobQuery;
+import dev.skydeck.SkyDeckException;
+import dev.skydeck.internal.Config;
+import dev.skydeck.internal.Threads;
+import dev.skydeck.internal.Writer;
+import dev.skydeck.spi.CheckpointObject;
+import dev.skydeck.spi.CheckpointSource;
+import dev.skydeck.spi.TaskScheduler;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the store's checkpoints in line with a {@link CheckpointSource} (SPEC §8). Each cycle
+ * lists, at most once each and a few at a time, the experiments with a live or recent job plus a
+ * rotating slice of the rest; it writes only what changed, in one transaction, and marks
+ * checkpoints whose objects disappeared. A failing source backs off and shows in health; the
+ * reconciler and poller never wait for it.
+ */
+public final class CheckpointSyncer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CheckpointSyncer.class);
+    /** Experiments visited per cycle besides the busy ones. */
+    static final int QUIET_PER_CYCLE = 100;
+    private static final Duration RECENT = Duration.ofHours(1);
+
+    /** What one cycle did. */
+    public record Result(int listed, int upserted, int markedGone, int failed) {
+    }
+
+    private final Writer writer;
+    private final CheckpointSource source;
+    private final Clock clock;
+    private final TaskScheduler scheduler;
+    private final Config config;
+    private final ExecutorService listers;
+    private final ExecutorService cycles = Executors.newSingleThreadExecutor(Threads.named("skydeck-syncer", true));
+    private final Object cycleLock = new Object();
+    private long quietCursor;
+    private int failures;
+    private volatile TaskScheduler.Scheduled next;
+    private volatile Instant lastSuccess;
+    private volatile Instant lastFailure;
+    private volatile String lastError;
+    private volatile boolean started;
+    private volatile boolean closed;
+
+    /**
+     * @param concurrency listings in flight at once
+     */
+    public CheckpointSyncer(Writer writer, CheckpointSource source, Clock clock, TaskScheduler scheduler, Config config,
+                            int concurrency) {
+        this.writer = writer;
+        this.source = source;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.config = config;
+        this.listers = Executors.newFixedThreadPool(concurrency, Threads.named("skydeck-syncer-list", true));
+    }
+
+    /** Starts periodic cycles (the first soon). Idempotent. */
+    public synchronized void start() {
+        if (started || closed) {
+            return;
+        }
+        started = true;
+        schedule(Duration.ZERO);
+    }
+
+    private synchronized void schedule(Duration delay) {
+        if (closed) {
+            return;
+        }
+        next = scheduler.schedule(() -> {
+            if (!closed) {
+                cycles.execute(this::scheduledCycle);
+            }
+        }, delay);
+    }
+
+    private void scheduledCycle() {
+        Duration delay = config.syncInterval();
+        try {
+            syncOnce();
+        } catch (RuntimeException e) {
+            long factor = 1L << Math.min(failures, 5);
+            delay = config.syncInterval().multipliedBy(factor);
+        }
+        schedule(delay);
+    }
+
+    /** When the last cycle worked, or {@code null}. */
+    public Instant lastSuccess() {
+        return lastSuccess;
+    }
+
+    /** When the last cycle failed, or {@code null}. */
+    public Instant lastFailure() {
+        return lastFailure;
+    }
+
+    /** Why the last cycle failed, or {@code null} if it worked. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** One cycle now, on the calling thread. */
+    public Result syncOnce() {
+        synchronized (cycleLock) {
+            return sync(pickBatch(), (done, total) -> { });
+        }
+    }
+
+    /**
+     * Re-scans every live experiment once, reporting progress ({@code done}, {@code total}) after
+     * each experiment.
+     */
+    public Result backfill(BiConsumer<Integer, Integer> progress) {
+        synchronized (cycleLock) {
+            return sync(allExperiments(), progress);
+        }
+    }
+
+    private List<Experiment> allExperiments() {
+        List<Experiment> all = writer.store().experiments(ExperimentQuery.ALL).items();
+        List<Experiment> every = new ArrayList<>(all);
+        int offset = all.size();
+        while (all.size() == ExperimentQuery.ALL.limit()) {
+            all = writer.store().experiments(ExperimentQuery.ALL.page(ExperimentQuery.ALL.limit(), offset)).items();
+            every.addAll(all);
+            offset += all.size();
+        }
+        return every;
+    }
+
+    private List<Experiment> pickBatch() {
+        Instant now = clock.instant();
+        Set<String> busy = new LinkedHashSet<>();
+        for (Job j : writer.store().activeJobs()) {
+            busy.add(j.experimentName());
+        }
+        for (Job j : writer.store().jobs(new JobQuery(null, false, null, null, 500, 0)).items()) {
+            if (j.endedAt() != null && j.endedAt().isAfter(now.minus(RECENT))) {
+                busy.add(j.experimentName());
+            }
+        }
+        List<Experiment> batch = new ArrayList<>();
+        Set<Long> picked = new java.util.HashSet<>();
+        for (String name : busy) {
+            writer.store().experimentByName(name).ifPresent(e -> {
+                batch.add(e);
+                picked.add(e.id());
+            });
+        }
+        // A rotating slice of the quiet ones, so every experiment is visited eventually.
+        var page = writer.store().experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.CREATED_AT, false)
+                .page(QUIET_PER_CYCLE, (int) quietCursor));
+        if (page.items().isEmpty() && quietCursor > 0) {
+            quietCursor = 0;
+            page = writer.store().experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.CREATED_AT, false)
+                    .page(QUIET_PER_CYCLE, 0));
+        }
+        quietCursor += page.items().size();
+        for (Experiment e : page.items()) {
+            if (picked.add(e.id())) {
+                batch.add(e);
+            }
+        }
+        return batch;
+    }
+
+    private Result sync(List<Experiment> experiments, BiConsumer<Integer, Integer> progress) {
+        Instant now = clock.instant();
+        Map<Experiment, Future<List<CheckpointObject>>> listings = new java.util.LinkedHashMap<>();
+        for (Experiment e : experiments) {
+            listings.put(e, listers.submit(() -> source.list(e.name())));
+        }
+        Map<Experiment, List<Checkpoint>> found = new java.util.LinkedHashMap<>();
+        List<String> errors = new ArrayList<>();
+        int done = 0;
+        for (Map.Entry<Experiment, Future<List<CheckpointObject>>> entry : listings.entrySet()) {
+            try {
+                List<CheckpointObject> objects = entry.getValue().get(5, TimeUnit.MINUTES);
+                found.put(entry.getKey(), CheckpointNames.checkpoints(entry.getKey().id(), objects, now));
+            } catch (ExecutionException ex) {
+                errors.add(entry.getKey().name() + ": " + (ex.getCause() == null ? ex : ex.getCause().getMessage()));
+            } catch (java.util.concurrent.TimeoutException ex) {
+                entry.getValue().cancel(true);
+                errors.add(entry.getKey().name() + ": listing took longer than 5 minutes");
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new SkyDeckException("interrupted while syncing checkpoints", true, ex);
+            }
+            progress.accept(++done, listings.size());
+        }
+        int[] counts = new int[2];
+        if (!found.isEmpty()) {
+            writer.write(w -> {
+                counts[0] = counts[1] = 0;
+                for (Map.Entry<Experiment, List<Checkpoint>> entry : found.entrySet()) {
+                    Experiment e = entry.getKey();
+                    Map<Long, Checkpoint> stored = new HashMap<>();
+                    for (Checkpoint c : w.tx().checkpoints(e.id(), 10_000)) {
+                        stored.put(c.epoch(), c);
+                    }
+                    List<Long> newEpochs = new ArrayList<>();
+                    for (Checkpoint c : entry.getValue()) {
+                        Checkpoint old = stored.remove(c.epoch());
+                        if (old == null || !sameObject(old, c)) {
+                            w.tx().upsertCheckpoint(c);
+                            counts[0]++;
+                            if (old == null || !old.present()) {
+                                newEpochs.add(c.epoch());
+                            }
+                        }
+                    }
+                    for (Checkpoint gone : stored.values()) {
+                        if (gone.present()) {
+                            w.tx().upsertCheckpoint(new Checkpoint(gone.experimentId(), gone.epoch(), gone.modelPath(),
+                                    gone.replayPaths(), gone.policyVersion(), gone.sizeBytes(), gone.createdAt(),
+                                    gone.syncedAt(), now));
+                            counts[1]++;
+                        }
+                    }
+                    if (!newEpochs.isEmpty()) {
+                        newEpochs.sort(null);
+                        w.event(Event.draft(now, Actor.SYNCER, EventType.CHECKPOINT, e, null, true,
+                                newEpochs.size() == 1 ? "checkpoint of epoch " + newEpochs.get(0) + " found"
+                                        : newEpochs.size() + " checkpoints found (epochs " + newEpochs.get(0) + "–"
+                                        + newEpochs.get(newEpochs.size() - 1) + ")", null));
+                    }
+                }
+                return null;
+            });
+        }
+        if (!errors.isEmpty()) {
+            failures++;
+            lastFailure = clock.instant();
+            String message = "listing checkpoints in " + source.describe() + " failed for " + errors.size() + " of "
+                    + experiments.size() + " experiment(s): " + String.join("; ", errors.subList(0, Math.min(3, errors.size())));
+            if (!Objects.equals(lastError, message)) {
+                log.warn("{}; retrying with backoff", message);
+            }
+            lastError = message;
+            if (found.isEmpty() && !experiments.isEmpty()) {
+                throw new SkyDeckException(message, true, null);
+            }
+        } else {
+            if (lastError != null) {
+                log.info("Checkpoint sync from {} works again", source.describe());
+            }
+            failures = 0;
+            lastError = null;
+            lastSuccess = clock.instant();
+        }
+        return new Result(found.size(), counts[0], counts[1], errors.size());
+    }
+
+    private static boolean sameObject(Checkpoint a, Checkpoint b) {
+        return a.present() && a.modelPath().equals(b.modelPath()) && a.sizeBytes() == b.sizeBytes()
+                && Objects.equals(a.createdAt(), b.createdAt()) && a.replayPaths().equals(b.replayPaths())
+                && Objects.equals(a.policyVersion(), b.policyVersion());
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            if (next != null) {
+                next.cancel();
+            }
+        }
+        cycles.shutdownNow();
+        listers.shutdownNow();
+        try {
+            cycles.awaitTermination(10, TimeUnit.SECONDS);
+            listers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
