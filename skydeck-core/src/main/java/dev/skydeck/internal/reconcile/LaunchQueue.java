@@ -49,6 +49,11 @@ final class LaunchQueue {
         if (!limited() && backendGpuCapacity <= 0) {
             return new Admission(true, null, 0);
         }
+        if (backendGpuCapacity > 0 && e.spec().totalGpus() > backendGpuCapacity) {
+            // It can never fit on this backend: let the backend refuse it with its own reason.
+            waiting.remove(e.id());
+            return new Admission(true, null, 0);
+        }
         waiting.computeIfAbsent(e.id(), id -> new Entry(id, e.spec().priority(), now, e.spec().totalGpus()));
         int launching = 0;
         int gpusInUse = 0;
