@@ -95,6 +95,8 @@ CREATE INDEX jobs_experiment ON jobs (experiment_name, created_at, id);
 CREATE INDEX jobs_backend ON jobs (backend, backend_job_id);
 CREATE INDEX jobs_newest ON jobs (created_at, id);
 CREATE INDEX jobs_active ON jobs (experiment_name) WHERE active;
+-- the poller lists active jobs often: only those, newest first, without scanning the history
+CREATE INDEX jobs_active_newest ON jobs (created_at, id) WHERE active;
 
 CREATE TABLE experiment_groups (
     id          INTEGER PRIMARY KEY,

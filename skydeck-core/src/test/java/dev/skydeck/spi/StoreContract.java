@@ -1023,6 +1023,14 @@ public abstract class StoreContract {
     }
 
     @Test
+    void aTransactionCannotWriteAfterItsWriteEnded() {
+        StoreTx leaked = store.write(tx -> tx);
+
+        assertThatThrownBy(() -> leaked.putSetting("k", "v")).isInstanceOf(IllegalStateException.class);
+        assertThat(store.setting("k")).isEmpty();
+    }
+
+    @Test
     void aFailedWriteDoesNotBlockTheNextOne() {
         assertThatThrownBy(() -> store.write(tx -> {
             tx.insertExperiment(ExperimentSpec.named("a"), T0);

@@ -75,7 +75,7 @@ public final class StoreSql implements StoreTx {
             + " stage, state_reason, observed_generation, launch_retries, next_attempt_at, settled) VALUES ("
             + marks(SPEC_COLUMNS.size())
             + ", 0, (SELECT coalesce(max(sort_order), -1) + 1 FROM experiments), 0, 0, ?, ?, 1, 1,"
-            + " NULL, NULL, 0, 0, NULL, 0)" + RETURNING_EXPERIMENT;
+            + " NULL, NULL, 0, 0, NULL, 0) RETURNING id, sort_order, " + latestStatus("experiments");
 
     private static final String UPDATE_EXPERIMENT = "UPDATE experiments SET "
             + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
@@ -338,7 +338,13 @@ public final class StoreSql implements StoreTx {
     public Experiment insertExperiment(ExperimentSpec spec, Instant now) {
         Object[] params = concat(specParams(spec), Times.toNanos(now), Times.toNanos(now));
         try {
-            return session.first(INSERT_EXPERIMENT, StoreSql::experimentRow, params).orElseThrow();
+            // built from what we wrote, not read back: bulk inserts skip parsing the flags again
+            return session.first(INSERT_EXPERIMENT, rs -> {
+                JobStatus latest = enumOrNull(JobStatus.class, rs.getString(3));
+                // a new experiment can have jobs already: jobs match by name and may predate it
+                return new Experiment(rs.getLong(1), spec, false, rs.getInt(2), false, false, now, now, 1, 1,
+                        ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null);
+            }, params).orElseThrow();
         } catch (SQLException e) {
             throw nameTaken(e, spec.name());
         }
