@@ -62,6 +62,10 @@ public final class InMemoryStore implements Store {
 
     @Override
     public <T> T write(Function<StoreTx, T> work) {
+        if (lock.isWriteLockedByCurrentThread()) {
+            // a nested write would commit or roll back independently of the outer one
+            throw new IllegalStateException("Store.write() cannot be nested: use the StoreTx you were given");
+        }
         lock.writeLock().lock();
         try {
             checkOpen();

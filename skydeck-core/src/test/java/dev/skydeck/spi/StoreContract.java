@@ -1031,6 +1031,13 @@ public abstract class StoreContract {
     }
 
     @Test
+    void aNestedWriteIsRefused() {
+        assertThatThrownBy(() -> store.write(tx -> store.write(inner -> 1)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("nested");
+    }
+
+    @Test
     void aFailedWriteDoesNotBlockTheNextOne() {
         assertThatThrownBy(() -> store.write(tx -> {
             tx.insertExperiment(ExperimentSpec.named("a"), T0);

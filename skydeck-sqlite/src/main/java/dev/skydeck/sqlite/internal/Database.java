@@ -59,11 +59,17 @@ public final class Database implements AutoCloseable {
         Path absolute = file.toAbsolutePath().normalize();
         String url = "jdbc:sqlite:" + absolute;
         HikariDataSource writer = null;
+        Path parent = absolute.getParent();
         try {
-            Path parent = absolute.getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
+        } catch (IOException e) {
+            throw new SkyDeckException("cannot open the SkyDeck database " + absolute + ": cannot create its directory "
+                    + parent + " (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + "): choose a path in a writable directory", false, e);
+        }
+        try {
             SQLiteConfig writes = baseConfig(busyTimeout);
             writes.setJournalMode(SQLiteConfig.JournalMode.WAL);
             writes.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
@@ -77,16 +83,16 @@ public final class Database implements AutoCloseable {
             reads.setReadOnly(true);
             HikariDataSource readers = pool("skydeck-sqlite-reader", url, reads, readerCount, true);
             LOG.info("Opened SQLite store {} (schema version {}, {} migration(s) applied)", absolute,
-                    migrated.targetSchemaVersion == null ? "current" : migrated.targetSchemaVersion,
+                    migrated.targetSchemaVersion != null ? migrated.targetSchemaVersion : migrated.initialSchemaVersion,
                     migrated.migrationsExecuted);
             return new Database(absolute, busyTimeout, writer, readers);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (writer != null) {
                 writer.close();
             }
             throw new SkyDeckException("cannot open the SkyDeck database " + absolute + ": " + rootMessage(e)
-                    + " (check that the path is a writable directory entry and, if the file exists, that it is a"
-                    + " SkyDeck SQLite database)", false, e);
+                    + ": check that the file is a SkyDeck SQLite database and that it and its directory are"
+                    + " writable", false, e);
         }
     }
 
