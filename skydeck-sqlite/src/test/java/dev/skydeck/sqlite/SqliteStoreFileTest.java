@@ -319,6 +319,18 @@ class SqliteStoreFileTest {
     }
 
     @Test
+    void closingStopsEveryPoolThread() {
+        SqliteStore store = open(file());
+        store.experiments(ExperimentQuery.ALL);
+
+        store.close();
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                        .noneMatch(name -> name.startsWith("skydeck-sqlite")));
+    }
+
+    @Test
     void aTimeBeyondWhatTheStoreKeepsIsRefused() {
         SqliteStore store = open(file());
 
