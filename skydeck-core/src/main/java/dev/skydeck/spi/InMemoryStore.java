@@ -62,6 +62,10 @@ public final class InMemoryStore implements Store {
 
     @Override
     public <T> T write(Function<StoreTx, T> work) {
+        if (lock.isWriteLockedByCurrentThread()) {
+            // a nested write would commit or roll back independently of the outer one
+            throw new IllegalStateException("Store.write() cannot be nested: use the StoreTx you were given");
+        }
         lock.writeLock().lock();
         try {
             checkOpen();
@@ -200,6 +204,8 @@ public final class InMemoryStore implements Store {
             Stream<Job> source = q.experimentName() != null
                     ? jobsByExperiment.getOrDefault(q.experimentName(), List.of()).stream().map(j -> jobs.get(j.id()))
                     : jobs.values().stream();
+            // the per-experiment list holds jobs as inserted: read the current version of each
+            source = source.map(j -> jobs.get(j.id()));
             Predicate<Job> orphan = j -> !liveByName.containsKey(j.experimentName());
             List<Job> all = source
                     .filter(j -> q.active() == null || j.isActive() == q.active())
@@ -409,28 +415,56 @@ public final class InMemoryStore implements Store {
             if (jobs.containsKey(job.id())) {
                 throw new SkyDeckException.Conflict("job " + job.id() + " already exists");
             }
-            if (job.isActive() && job.launchId() != null) {
-                for (Job other : jobsByExperiment.getOrDefault(job.experimentName(), List.of())) {
-                    Job current = jobs.get(other.id());
-                    if (current.isActive() && current.launchId() != null) {
-                        throw new SkyDeckException.Conflict("experiment '" + job.experimentName()
-                                + "' already has an active job (" + current.id() + "): at most one runs at a time");
-                    }
-                }
-            }
+            checkOneActiveLaunch(job);
             if (job.launchId() != null && jobIdByLaunchId.containsKey(job.launchId())) {
                 throw new SkyDeckException.Conflict("launch id " + job.launchId() + " is already recorded");
             }
             index(job);
-            List<Job> list = jobsByExperiment.computeIfAbsent(job.experimentName(), k -> new ArrayList<>());
+            addToExperiment(job);
+            return job;
+        }
+
+        /** The store's own "one active SkyDeck launch per experiment" rule, as SQLite's unique index has it. */
+        private void checkOneActiveLaunch(Job job) {
+            if (!job.isActive() || job.launchId() == null) {
+                return;
+            }
+            for (Job other : jobsByExperiment.getOrDefault(job.experimentName(), List.of())) {
+                Job current = jobs.get(other.id());
+                if (!current.id().equals(job.id()) && current.isActive() && current.launchId() != null) {
+                    throw new SkyDeckException.Conflict("experiment '" + job.experimentName()
+                            + "' already has an active job (" + current.id() + "): at most one runs at a time");
+                }
+            }
+        }
+
+        /** Keeps the experiment's job list sorted oldest first (by creation time, then id). */
+        private void addToExperiment(Job job) {
+            List<Job> list = jobsByExperiment.get(job.experimentName());
+            if (list == null) {
+                list = new ArrayList<>();
+                put(jobsByExperiment, job.experimentName(), list);
+            }
             int at = list.size();
             while (at > 0 && NEWEST_FIRST.compare(list.get(at - 1), job) < 0) {
                 at--;
             }
             list.add(at, job);
+            List<Job> target = list;
             int pos = at;
-            undo.push(() -> list.remove(pos));
-            return job;
+            undo.push(() -> target.remove(pos));
+        }
+
+        private void removeFromExperiment(Job job) {
+            List<Job> list = jobsByExperiment.get(job.experimentName());
+            for (int i = 0; i < list.size(); i++) {
+                if (list.get(i).id().equals(job.id())) {
+                    Job removed = list.remove(i);
+                    int pos = i;
+                    undo.push(() -> list.add(pos, removed));
+                    return;
+                }
+            }
         }
 
         @Override
@@ -443,8 +477,16 @@ public final class InMemoryStore implements Store {
             if (!stored.experimentName().equals(job.experimentName())) {
                 throw new IllegalArgumentException("a job's experiment never changes");
             }
+            checkOneActiveLaunch(job);
+            if (job.launchId() != null && !job.launchId().equals(stored.launchId())
+                    && jobIdByLaunchId.containsKey(job.launchId())) {
+                throw new SkyDeckException.Conflict("launch id " + job.launchId() + " is already recorded");
+            }
             unindex(stored);
             index(job);
+            // the list is ordered by creation time: re-place the job in case that changed
+            removeFromExperiment(stored);
+            addToExperiment(job);
             return job;
         }
 
@@ -476,6 +518,7 @@ public final class InMemoryStore implements Store {
         @Override
         public Group insertGroup(Group group) {
             check();
+            checkMembers(group);
             long id = nextGroupId++;
             undo.push(() -> nextGroupId--);
             int order = groups.values().stream().mapToInt(Group::order).max().orElse(-1) + 1;
@@ -491,8 +534,18 @@ public final class InMemoryStore implements Store {
             if (!groups.containsKey(group.id())) {
                 throw new SkyDeckException.NotFound("group " + group.id() + " does not exist");
             }
+            checkMembers(group);
             put(groups, group.id(), group);
             return group;
+        }
+
+        private void checkMembers(Group group) {
+            for (Long id : group.experimentIds()) {
+                if (!experiments.containsKey(id)) {
+                    throw new SkyDeckException.NotFound("group '" + group.name() + "' lists experiment " + id
+                            + ", which does not exist");
+                }
+            }
         }
 
         @Override
@@ -507,6 +560,10 @@ public final class InMemoryStore implements Store {
         @Override
         public void upsertCheckpoint(Checkpoint checkpoint) {
             check();
+            if (!experiments.containsKey(checkpoint.experimentId())) {
+                throw new SkyDeckException.NotFound("checkpoint of epoch " + checkpoint.epoch() + " belongs to experiment "
+                        + checkpoint.experimentId() + ", which does not exist");
+            }
             NavigableMap<Long, Checkpoint> map = checkpoints.get(checkpoint.experimentId());
             if (map == null) {
                 map = new TreeMap<>();
@@ -527,6 +584,8 @@ public final class InMemoryStore implements Store {
         @Override
         public void putSetting(String key, String value) {
             check();
+            java.util.Objects.requireNonNull(key, "key");
+            java.util.Objects.requireNonNull(value, "value");
             put(settings, key, value);
         }
 
