@@ -11,8 +11,6 @@ import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
 import dev.skydeck.local.LocalCheckpointSource;
-import dev.skydeck.spi.InMemoryStore;
-import dev.skydeck.spi.Store;
 import dev.skydeck.testing.NoThreadLeaks;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,13 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SkyDeck with the local backend and real toy-trainer processes, end to end. */
+/** SkyDeck with a SQLite file, the local backend and real toy-trainer processes, end to end. */
 @ExtendWith(NoThreadLeaks.class)
 class LocalEndToEndTest {
     @TempDir
     Path home;
 
-    private final Store store = new InMemoryStore();
     private final List<SkyDeck> decks = new ArrayList<>();
     private final List<LocalBackend> backends = new ArrayList<>();
 
@@ -41,7 +38,8 @@ class LocalEndToEndTest {
                 .checkpointDirectory(home.resolve("checkpoints")).gpuSlots(2)
                 .cancelGracePeriod(Duration.ofSeconds(2)).build();
         backends.add(backend);
-        SkyDeck deck = SkyDeck.builder().store(store).backend(backend)
+        // A real SQLite file, opened anew by each SkyDeck (as after a restart).
+        SkyDeck deck = SkyDeck.builder().databaseFile(home.resolve("skydeck.db")).backend(backend)
                 .checkpoints(new LocalCheckpointSource(home.resolve("checkpoints")))
                 .pollInterval(Duration.ofMillis(200)).fastPollInterval(Duration.ofMillis(200)).build();
         decks.add(deck);
