@@ -150,7 +150,8 @@ public record FlagSchema(Map<String, FlagSpec> flags) {
 
     /**
      * What is wrong with an experiment's flags according to this schema, for warnings: a value of
-     * the wrong type, an enum value not among the choices, a required flag missing, and — when
+     * the wrong type or an enum value not among the choices (checked against declared flags only:
+     * observed types are hints), a required flag missing, and — when
      * this schema has declared flags — a flag it does not know (with the closest known key). Empty
      * when all is well.
      */
@@ -166,7 +167,9 @@ public record FlagSchema(Map<String, FlagSpec> flags) {
                 }
                 continue;
             }
-            spec.problem(e.getValue()).ifPresent(m -> problems.add(new Problem(e.getKey(), m)));
+            if (spec.declared()) { // what experiments happened to use is a hint, not a rule
+                spec.problem(e.getValue()).ifPresent(m -> problems.add(new Problem(e.getKey(), m)));
+            }
         }
         for (FlagSpec spec : flags.values()) {
             if (spec.required() && !values.containsKey(spec.key())) {
