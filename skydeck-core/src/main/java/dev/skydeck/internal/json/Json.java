@@ -30,6 +30,7 @@ public final class Json {
     /** Bad JSON: {@link #getMessage()} says what was expected and where. */
     public static final class SyntaxError extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
+        /** The character offset where reading failed. */
         private final int offset;
 
         SyntaxError(String message, int offset) {
