@@ -2,6 +2,8 @@ package dev.skydeck;
 
 import dev.skydeck.internal.Validate;
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,34 +41,114 @@ public final class CommandLine {
         return List.copyOf(args);
     }
 
-    /** A flag value as it appears on the command line. */
+    /**
+     * A flag value as it appears on the command line: strings unchanged, longs in plain digits,
+     * booleans as {@code true}/{@code false}, and doubles exactly as Python's {@code repr} writes
+     * them (the original SkyDeck was Python, and users' launch scripts parse its output): the
+     * shortest digits that read back as the same double, plain notation with at least one
+     * decimal ({@code 3.0}, {@code 0.1}, {@code 0.0003}, {@code 123456789.0}) unless the decimal
+     * exponent is below -4 or above 15 ({@code 1e-05}, {@code 1.5e-07}, {@code 1e+16}). A
+     * double never prints like a whole number, so it reads back as a float.
+     */
     public static String format(Object value) {
         if (value instanceof Double d) {
-            if (d == Math.rint(d) && Math.abs(d) < 1e15) {
-                return BigDecimal.valueOf(d).setScale(1).toPlainString();
-            }
-            return Double.toString(d);
+            return formatDouble(d);
+        }
+        if (value instanceof Float f) {
+            return formatDouble(Double.parseDouble(Float.toString(f)));
         }
         return String.valueOf(value);
     }
 
-    /** The arguments as one line a POSIX shell would split back into exactly these arguments. */
+    private static String formatDouble(double d) {
+        if (Double.isNaN(d)) {
+            return "nan";
+        }
+        if (Double.isInfinite(d)) {
+            return d > 0 ? "inf" : "-inf";
+        }
+        if (d == 0) {
+            return (1 / d < 0) ? "-0.0" : "0.0";
+        }
+        BigDecimal shortest = shortest(d);
+        String digits = shortest.unscaledValue().abs().toString();
+        // value = 0.<digits> x 10^point
+        int point = digits.length() - shortest.scale();
+        String sign = d < 0 ? "-" : "";
+        if (point > -4 && point <= 16) {
+            if (point <= 0) {
+                return sign + "0." + "0".repeat(-point) + digits;
+            }
+            if (point >= digits.length()) {
+                return sign + digits + "0".repeat(point - digits.length()) + ".0";
+            }
+            return sign + digits.substring(0, point) + "." + digits.substring(point);
+        }
+        int exponent = point - 1;
+        String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+        return sign + mantissa + "e" + (exponent < 0 ? "-" : "+")
+                + (Math.abs(exponent) < 10 ? "0" : "") + Math.abs(exponent);
+    }
+
+    /**
+     * The decimal with the fewest significant digits that reads back as {@code d}, the closest to
+     * {@code d} among those (what Python's repr and Java 19+'s Double.toString print; Java 17's
+     * Double.toString sometimes prints a digit more). Trailing zeros stripped.
+     */
+    private static BigDecimal shortest(double d) {
+        BigDecimal exact = new BigDecimal(d);
+        for (int precision = 1; precision <= 17; precision++) {
+            BigDecimal rounded = exact.round(new MathContext(precision, RoundingMode.HALF_EVEN));
+            if (rounded.doubleValue() == d) {
+                return rounded.stripTrailingZeros();
+            }
+            // Next to a power of two the interval that reads back as d is lopsided: a neighbour
+            // of the closest candidate may read back when the closest does not.
+            BigDecimal unit = BigDecimal.ONE.scaleByPowerOfTen(-rounded.scale());
+            BigDecimal best = null;
+            for (BigDecimal candidate : new BigDecimal[] {rounded.subtract(unit), rounded.add(unit)}) {
+                if (candidate.doubleValue() == d && (best == null
+                        || candidate.subtract(exact).abs().compareTo(best.subtract(exact).abs()) < 0)) {
+                    best = candidate;
+                }
+            }
+            if (best != null) {
+                return best.stripTrailingZeros();
+            }
+        }
+        return exact.round(MathContext.DECIMAL64).stripTrailingZeros();
+    }
+
+    /**
+     * The arguments as one line a POSIX shell would split back into exactly these arguments and
+     * run as the same program: a first word containing {@code =} is quoted, or the shell would
+     * take it for a variable assignment instead of the command.
+     */
     public static String render(List<String> args) {
         StringBuilder sb = new StringBuilder();
         for (String arg : args) {
             if (sb.length() > 0) {
                 sb.append(' ');
+                sb.append(quote(arg));
+            } else {
+                sb.append(arg.indexOf('=') >= 0 ? singleQuoted(arg) : quote(arg));
             }
-            sb.append(quote(arg));
         }
         return sb.toString();
     }
 
-    /** One argument quoted for a POSIX shell: unchanged when safe, else in single quotes. */
+    /**
+     * One argument quoted for a POSIX shell: unchanged when safe, else in single quotes. A
+     * leading {@code =} is quoted too (zsh expands {@code =word} to a path).
+     */
     public static String quote(String arg) {
-        if (!arg.isEmpty() && SAFE.matcher(arg).matches()) {
+        if (!arg.isEmpty() && arg.charAt(0) != '=' && SAFE.matcher(arg).matches()) {
             return arg;
         }
+        return singleQuoted(arg);
+    }
+
+    private static String singleQuoted(String arg) {
         return "'" + arg.replace("'", "'\"'\"'") + "'";
     }
 

@@ -123,7 +123,9 @@ public final class Validate {
             return ((Number) value).longValue();
         }
         if (value instanceof Double || value instanceof Float) {
-            double d = ((Number) value).doubleValue();
+            // A float widens to the double of its decimal form: 0.1f means 0.1, not 0.10000000149011612.
+            double d = value instanceof Float f && Float.isFinite(f)
+                    ? Double.parseDouble(Float.toString(f)) : ((Number) value).doubleValue();
             if (!Double.isFinite(d)) {
                 throw invalid("flag " + key + " = " + value + " is not allowed: numbers must be finite");
             }
