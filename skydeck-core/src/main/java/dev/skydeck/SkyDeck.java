@@ -78,6 +78,8 @@ public final class SkyDeck implements AutoCloseable {
     private final Poller poller;
     private final CheckpointSyncer syncer;
     private final Map<Long, List<CompletableFuture<Void>>> waiters = new HashMap<>();
+    private final FlagSchema declaredFlags;
+    private final dev.skydeck.internal.schema.FlagSchemaCache flagCommand;
     private volatile boolean closed;
 
     private SkyDeck(Builder b) {
@@ -96,6 +98,12 @@ public final class SkyDeck implements AutoCloseable {
             scheduler = b.scheduler;
         }
         this.writer = new Writer(store, bus);
+        FlagSchema declared = FlagSchema.EMPTY;
+        for (Class<?> type : b.flagClasses) {
+            declared = declared.merge(FlagSchema.fromClass(type));
+        }
+        this.declaredFlags = declared;
+        this.flagCommand = b.flagCommand;
         Config config = b.config();
         this.reconciler = new Reconciler(writer, backend, clock, scheduler, config, b.random, this::reconciled);
         this.poller = new Poller(writer, backend, clock, scheduler, config, this::jobsChanged);
@@ -490,6 +498,30 @@ public final class SkyDeck implements AutoCloseable {
         return backend.logs(current.backendJobId(), tail, follow);
     }
 
+    // ---- flags and resources ----
+
+    /**
+     * What is known about flags, for typeahead and validation: the flags used across live
+     * experiments, merged with the flag classes given to the builder and, when an operator set
+     * {@code SKYDECK_FLAG_SCHEMA_COMMAND}, that command's schema for {@code toolPath} (cached).
+     *
+     * @param toolPath the tool whose flags to describe, or {@code null}
+     * @throws SkyDeckException when the schema command fails (its message names the command)
+     */
+    public FlagSchema flagSchema(String toolPath) {
+        checkOpen();
+        FlagSchema schema = FlagSchema.observed(experiments()).merge(declaredFlags);
+        if (flagCommand != null) {
+            schema = schema.merge(flagCommand.get(toolPath));
+        }
+        return schema;
+    }
+
+    /** The GPU model and count an instance type has, if it is a known GPU type. */
+    public Optional<GpuType> gpuType(String instanceType) {
+        return GpuCatalog.detect(instanceType);
+    }
+
     // ---- checkpoints, events, settings ----
 
     /** An experiment's checkpoints, highest epoch first. */
@@ -867,8 +899,33 @@ public final class SkyDeck implements AutoCloseable {
         private Duration retryCap;
         private Duration vanishedGrace;
         private Integer reconcilerThreads;
+        private final List<Class<?>> flagClasses = new ArrayList<>();
+        private dev.skydeck.internal.schema.FlagSchemaCache flagCommand;
+        private boolean flagCommandSet;
 
         private Builder() {
+        }
+
+        /**
+         * Declares flags from a Java class or record ({@link FlagSchema#fromClass}): nested types
+         * become dotted keys, enums choices, defaults come from a no-arg instance.
+         */
+        public Builder flagSchema(Class<?> type) {
+            flagClasses.add(java.util.Objects.requireNonNull(type, "type"));
+            return this;
+        }
+
+        /**
+         * An external command that prints a flag schema for a tool path (run without a shell,
+         * with the tool path as one argument; cached for 5 minutes). Default:
+         * {@code SKYDECK_FLAG_SCHEMA_COMMAND}, if set.
+         */
+        public Builder flagSchemaCommand(List<String> command) {
+            this.flagCommand = command == null ? null : dev.skydeck.internal.schema.FlagSchemaCache.forCommand(
+                    command, dev.skydeck.internal.schema.FlagSchemaCache.DEFAULT_TIMEOUT,
+                    dev.skydeck.internal.schema.FlagSchemaCache.DEFAULT_TTL, clock);
+            this.flagCommandSet = true;
+            return this;
         }
 
         /** Uses this store (SkyDeck will not close it). Default: SQLite at {@link #databaseFile}. */
@@ -1025,6 +1082,10 @@ public final class SkyDeck implements AutoCloseable {
         public SkyDeck build() {
             Config validated = config();
             java.util.Objects.requireNonNull(validated);
+            if (!flagCommandSet) {
+                flagCommand = dev.skydeck.internal.schema.FlagSchemaCache.fromEnvironment(System.getenv(), clock)
+                        .orElse(null);
+            }
             if (store == null) {
                 Path file = databaseFile;
                 if (file == null) {

@@ -8,6 +8,7 @@ import dev.skydeck.EventType;
 import dev.skydeck.Experiment;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.ExperimentStatus;
+import dev.skydeck.GpuCatalog;
 import dev.skydeck.Job;
 import dev.skydeck.JobQuery;
 import dev.skydeck.JobStage;
@@ -418,9 +419,15 @@ public final class Reconciler implements AutoCloseable {
     private Job recordIntent(Experiment e, int attempt, ExperimentStatus status, Instant now) {
         ExperimentSpec spec = e.spec();
         String id = Ids.newJobId(now);
+        Resources resources = spec.resources();
+        if (resources.accelerator() == null) {
+            // What the job ran with includes the GPU model detected from its instance type.
+            resources = GpuCatalog.detect(resources.instanceType()).map(g -> spec.resources().withAccelerator(g.model()))
+                    .orElse(resources);
+        }
         Job job = new Job(id, e.name(), backend.kind(), null, id, JobStatus.INIT, null, null, null,
                 JobStage.SUBMITTING, now, attempt, e.generation(), CommandLine.build(spec), spec.flags(),
-                spec.nodes(), spec.gpus(), spec.resources(), spec.gitBranch(), now, null, null, null, null, 0, null,
+                spec.nodes(), spec.gpus(), resources, spec.gitBranch(), now, null, null, null, null, 0, null,
                 null, null, now);
         try {
             return writer.write(w -> {
