@@ -282,6 +282,40 @@ public final class SkyDeck implements AutoCloseable {
         return written;
     }
 
+    /** Sets the desired state of many experiments in one transaction; one result per id. */
+    private List<BulkResult> setDesiredAll(List<Long> ids, DesiredState state) {
+        Instant now = clock.instant();
+        List<BulkResult> results = writer.write(w -> {
+            List<BulkResult> out = new ArrayList<>(ids.size());
+            Map<Long, Experiment> found = new HashMap<>();
+            for (Experiment e : w.tx().experiments(ids)) {
+                found.put(e.id(), e);
+            }
+            for (long id : ids) {
+                Experiment stored = found.get(id);
+                if (stored == null) {
+                    out.add(new BulkResult(id, false, "no experiment with id " + id, null));
+                } else if (stored.deleted()) {
+                    out.add(new BulkResult(id, false, "experiment '" + stored.name()
+                            + "' is deleted: undelete it before changing its state", null));
+                } else {
+                    Experiment next = w.tx().updateExperiment(stored.withDesired(state), now);
+                    found.put(id, next);
+                    w.event(Event.draft(now, Actor.USER, stateEvent(state), next, null, true,
+                            "desired state " + state + " (generation " + next.generation() + ")", null));
+                    out.add(new BulkResult(id, true, state.name().toLowerCase(Locale.ROOT) + ": " + next.name(), next));
+                }
+            }
+            return out;
+        });
+        for (BulkResult r : results) {
+            if (r.ok()) {
+                reconciler.enqueue(r.id());
+            }
+        }
+        return results;
+    }
+
     /** Sets RUNNING: launches a job (again, if one ended). */
     public Experiment start(Experiment e) {
         return setDesired(e, DesiredState.RUNNING);
@@ -412,6 +446,20 @@ public final class SkyDeck implements AutoCloseable {
     /** Applies one action to many experiments; one result per id, in order, failures included. */
     public List<BulkResult> bulk(BulkAction action, List<Long> ids) {
         checkOpen();
+        switch (action) {
+            case START -> {
+                return setDesiredAll(ids, DesiredState.RUNNING);
+            }
+            case STOP -> {
+                return setDesiredAll(ids, DesiredState.STOPPED);
+            }
+            case TERMINATE -> {
+                return setDesiredAll(ids, DesiredState.TERMINATED);
+            }
+            default -> {
+                // the others go one by one below
+            }
+        }
         List<BulkResult> results = new ArrayList<>(ids.size());
         for (long id : ids) {
             try {

@@ -219,7 +219,11 @@ public final class Poller implements AutoCloseable {
                     }
                 }
             }
-            for (Job job : w.tx().activeJobs()) {
+            // Something can only have vanished if the store holds more active jobs than the listing
+            // shows (a cheap count first: reading every active job of a big fleet each poll is not).
+            long listedActive = listed.values().stream().filter(j -> j.observation().status().isActive()).count();
+            List<Job> candidates = w.tx().counts().activeJobs() > listedActive ? w.tx().activeJobs() : List.of();
+            for (Job job : candidates) {
                 if (!backend.kind().equals(job.backend()) || job.backendJobId() == null
                         || listed.containsKey(job.backendJobId())) {
                     continue;
