@@ -1,6 +1,6 @@
 // SkyDeck in jshell. Run from the repository root:
 //   ./mvnw -q -pl examples -am -DskipTests package
-//   jshell --class-path "$(cat examples/target/classpath.txt)" examples/jshell/skydeck.jsh
+//   jshell --class-path "examples/target/classes:$(cat examples/target/classpath.txt)" examples/jshell/skydeck.jsh
 import dev.skydeck.*;
 import java.time.Duration;
 import java.util.List;

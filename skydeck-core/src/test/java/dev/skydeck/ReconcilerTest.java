@@ -8,6 +8,7 @@ import dev.skydeck.spi.BackendException;
 import dev.skydeck.spi.InMemoryStore;
 import dev.skydeck.spi.LaunchRequest;
 import dev.skydeck.spi.Store;
+import dev.skydeck.testing.Concurrently;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;
@@ -16,9 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -434,26 +432,7 @@ class ReconcilerTest {
         SkyDeck deck = deck();
         List<ExperimentSpec> specs = IntStream.range(0, 200).mapToObj(i -> ExperimentSpec.named("bulk-" + i)).toList();
         List<Experiment> created = deck.createAll(specs);
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                int offset = t;
-                futures.add(pool.submit(() -> {
-                    for (int i = 0; i < created.size(); i++) {
-                        // every experiment is started by two threads
-                        if (i % 4 == offset % 4) {
-                            deck.start(created.get(i));
-                        }
-                    }
-                }));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
-        }
+        Concurrently.startEachTwice(deck, created, 8);
         await().until(() -> backend.launches().size() >= 200
                 && store.activeJobs().stream().allMatch(j -> j.backendJobId() != null));
         deck.reconcileAll();

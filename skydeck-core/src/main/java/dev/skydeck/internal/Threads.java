@@ -1,6 +1,9 @@
 package dev.skydeck.internal;
 
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Named threads: every SkyDeck thread is called {@code skydeck-<component>-<n>}. */
@@ -16,5 +19,24 @@ public final class Threads {
             t.setDaemon(daemon);
             return t;
         };
+    }
+
+    /**
+     * Shuts an executor down: work in flight may finish within {@code grace}, then it is
+     * interrupted. Returns whether it finished in time.
+     */
+    public static boolean shutdown(ExecutorService executor, Duration grace) {
+        executor.shutdown();
+        try {
+            if (executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            executor.shutdownNow();
+            return false;
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

@@ -8,6 +8,7 @@ import dev.skydeck.FlagSpec;
 import dev.skydeck.FlagType;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.internal.schema.FlagSchemaCache;
+import dev.skydeck.testing.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -9,6 +9,7 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.testing.Concurrently;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;
@@ -16,9 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -58,25 +56,7 @@ class SkyDeckOnSqliteTest {
         SkyDeck deck = open();
         List<Experiment> created = deck.createAll(IntStream.range(0, 200)
                 .mapToObj(i -> ExperimentSpec.named("bulk-" + i)).toList());
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                int offset = t;
-                futures.add(pool.submit(() -> {
-                    for (int i = 0; i < created.size(); i++) {
-                        if (i % 4 == offset % 4) { // every experiment is started by two threads
-                            deck.start(created.get(i));
-                        }
-                    }
-                }));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
-        }
+        Concurrently.startEachTwice(deck, created, 8);
         await().atMost(Duration.ofSeconds(60)).until(() -> deck.store().activeJobs().size() == 200
                 && deck.store().activeJobs().stream().allMatch(j -> j.backendJobId() != null));
         clock.advance(Duration.ofMinutes(5)); // past every launch lease: a second look must not relaunch

@@ -293,13 +293,10 @@ public final class CheckpointSyncer implements AutoCloseable {
                 next.cancel();
             }
         }
+        // Listings may be slow network calls: interrupt them rather than wait.
         cycles.shutdownNow();
         listers.shutdownNow();
-        try {
-            cycles.awaitTermination(10, TimeUnit.SECONDS);
-            listers.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.shutdown(cycles, Duration.ofSeconds(10));
+        Threads.shutdown(listers, Duration.ofSeconds(10));
     }
 }

@@ -325,15 +325,7 @@ public final class Poller implements AutoCloseable {
                 next.cancel();
             }
         }
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        Threads.shutdown(executor, Duration.ofSeconds(30));
     }
 
 }

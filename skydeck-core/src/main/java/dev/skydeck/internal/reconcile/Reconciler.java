@@ -175,15 +175,8 @@ public final class Reconciler implements AutoCloseable {
         }
         queue.stop();
         wakeups.values().forEach(TaskScheduler.Scheduled::cancel);
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                log.warn("Reconcile passes still running after 30 s at shutdown; interrupting them");
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
+        if (!Threads.shutdown(executor, Duration.ofSeconds(30))) {
+            log.warn("Reconcile passes still running after 30 s at shutdown were interrupted");
         }
     }
 
