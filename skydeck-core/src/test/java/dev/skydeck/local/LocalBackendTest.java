@@ -51,21 +51,22 @@ class LocalBackendTest {
     }
 
     @AfterEach
-    void killEverythingStarted() {
+    void killEverythingStartedAndCheckNoThreadIsLeft() {
         backends.forEach(LocalBackend::close);
         helpers.forEach(Process::destroyForcibly);
         LocalJobs.killAll(jobs);
+        await().atMost(Duration.ofSeconds(5)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("skydeck-local-") && t.isAlive()));
     }
 
     private LocalBackend backend() {
-        return backend(LocalBackend.builder().gpuSlots(2));
+        return backend(LocalBackend.builder().gpuSlots(2).cancelGracePeriod(Duration.ofSeconds(2)));
     }
 
     private LocalBackend backend(LocalBackend.Builder builder) {
         LocalBackend backend = builder.jobsDirectory(jobs)
                 .workingDirectory(work)
                 .checkpointDirectory(tmp.resolve("checkpoints"))
-                .cancelGracePeriod(Duration.ofSeconds(2))
                 .build();
         backends.add(backend);
         return backend;
@@ -232,7 +233,7 @@ class LocalBackendTest {
 
     @Test
     void cancelKillsWhatIgnoresSigtermAfterTheGracePeriod() {
-        LocalBackend backend = backend(LocalBackend.builder().gpuSlots(0));
+        LocalBackend backend = backend(LocalBackend.builder().gpuSlots(0).cancelGracePeriod(Duration.ofSeconds(1)));
         Path childPid = tmp.resolve("stubborn.pid");
         backend.launch(request("stubborn", "job-stubborn", 0,
                 sh("trap '' TERM; sleep 300 & echo $! > '" + childPid + "'; wait")));
@@ -245,6 +246,24 @@ class LocalBackendTest {
         await().atMost(JOB_TIMEOUT).until(() -> !alive(child));
         BackendJob done = awaitStatus(backend, "job-stubborn", JobStatus.CANCELLED);
         assertThat(done.observation().exitCode()).isEqualTo(128 + 9);
+    }
+
+    @Test
+    void aCancelWhoseKillWasDroppedByCloseIsEnforcedByTheNextInstance() throws IOException {
+        LocalBackend first = backend(LocalBackend.builder().gpuSlots(0).cancelGracePeriod(Duration.ofSeconds(1)));
+        Path childPid = tmp.resolve("dropped.pid");
+        first.launch(request("dropped", "job-dropped", 0,
+                sh("trap '' TERM; sleep 300 & echo $! > '" + childPid + "'; wait")));
+        await().atMost(JOB_TIMEOUT).until(() -> Files.exists(childPid) && Files.size(childPid) > 0);
+        first.cancel("job-dropped");
+        first.close();
+        long child = pid(childPid);
+
+        LocalBackend second = backend(LocalBackend.builder().gpuSlots(0).cancelGracePeriod(Duration.ofSeconds(1)));
+
+        BackendJob done = awaitStatus(second, "job-dropped", JobStatus.CANCELLED);
+        assertThat(done.observation().exitCode()).isEqualTo(128 + 9);
+        await().atMost(JOB_TIMEOUT).until(() -> !alive(child));
     }
 
     @Test
