@@ -107,6 +107,7 @@ public final class LocalBackend implements ClusterBackend {
     private final Map<String, BackendJob> ended = new ConcurrentHashMap<>();
     /** Runners this instance started that have not reported their pid yet. */
     private final Map<String, Process> starting = new ConcurrentHashMap<>();
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private LocalBackend(Builder b) {
         this.jobsDir = b.jobsDir.toAbsolutePath().normalize();
@@ -435,13 +436,32 @@ public final class LocalBackend implements ClusterBackend {
         }
         try {
             Files.createDirectories(checkpoints);
-            starting.put(job.name(), builder.start());
+            Process runner = builder.start();
+            starting.put(job.name(), runner);
+            // The runner exits right after writing the exit code: tell listeners (the poller) at once.
+            runner.onExit().thenRun(this::changed);
         } catch (IOException e) {
             // The job directory stays; without a runner it reports FAILED with this cause.
             writeQuietly(job.file(JobDir.ERROR), "cannot start the job runner: " + e.getMessage());
             writeQuietly(job.file(JobDir.EXIT_CODE), JobRunner.CANNOT_START + "\n");
             throw BackendException.transientFailure("cannot start local job " + job.name() + " of experiment " + name
                     + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public AutoCloseable onChange(Runnable listener) {
+        changeListeners.add(listener);
+        return () -> changeListeners.remove(listener);
+    }
+
+    private void changed() {
+        for (Runnable l : changeListeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("A listener for local job changes failed", e);
+            }
         }
     }
 

@@ -59,6 +59,16 @@ public interface ClusterBackend extends AutoCloseable {
         return OptionalInt.empty();
     }
 
+    /**
+     * Registers {@code listener}, which the backend calls (quickly, on any thread) when it learns
+     * that a job changed without being asked, so that SkyDeck polls at once instead of at the
+     * next interval. The local backend calls it when a job's process exits; the default never
+     * calls. Closing the handle unregisters the listener.
+     */
+    default AutoCloseable onChange(Runnable listener) {
+        return () -> { };
+    }
+
     /** The backend's health; never throws. */
     BackendHealth health();
 

@@ -56,6 +56,8 @@ public final class Poller implements AutoCloseable {
     /** The last observation written per backend job id: polls compare against it, not the store. */
     private final Map<String, JobObservation> seen = new ConcurrentHashMap<>();
     private volatile TaskScheduler.Scheduled next;
+    private volatile AutoCloseable changeSubscription;
+    private final java.util.concurrent.atomic.AtomicBoolean pollQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Instant lastSuccess;
     private volatile Instant lastFailure;
     private volatile String lastError;
@@ -81,6 +83,7 @@ public final class Poller implements AutoCloseable {
             return;
         }
         started = true;
+        changeSubscription = backend.onChange(this::requestPoll);
         requestPoll();
     }
 
@@ -93,7 +96,9 @@ public final class Poller implements AutoCloseable {
             next.cancel();
         }
         next = null;
-        executor.execute(this::scheduledPoll);
+        if (pollQueued.compareAndSet(false, true)) { // requests before the queued poll starts share it
+            executor.execute(this::scheduledPoll);
+        }
     }
 
     /** Polls now on the poller's thread and waits for the result. */
@@ -131,6 +136,7 @@ public final class Poller implements AutoCloseable {
     }
 
     private void scheduledPoll() {
+        pollQueued.set(false);
         boolean busy = false;
         try {
             Result r = pollOnce();
@@ -323,6 +329,13 @@ public final class Poller implements AutoCloseable {
             closed = true;
             if (next != null) {
                 next.cancel();
+            }
+        }
+        if (changeSubscription != null) {
+            try {
+                changeSubscription.close();
+            } catch (Exception e) {
+                log.debug("Unsubscribing from backend changes failed", e);
             }
         }
         Threads.shutdown(executor, Duration.ofSeconds(30));
