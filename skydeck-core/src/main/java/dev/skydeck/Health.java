@@ -11,6 +11,7 @@ import java.time.Instant;
  * @param backendReason why this backend was chosen
  * @param backendHealthy whether the backend says it can take work
  * @param backendDetail the backend's own line about itself
+ * @param checkpointSource where checkpoints are listed ({@code s3://bucket/prefix}, a directory, {@code none})
  * @param poller        the poller
  * @param reconciler    the reconciler (last pass over any experiment)
  * @param syncer        the checkpoint syncer
@@ -18,7 +19,7 @@ import java.time.Instant;
  * @param activeJobs    active jobs
  */
 public record Health(String version, String store, String backendKind, String backendReason, boolean backendHealthy,
-                     String backendDetail, Component poller, Component reconciler, Component syncer,
+                     String backendDetail, String checkpointSource, Component poller, Component reconciler, Component syncer,
                      long experiments, long activeJobs) {
     /**
      * One background component.

@@ -857,6 +857,7 @@ public final class SkyDeck implements AutoCloseable {
         dev.skydeck.spi.BackendHealth bh = backend.health();
         dev.skydeck.spi.StoreReads.StoreCounts counts = store.counts();
         return new Health(VERSION, store.describe(), backend.kind(), backendReason, bh.healthy(), bh.detail(),
+                checkpoints.describe(),
                 new Health.Component(poller.lastSuccess(), poller.lastFailure(), poller.lastError()),
                 new Health.Component(reconciler.lastPass(), null, null),
                 new Health.Component(syncer.lastSuccess(), syncer.lastFailure(), syncer.lastError()),
@@ -1154,8 +1155,7 @@ public final class SkyDeck implements AutoCloseable {
                     backendReason = "given to the builder";
                 }
                 if (checkpoints == null) {
-                    checkpoints = backend instanceof LocalBackend ? new dev.skydeck.local.LocalCheckpointSource()
-                            : CheckpointSource.NONE;
+                    selectCheckpoints();
                 }
                 return new SkyDeck(this);
             } catch (RuntimeException e) {
@@ -1167,6 +1167,19 @@ public final class SkyDeck implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+
+        private void selectCheckpoints() {
+            for (dev.skydeck.spi.CheckpointSourceProvider p : ServiceLoader.load(dev.skydeck.spi.CheckpointSourceProvider.class)) {
+                Optional<String> why = p.detect(backend.kind());
+                if (why.isPresent()) {
+                    checkpoints = p.create();
+                    log.info("Checkpoints from {} ({})", checkpoints.describe(), why.get());
+                    return;
+                }
+            }
+            checkpoints = backend instanceof LocalBackend ? new dev.skydeck.local.LocalCheckpointSource()
+                    : CheckpointSource.NONE;
         }
 
         private void selectBackend() {
