@@ -15,8 +15,8 @@ import java.time.Instant;
  * @param poller        the poller
  * @param reconciler    the reconciler (last pass over any experiment)
  * @param syncer        the checkpoint syncer
- * @param experiments   live experiments
- * @param activeJobs    active jobs
+ * @param experiments   live experiments, or -1 when the store cannot be read
+ * @param activeJobs    active jobs, or -1 when the store cannot be read
  */
 public record Health(String version, String store, String backendKind, String backendReason, boolean backendHealthy,
                      String backendDetail, String checkpointSource, Component poller, Component reconciler, Component syncer,

@@ -851,11 +851,17 @@ public final class SkyDeck implements AutoCloseable {
         return r.upserted();
     }
 
-    /** How SkyDeck and its backend are doing. */
+    /** How SkyDeck and its backend are doing; answers even when the store fails (counts are then -1). */
     public Health health() {
         checkOpen();
         dev.skydeck.spi.BackendHealth bh = backend.health();
-        dev.skydeck.spi.StoreReads.StoreCounts counts = store.counts();
+        dev.skydeck.spi.StoreReads.StoreCounts counts;
+        try {
+            counts = store.counts();
+        } catch (SkyDeckException e) {
+            // Health must answer when the store does not: -1 says "unknown", the components say why.
+            counts = new dev.skydeck.spi.StoreReads.StoreCounts(-1, -1);
+        }
         return new Health(VERSION, store.describe(), backend.kind(), backendReason, bh.healthy(), bh.detail(),
                 checkpoints.describe(),
                 new Health.Component(poller.lastSuccess(), poller.lastFailure(), poller.lastError()),

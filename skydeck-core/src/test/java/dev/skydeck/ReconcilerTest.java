@@ -551,6 +551,36 @@ class ReconcilerTest {
     }
 
     @Test
+    void aNewExperimentReusingADeletedOnesNameLaunchesDespiteTheOldJobs() {
+        SkyDeck deck = deck();
+        Experiment old = deck.create(running("reused"));
+        awaitLaunches("reused", 1);
+        await().until(() -> deck.jobs(old).get(0).backendJobId() != null);
+        backend.set(onlyJob(deck, old).backendJobId(), JobStatus.SUCCEEDED);
+        deck.poll();
+        awaitIdle(deck, old);
+        deck.delete(old);
+        clock.advance(Duration.ofSeconds(1));
+
+        Experiment fresh = deck.create(running("reused"));
+        awaitLaunches("reused", 2);
+        await().until(() -> deck.jobs(fresh).size() == 2 && deck.jobs(fresh).get(0).backendJobId() != null);
+        assertThat(deck.jobs(fresh).get(0).attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aStoreFailureDuringAPollIsVisibleInHealth() {
+        SkyDeck deck = deck();
+        deck.create(running("store-trouble"));
+        awaitLaunches("store-trouble", 1);
+        await().until(() -> store.activeJobs().stream().allMatch(j -> j.backendJobId() != null));
+        backend.set(backend.jobs().get(0).backendJobId(), JobStatus.RUNNING);
+        store.close();
+        assertThatThrownBy(deck::poll).isInstanceOf(SkyDeckException.class);
+        assertThat(deck.health().poller().lastError()).contains("closed");
+    }
+
+    @Test
     void awaitSettledReturnsWhenEveryExperimentIsSettled() {
         SkyDeck deck = deck();
         Experiment a = deck.create(running("wait-a"));

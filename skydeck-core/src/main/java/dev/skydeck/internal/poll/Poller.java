@@ -190,6 +190,30 @@ public final class Poller implements AutoCloseable {
         Set<String> names = new LinkedHashSet<>();
         int[] counts = new int[3];
         Instant now = clock.instant();
+        try {
+            writeChanges(listed, changed, names, counts, now);
+        } catch (RuntimeException e) {
+            recordFailure(e); // a store failure is as visible as a listing failure
+            throw e;
+        }
+        for (BackendJob j : listed.values()) {
+            seen.put(j.backendJobId(), j.observation());
+        }
+        seen.keySet().retainAll(listed.keySet());
+        Instant end = clock.instant();
+        if (lastError != null) {
+            log.info("Polling the {} backend works again after: {}", backend.kind(), lastError);
+        }
+        lastSuccess = end;
+        lastError = null;
+        if (!names.isEmpty()) {
+            affected.accept(names);
+        }
+        return new Result(listed.size(), counts[0], counts[1], counts[2], Duration.between(start, end));
+    }
+
+    private void writeChanges(Map<String, BackendJob> listed, List<BackendJob> changed, Set<String> names, int[] counts,
+                              Instant now) {
         writer.write(w -> {
             counts[0] = counts[1] = counts[2] = 0;
             Map<String, Job> stored = changed.isEmpty() ? Map.of()
@@ -244,20 +268,6 @@ public final class Poller implements AutoCloseable {
             }
             return null;
         });
-        for (BackendJob j : listed.values()) {
-            seen.put(j.backendJobId(), j.observation());
-        }
-        seen.keySet().retainAll(listed.keySet());
-        Instant end = clock.instant();
-        if (lastError != null) {
-            log.info("Polling the {} backend works again after: {}", backend.kind(), lastError);
-        }
-        lastSuccess = end;
-        lastError = null;
-        if (!names.isEmpty()) {
-            affected.accept(names);
-        }
-        return new Result(listed.size(), counts[0], counts[1], counts[2], Duration.between(start, end));
     }
 
     private Job vanished(Job job, Instant now) {

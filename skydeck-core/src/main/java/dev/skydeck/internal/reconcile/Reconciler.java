@@ -240,8 +240,11 @@ public final class Reconciler implements AutoCloseable {
                     + " was launched outside SkyDeck and is running; SkyDeck launches again when it ends", false));
             return;
         }
-        int attempt = jobs.stream().mapToInt(Job::attempt).max().orElse(0) + 1;
-        List<Job> generationJobs = jobs.stream().filter(j -> j.generation() == e.generation()).toList();
+        // Jobs match experiments by name, so a deleted experiment's jobs carry this name too: only
+        // jobs recorded since this experiment was created count towards its attempts and generations.
+        List<Job> own = jobs.stream().filter(j -> !j.createdAt().isBefore(e.createdAt())).toList();
+        int attempt = own.stream().mapToInt(Job::attempt).max().orElse(0) + 1;
+        List<Job> generationJobs = own.stream().filter(j -> j.generation() == e.generation()).toList();
         if (!generationJobs.isEmpty()) {
             Job last = generationJobs.get(0);
             RestartPolicy policy = e.spec().restartPolicy();
