@@ -1,0 +1,61 @@
+package dev.skydeck.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.skydeck.testing.NoThreadLeaks;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's "run it" example, in a fresh SkyDeck home: 8 real processes, a table of results. */
+@ExtendWith(NoThreadLeaks.class)
+class GridSearchTest {
+    @TempDir
+    Path home;
+
+    private final PrintStream stdout = System.out;
+    private final String previousHome = System.getProperty("skydeck.home");
+
+    @AfterEach
+    void restore() {
+        System.setOut(stdout);
+        if (previousHome == null) {
+            System.clearProperty("skydeck.home");
+        } else {
+            System.setProperty("skydeck.home", previousHome);
+        }
+    }
+
+    private String run() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            GridSearch.main(new String[0]);
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theGridRunsToCompletionAndRunsAgainAsANewGeneration() {
+        System.setProperty("skydeck.home", home.toString());
+        String first = run();
+        List<String> rows = Arrays.stream(first.split("\n")).filter(l -> l.startsWith("grid.")).toList();
+        assertThat(rows).as(first).hasSize(8).allSatisfy(row -> assertThat(row)
+                .containsPattern("SUCCEEDED\\s+\\d+\\s+1×[12] GPU\\s+0\\s+5\\s+j-"));
+        assertThat(first).contains("on the local backend");
+
+        String second = run();
+        List<String> again = Arrays.stream(second.split("\n")).filter(l -> l.startsWith("grid.")).toList();
+        assertThat(again).hasSize(8).allSatisfy(row -> assertThat(row).contains("SUCCEEDED"));
+        assertThat(again).doesNotContainAnyElementsOf(rows); // each row names a new job
+    }
+}
