@@ -59,6 +59,11 @@ public final class CheckpointSyncer implements AutoCloseable {
     private final ExecutorService listers;
     private final ExecutorService cycles = Executors.newSingleThreadExecutor(Threads.named("skydeck-syncer", true));
     private final Object cycleLock = new Object();
+    /**
+     * A fingerprint of what the last successful sync wrote per experiment: an unchanged listing
+     * costs no store access at all (and a few bytes of memory per experiment).
+     */
+    private final Map<Long, Long> lastWritten = new java.util.concurrent.ConcurrentHashMap<>();
     private long quietCursor;
     private int failures;
     private volatile TaskScheduler.Scheduled next;
@@ -201,10 +206,16 @@ public final class CheckpointSyncer implements AutoCloseable {
         Map<Experiment, List<Checkpoint>> found = new java.util.LinkedHashMap<>();
         List<String> errors = new ArrayList<>();
         int done = 0;
+        int listed = 0;
         for (Map.Entry<Experiment, Future<List<CheckpointObject>>> entry : listings.entrySet()) {
             try {
                 List<CheckpointObject> objects = entry.getValue().get(5, TimeUnit.MINUTES);
-                found.put(entry.getKey(), CheckpointNames.checkpoints(entry.getKey().id(), objects, now));
+                List<Checkpoint> parsed = CheckpointNames.checkpoints(entry.getKey().id(), objects, now);
+                Long previous = lastWritten.get(entry.getKey().id());
+                if (previous == null || previous != fingerprint(parsed)) {
+                    found.put(entry.getKey(), parsed);
+                }
+                listed++;
             } catch (ExecutionException ex) {
                 errors.add(entry.getKey().name() + ": " + (ex.getCause() == null ? ex : ex.getCause().getMessage()));
             } catch (java.util.concurrent.TimeoutException ex) {
@@ -256,6 +267,7 @@ public final class CheckpointSyncer implements AutoCloseable {
                 return null;
             });
         }
+        found.forEach((e, parsed) -> lastWritten.put(e.id(), fingerprint(parsed)));
         if (!errors.isEmpty()) {
             failures++;
             lastFailure = clock.instant();
@@ -265,7 +277,7 @@ public final class CheckpointSyncer implements AutoCloseable {
                 log.warn("{}; retrying with backoff", message);
             }
             lastError = message;
-            if (found.isEmpty() && !experiments.isEmpty()) {
+            if (listed == 0 && !experiments.isEmpty()) {
                 throw new SkyDeckException(message, true, null);
             }
         } else {
@@ -276,7 +288,16 @@ public final class CheckpointSyncer implements AutoCloseable {
             lastError = null;
             lastSuccess = clock.instant();
         }
-        return new Result(found.size(), counts[0], counts[1], errors.size());
+        return new Result(listed, counts[0], counts[1], errors.size());
+    }
+
+    private static long fingerprint(List<Checkpoint> checkpoints) {
+        long fp = 17;
+        for (Checkpoint c : checkpoints) {
+            fp = fp * 1_000_003L + Objects.hash(c.epoch(), c.modelPath(), c.sizeBytes(), c.createdAt(), c.replayPaths(),
+                    c.policyVersion());
+        }
+        return fp;
     }
 
     private static boolean sameObject(Checkpoint a, Checkpoint b) {
