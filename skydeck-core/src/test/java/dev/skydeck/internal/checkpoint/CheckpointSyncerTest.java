@@ -2,6 +2,7 @@ package dev.skydeck.internal.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.skydeck.Checkpoint;
 import dev.skydeck.EventQuery;
@@ -181,6 +182,25 @@ class CheckpointSyncerTest {
         assertThat(syncer.lastError()).isNull();
         assertThat(syncer.lastSuccess()).isEqualTo(clock.instant());
         assertThat(store.checkpoints(e.id(), 10)).extracting(Checkpoint::epoch).containsExactly(5L);
+    }
+
+    @Test
+    void aFailingSourceIsRetriedWithGrowingBackoffUntilItWorksAgain() {
+        create("backoff");
+        source.failure = new SkyDeckException("S3 unavailable", true, null);
+        syncer.start();
+        clock.advance(Duration.ZERO); // the first cycle is due at once
+        await().until(() -> source.calls.get() == 1 && syncer.lastError() != null && clock.pending().size() == 1);
+        assertThat(clock.pending()).containsExactly(T.plusSeconds(120)); // 2 × interval after one failure
+        clock.advance(Duration.ofSeconds(120));
+        await().until(() -> source.calls.get() == 2 && clock.pending().size() == 1);
+        assertThat(clock.pending()).containsExactly(T.plusSeconds(120 + 240)); // 4 × after two
+        source.failure = null;
+        clock.advance(Duration.ofSeconds(240));
+        await().until(() -> source.calls.get() == 3 && syncer.lastError() == null && clock.pending().size() == 1);
+        assertThat(clock.pending()).containsExactly(T.plusSeconds(360 + 60)); // back to the normal interval
+        clock.advance(Duration.ofSeconds(60));
+        await().until(() -> source.calls.get() == 4);
     }
 
     @Test
