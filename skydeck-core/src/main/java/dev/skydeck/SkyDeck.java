@@ -846,7 +846,7 @@ public final class SkyDeck implements AutoCloseable {
         CheckpointSyncer.Result r = syncer.backfill(progress);
         if (r.failed() > 0) {
             throw new SkyDeckException("backfill could not list " + r.failed() + " experiment(s): "
-                    + syncer.lastError(), true, null);
+                    + syncer.status().lastError(), true, null);
         }
         return r.upserted();
     }
@@ -864,9 +864,9 @@ public final class SkyDeck implements AutoCloseable {
         }
         return new Health(VERSION, store.describe(), backend.kind(), backendReason, bh.healthy(), bh.detail(),
                 checkpoints.describe(),
-                new Health.Component(poller.lastSuccess(), poller.lastFailure(), poller.lastError()),
+                poller.status().snapshot(),
                 new Health.Component(reconciler.lastPass(), null, null),
-                new Health.Component(syncer.lastSuccess(), syncer.lastFailure(), syncer.lastError()),
+                syncer.status().snapshot(),
                 counts.experiments(), counts.activeJobs());
     }
 

@@ -12,10 +12,9 @@ import dev.skydeck.SkyDeck;
 import dev.skydeck.skypilot.s3.S3CheckpointSource;
 import dev.skydeck.spi.InMemoryStore;
 import dev.skydeck.spi.Store;
-import dev.skydeck.spi.StoreTx;
 import dev.skydeck.sqlite.SqliteStore;
 import dev.skydeck.testing.FakeBackend;
-import dev.skydeck.testing.StoreDelegate;
+import dev.skydeck.testing.CountingStore;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import java.util.stream.IntStream;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -37,21 +35,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  */
 public final class S3SyncBenchmark {
     private S3SyncBenchmark() {
-    }
-
-    /** Counts write transactions. */
-    private static final class Counting extends StoreDelegate {
-        final AtomicInteger writes = new AtomicInteger();
-
-        Counting(Store inner) {
-            super(inner);
-        }
-
-        @Override
-        public <T> T write(Function<StoreTx, T> work) {
-            writes.incrementAndGet();
-            return super.write(work);
-        }
     }
 
     /** Runs the benchmark against both stores. */
@@ -84,7 +67,7 @@ public final class S3SyncBenchmark {
         System.out.printf(Locale.ROOT, "S3 checkpoint sync — %d experiments × %d objects (50 models + 50 replays each)%n",
                 experiments, objects);
         for (String kind : new String[] {"memory", "sqlite"}) {
-            Counting store = new Counting(kind.equals("memory") ? new InMemoryStore()
+            CountingStore store = new CountingStore(kind.equals("memory") ? new InMemoryStore()
                     : SqliteStore.open(Files.createTempDirectory("s3bench").resolve("bench.db")));
             S3CheckpointSource source = S3CheckpointSource.builder().bucket("bench").prefix("policies")
                     .endpoint(URI.create("http://127.0.0.1:" + server.port()))

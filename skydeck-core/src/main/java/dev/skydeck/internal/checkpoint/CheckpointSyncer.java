@@ -10,6 +10,7 @@ import dev.skydeck.Job;
 import dev.skydeck.JobQuery;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.internal.Config;
+import dev.skydeck.internal.Status;
 import dev.skydeck.internal.Threads;
 import dev.skydeck.internal.Writer;
 import dev.skydeck.spi.CheckpointObject;
@@ -67,9 +68,7 @@ public final class CheckpointSyncer implements AutoCloseable {
     private long quietCursor;
     private int failures;
     private volatile TaskScheduler.Scheduled next;
-    private volatile Instant lastSuccess;
-    private volatile Instant lastFailure;
-    private volatile String lastError;
+    private final Status status = new Status();
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -117,19 +116,9 @@ public final class CheckpointSyncer implements AutoCloseable {
         schedule(delay);
     }
 
-    /** When the last cycle worked, or {@code null}. */
-    public Instant lastSuccess() {
-        return lastSuccess;
-    }
-
-    /** When the last cycle failed, or {@code null}. */
-    public Instant lastFailure() {
-        return lastFailure;
-    }
-
-    /** Why the last cycle failed, or {@code null} if it worked. */
-    public String lastError() {
-        return lastError;
+    /** When sync cycles last worked and failed, and why. */
+    public Status status() {
+        return status;
     }
 
     /** One cycle now, on the calling thread. */
@@ -270,23 +259,19 @@ public final class CheckpointSyncer implements AutoCloseable {
         found.forEach((e, parsed) -> lastWritten.put(e.id(), fingerprint(parsed)));
         if (!errors.isEmpty()) {
             failures++;
-            lastFailure = clock.instant();
             String message = "listing checkpoints in " + source.describe() + " failed for " + errors.size() + " of "
                     + experiments.size() + " experiment(s): " + String.join("; ", errors.subList(0, Math.min(3, errors.size())));
-            if (!Objects.equals(lastError, message)) {
+            if (status.failed(clock.instant(), message)) {
                 log.warn("{}; retrying with backoff", message);
             }
-            lastError = message;
             if (listed == 0 && !experiments.isEmpty()) {
                 throw new SkyDeckException(message, true, null);
             }
         } else {
-            if (lastError != null) {
+            if (status.succeeded(clock.instant()) != null) {
                 log.info("Checkpoint sync from {} works again", source.describe());
             }
             failures = 0;
-            lastError = null;
-            lastSuccess = clock.instant();
         }
         return new Result(listed, counts[0], counts[1], errors.size());
     }

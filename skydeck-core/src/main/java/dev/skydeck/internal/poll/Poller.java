@@ -8,6 +8,7 @@ import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.internal.Config;
 import dev.skydeck.internal.Ids;
+import dev.skydeck.internal.Status;
 import dev.skydeck.internal.Threads;
 import dev.skydeck.internal.Writer;
 import dev.skydeck.spi.BackendJob;
@@ -58,9 +59,7 @@ public final class Poller implements AutoCloseable {
     private volatile TaskScheduler.Scheduled next;
     private volatile AutoCloseable changeSubscription;
     private final java.util.concurrent.atomic.AtomicBoolean pollQueued = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile Instant lastSuccess;
-    private volatile Instant lastFailure;
-    private volatile String lastError;
+    private final Status status = new Status();
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -120,19 +119,9 @@ public final class Poller implements AutoCloseable {
         }
     }
 
-    /** When the last poll succeeded, or {@code null}. */
-    public Instant lastSuccess() {
-        return lastSuccess;
-    }
-
-    /** When the last poll failed, or {@code null}. */
-    public Instant lastFailure() {
-        return lastFailure;
-    }
-
-    /** Why the last poll failed, or {@code null} when it succeeded. */
-    public String lastError() {
-        return lastError;
+    /** When polls last worked and failed, and why. */
+    public Status status() {
+        return status;
     }
 
     private void scheduledPoll() {
@@ -201,11 +190,10 @@ public final class Poller implements AutoCloseable {
         }
         seen.keySet().retainAll(listed.keySet());
         Instant end = clock.instant();
-        if (lastError != null) {
-            log.info("Polling the {} backend works again after: {}", backend.kind(), lastError);
+        String recovered = status.succeeded(end);
+        if (recovered != null) {
+            log.info("Polling the {} backend works again after: {}", backend.kind(), recovered);
         }
-        lastSuccess = end;
-        lastError = null;
         if (!names.isEmpty()) {
             affected.accept(names);
         }
@@ -313,10 +301,7 @@ public final class Poller implements AutoCloseable {
 
     private void recordFailure(RuntimeException e) {
         Instant now = clock.instant();
-        boolean first = lastError == null;
-        lastFailure = now;
-        lastError = e.getMessage();
-        if (first) {
+        if (status.failed(now, e.getMessage())) {
             log.warn("Polling the {} backend failed: {}. Nothing was changed; polling retries every {} s",
                     backend.kind(), e.getMessage(), config.fastPollInterval().toSeconds());
             try {

@@ -17,9 +17,8 @@ import dev.skydeck.spi.CheckpointObject;
 import dev.skydeck.spi.CheckpointSource;
 import dev.skydeck.spi.InMemoryStore;
 import dev.skydeck.spi.Store;
-import dev.skydeck.spi.StoreTx;
 import dev.skydeck.testing.ManualClock;
-import dev.skydeck.testing.StoreDelegate;
+import dev.skydeck.testing.CountingStore;
 import dev.skydeck.testing.NoThreadLeaks;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -82,21 +80,6 @@ class CheckpointSyncerTest {
         }
     }
 
-    /** A store that counts write transactions. */
-    static final class CountingStore extends StoreDelegate {
-        final AtomicInteger writes = new AtomicInteger();
-
-        CountingStore(Store inner) {
-            super(inner);
-        }
-
-        @Override
-        public <T> T write(Function<StoreTx, T> work) {
-            writes.incrementAndGet();
-            return super.write(work);
-        }
-    }
-
     private final ManualClock clock = new ManualClock(T);
     private final CountingStore store = new CountingStore(new InMemoryStore());
     private final FakeSource source = new FakeSource();
@@ -127,7 +110,7 @@ class CheckpointSyncerTest {
         assertThat(store.experiment(e.id()).orElseThrow().latestEpoch()).isEqualTo(2L);
         assertThat(store.events(new EventQuery(0, e.id(), 10, false))).extracting(ev -> ev.type())
                 .containsExactly(EventType.CHECKPOINT);
-        assertThat(syncer.lastSuccess()).isEqualTo(T);
+        assertThat(syncer.status().lastSuccess()).isEqualTo(T);
     }
 
     @Test
@@ -171,16 +154,16 @@ class CheckpointSyncerTest {
         source.failure = new SkyDeckException("S3 is throttling", true, null);
 
         assertThatThrownBy(syncer::syncOnce).isInstanceOf(SkyDeckException.class).hasMessageContaining("throttling");
-        assertThat(syncer.lastError()).contains("flaky").contains("throttling");
-        assertThat(syncer.lastFailure()).isEqualTo(T);
+        assertThat(syncer.status().lastError()).contains("flaky").contains("throttling");
+        assertThat(syncer.status().lastFailure()).isEqualTo(T);
         assertThat(store.checkpoints(e.id(), 10)).isEmpty();
 
         source.failure = null;
         source.put("flaky", "epoch_5.pt");
         clock.advance(Duration.ofMinutes(2));
         syncer.syncOnce();
-        assertThat(syncer.lastError()).isNull();
-        assertThat(syncer.lastSuccess()).isEqualTo(clock.instant());
+        assertThat(syncer.status().lastError()).isNull();
+        assertThat(syncer.status().lastSuccess()).isEqualTo(clock.instant());
         assertThat(store.checkpoints(e.id(), 10)).extracting(Checkpoint::epoch).containsExactly(5L);
     }
 
@@ -190,14 +173,14 @@ class CheckpointSyncerTest {
         source.failure = new SkyDeckException("S3 unavailable", true, null);
         syncer.start();
         clock.advance(Duration.ZERO); // the first cycle is due at once
-        await().until(() -> source.calls.get() == 1 && syncer.lastError() != null && clock.pending().size() == 1);
+        await().until(() -> source.calls.get() == 1 && syncer.status().lastError() != null && clock.pending().size() == 1);
         assertThat(clock.pending()).containsExactly(T.plusSeconds(120)); // 2 × interval after one failure
         clock.advance(Duration.ofSeconds(120));
         await().until(() -> source.calls.get() == 2 && clock.pending().size() == 1);
         assertThat(clock.pending()).containsExactly(T.plusSeconds(120 + 240)); // 4 × after two
         source.failure = null;
         clock.advance(Duration.ofSeconds(240));
-        await().until(() -> source.calls.get() == 3 && syncer.lastError() == null && clock.pending().size() == 1);
+        await().until(() -> source.calls.get() == 3 && syncer.status().lastError() == null && clock.pending().size() == 1);
         assertThat(clock.pending()).containsExactly(T.plusSeconds(360 + 60)); // back to the normal interval
         clock.advance(Duration.ofSeconds(60));
         await().until(() -> source.calls.get() == 4);
