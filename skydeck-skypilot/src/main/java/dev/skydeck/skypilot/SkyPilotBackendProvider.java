@@ -8,8 +8,20 @@ import java.util.Optional;
 
 /** Makes {@code SKYDECK_BACKEND=skypilot} work, and {@code auto} choose SkyPilot when an endpoint is configured. */
 public final class SkyPilotBackendProvider implements BackendProvider {
-    /** Used by the service loader. */
+    private final java.util.Map<String, String> env;
+    private final Path userHome;
+    private final Path workdir;
+
+    /** Reads the process environment and the user's files (used by the service loader). */
     public SkyPilotBackendProvider() {
+        this(System.getenv(), Path.of(System.getProperty("user.home")), Path.of(System.getProperty("user.dir")));
+    }
+
+    /** Reads the given environment and directories (for tests). */
+    public SkyPilotBackendProvider(java.util.Map<String, String> env, Path userHome, Path workdir) {
+        this.env = java.util.Map.copyOf(env);
+        this.userHome = userHome;
+        this.workdir = workdir;
     }
 
     @Override
@@ -19,14 +31,13 @@ public final class SkyPilotBackendProvider implements BackendProvider {
 
     @Override
     public Optional<String> detect() {
-        ServerConfig c = ServerConfig.discover(System.getenv(), Path.of(System.getProperty("user.home")),
-                Path.of(System.getProperty("user.dir")), "localhost");
+        ServerConfig c = ServerConfig.discover(env, userHome, workdir, "localhost");
         return c.configured() ? Optional.of("a SkyPilot API server is configured (" + c.source() + "): "
                 + c.endpoint()) : Optional.empty();
     }
 
     @Override
     public ClusterBackend create() {
-        return SkyPilotBackend.builder().build();
+        return SkyPilotBackend.builder().environment(env).userHome(userHome).workingDirectory(workdir).build();
     }
 }

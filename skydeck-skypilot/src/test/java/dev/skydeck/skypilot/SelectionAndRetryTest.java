@@ -1,0 +1,97 @@
+package dev.skydeck.skypilot;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import dev.skydeck.DesiredState;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentSpec;
+import dev.skydeck.JobStatus;
+import dev.skydeck.SkyDeck;
+import dev.skydeck.spi.CheckpointSource;
+import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.spi.Store;
+import dev.skydeck.testing.ManualClock;
+import dev.skydeck.testing.NoThreadLeaks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Backend selection, retries of idempotent calls, and a crash between submit and record, end to end. */
+@ExtendWith(NoThreadLeaks.class)
+class SelectionAndRetryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void autoChoosesSkyPilotOnlyWhenAnEndpointIsConfiguredAndSaysWhy() throws Exception {
+        Path home = dir.resolve("home");
+        assertThat(new SkyPilotBackendProvider(Map.of(), home, dir).detect()).isEmpty();
+        assertThat(new SkyPilotBackendProvider(Map.of("SKYPILOT_API_SERVER_ENDPOINT", "http://sky:46580"), home, dir)
+                .detect()).get().asString().contains("SKYPILOT_API_SERVER_ENDPOINT").contains("http://sky:46580");
+        Files.createDirectories(home.resolve(".sky"));
+        Files.writeString(home.resolve(".sky/config.yaml"), "api_server:\n  endpoint: https://team.example\n");
+        assertThat(new SkyPilotBackendProvider(Map.of(), home, dir).detect()).get().asString()
+                .contains("config.yaml").contains("https://team.example");
+    }
+
+    @Test
+    void transportErrorsAndServerErrorsOfIdempotentCallsAreRetried() {
+        try (SkyPilotStub stub = new SkyPilotStub()) {
+            stub.server.stubFor(get(urlPathEqualTo("/api/health")).inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
+                    .willReturn(aResponse().withStatus(502).withBody("bad gateway")).willSetStateTo("up").atPriority(1));
+            try (SkyPilotBackend b = SkyPilotBackend.builder()
+                    .environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint()))
+                    .userHome(dir).workingDirectory(dir).hostname("box").skydeckHome(dir).build()) {
+                assertThat(b.health().healthy()).isTrue();
+            }
+            stub.server.verify(2, getRequestedFor(urlPathEqualTo("/api/health")));
+        }
+    }
+
+    @Test
+    void aLaunchSubmittedButNeverRecordedIsAdoptedAfterARestartNotLaunchedTwice() {
+        try (SkyPilotStub stub = new SkyPilotStub()) {
+            ManualClock clock = new ManualClock();
+            Store store = new InMemoryStore();
+            stub.statusPollsBeforeDone = 1_000_000; // the launch request never finishes in time
+            Experiment e;
+            try (SkyPilotBackend slow = backend(stub, Duration.ofMillis(200), Duration.ofMillis(50));
+                 SkyDeck crashed = SkyDeck.builder().store(store).backend(slow).checkpoints(CheckpointSource.NONE)
+                         .clock(clock).scheduler(clock).build()) {
+                e = crashed.create(ExperimentSpec.named("adopt_me").desired(DesiredState.RUNNING));
+                await().until(() -> crashed.refresh(e).status().launchRetries() == 1);
+            } // SkyDeck stops here with the job recorded as INIT and the request pending on the server
+            stub.statusPollsBeforeDone = 0;
+            try (SkyPilotBackend again = backend(stub, Duration.ofSeconds(20), Duration.ofSeconds(20));
+                 SkyDeck restarted = SkyDeck.builder().store(store).backend(again).checkpoints(CheckpointSource.NONE)
+                         .clock(clock).scheduler(clock).build()) {
+                await().until(() -> restarted.jobs(e).get(0).backendJobId() != null);
+                clock.advance(Duration.ofMinutes(10));
+                restarted.reconcileAll();
+                await().until(() -> restarted.refresh(e).status().observedGeneration() == e.generation());
+                assertThat(restarted.jobs(e)).singleElement().satisfies(j -> {
+                    assertThat(j.backendJobId()).isEqualTo("1");
+                    assertThat(j.status()).isEqualTo(JobStatus.PENDING);
+                });
+                assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(1);
+            }
+        }
+    }
+
+    private SkyPilotBackend backend(SkyPilotStub stub, Duration callTimeout, Duration launchTimeout) {
+        return SkyPilotBackend.builder().environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint()))
+                .userHome(dir.resolve("home")).workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))
+                .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2))
+                .requestTimeouts(callTimeout, launchTimeout).build();
+    }
+}
