@@ -88,6 +88,44 @@ class SelectionAndRetryTest {
         }
     }
 
+    @Test
+    void theTaskTemplateFileAndGitRepoComeFromTheEnvironmentAndABadPathIsNamed() throws Exception {
+        Path template = dir.resolve("task.yaml");
+        Files.writeString(template, "setup: pip install -e .\nresources:\n  disk_size: 1024\n");
+        try (SkyPilotStub stub = new SkyPilotStub();
+             SkyPilotBackend b = SkyPilotBackend.builder().environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT",
+                             stub.endpoint(), "SKYDECK_TASK_TEMPLATE", template.toString(), "SKYDECK_GIT_REPO",
+                             "https://github.com/org/repo.git"))
+                     .userHome(dir).workingDirectory(dir).hostname("box").skydeckHome(dir)
+                     .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2)).build()) {
+            b.launch(new dev.skydeck.spi.LaunchRequest("templated", "j-t", 1, java.util.List.of("lt", "run=templated"),
+                    Map.of(), 1, 0, null, "main", null, Map.of("SKYDECK_LAUNCH_ID", "j-t")));
+            assertThat(stub.launchedTasks.get(0)).contains("pip install -e .").contains("disk_size: 1024")
+                    .contains("url: https://github.com/org/repo.git").contains("ref: main");
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SkyPilotBackend.builder()
+                        .environment(Map.of("SKYDECK_TASK_TEMPLATE", dir.resolve("missing.yaml").toString()))
+                        .userHome(dir).workingDirectory(dir).hostname("box").build())
+                .isInstanceOf(dev.skydeck.SkyDeckException.InvalidInput.class).hasMessageContaining("SKYDECK_TASK_TEMPLATE");
+    }
+
+    @Test
+    void anAmbiguousRequestIdIsReportedNotRetried() {
+        try (SkyPilotStub stub = new SkyPilotStub()) {
+            stub.server.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlPathEqualTo("/jobs/cancel"))
+                    .atPriority(1).willReturn(aResponse().withStatus(200)
+                            .withHeader("X-Skypilot-Request-ID", "abc").withBody("null")));
+            stub.server.stubFor(get(urlPathEqualTo("/api/get")).atPriority(1).willReturn(aResponse().withStatus(400)
+                    .withBody("{\"detail\":\"Multiple requests found for request ID prefix: abc\"}")));
+            try (SkyPilotBackend b = backend(stub, Duration.ofSeconds(5), Duration.ofSeconds(5))) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.cancel("1"))
+                        .isInstanceOf(dev.skydeck.spi.BackendException.class).hasMessageContaining("ambiguous")
+                        .hasMessageContaining("Multiple requests found");
+            }
+            stub.server.verify(1, getRequestedFor(urlPathEqualTo("/api/get")));
+        }
+    }
+
     private SkyPilotBackend backend(SkyPilotStub stub, Duration callTimeout, Duration launchTimeout) {
         return SkyPilotBackend.builder().environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint()))
                 .userHome(dir.resolve("home")).workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))

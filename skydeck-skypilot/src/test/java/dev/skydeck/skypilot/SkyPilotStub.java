@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (500 with {@code detail} for failures, 404 for unknown ids); version headers are echoed only
  * when the request carried both. Jobs advance one status per {@link #advance()}.
  */
-final class SkyPilotStub implements AutoCloseable {
+public final class SkyPilotStub implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A managed job the stub knows. */
@@ -74,14 +74,35 @@ final class SkyPilotStub implements AutoCloseable {
     volatile int statusPollsBeforeDone = 1;
     private long nextJobId = 1;
 
-    SkyPilotStub() {
+    /** When each job name's launch request arrived ({@link System#nanoTime()}). */
+    public final Map<String, Long> launchArrivals = new java.util.concurrent.ConcurrentHashMap<>();
+    /** HTTP requests served. */
+    public final AtomicInteger httpRequests = new AtomicInteger();
+
+    /** A stub on a random loopback port. */
+    public SkyPilotStub() {
         server = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1")
                 .extensions(new Transformer()));
         server.start();
         server.stubFor(any(anyUrl()).willReturn(aResponse().withTransformers("skypilot")));
+        server.addMockServiceRequestListener((request, response) -> httpRequests.incrementAndGet());
     }
 
-    String endpoint() {
+    /** Adds {@code count} jobs in {@code status} (as if launched by hand). */
+    public synchronized void addJobs(int count, String status) {
+        for (int i = 0; i < count; i++) {
+            long id = nextJobId++;
+            jobs.put(id, new Job(id, "bench-" + id, "name: bench-" + id + "\n", List.of(status), 1745432150.25 + id));
+        }
+    }
+
+    /** The number of statuses to report PENDING/RUNNING before a request finishes. */
+    public void statusPollsBeforeDone(int value) {
+        statusPollsBeforeDone = value;
+    }
+
+    /** The base URL. */
+    public String endpoint() {
         return "http://127.0.0.1:" + server.port();
     }
 
@@ -103,10 +124,12 @@ final class SkyPilotStub implements AutoCloseable {
         return jobs.get(id);
     }
 
-    synchronized int requestCount(String name) {
+    /** How many requests of an operation ({@code sky.jobs.launch}, …) were submitted. */
+    public synchronized int requestCount(String name) {
         return (int) requests.values().stream().filter(r -> r.name().equals(name)).count();
     }
 
+    /** Stops the server. */
     @Override
     public void close() {
         server.stop();
@@ -191,6 +214,7 @@ final class SkyPilotStub implements AutoCloseable {
                                 + "\"msg\":\"Field required\",\"input\":{}}]}", headers);
                     }
                     String task = body.path("task").asText();
+                    launchArrivals.put(body.path("name").asText(), System.nanoTime());
                     launchedTasks.add(task);
                     if (failNextLaunch != null) {
                         String message = failNextLaunch;
