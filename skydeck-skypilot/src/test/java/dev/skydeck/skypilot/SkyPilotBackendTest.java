@@ -231,6 +231,28 @@ class SkyPilotBackendTest {
     }
 
     @Test
+    void concurrentWaitsShareOneStatusCallPerInterval() throws Exception {
+        stub.statusPollsBeforeDone = 3;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            List<java.util.concurrent.Future<BackendJob>> launches = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int n = i;
+                launches.add(pool.submit(() -> backend.launch(request("par-" + n, "j-par-" + n))));
+            }
+            for (var f : launches) {
+                assertThat(f.get().backendJobId()).isNotBlank();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        var statusCalls = stub.server.findAll(com.github.tomakehurst.wiremock.client.WireMock
+                .getRequestedFor(urlPathEqualTo("/api/status")));
+        assertThat(statusCalls).anySatisfy(r -> assertThat(r.queryParameter("request_ids").values()).hasSizeGreaterThan(1));
+        assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(6);
+    }
+
+    @Test
     void healthNamesTheServerVersionAndUser() {
         var h = backend.health();
         assertThat(h.healthy()).isTrue();

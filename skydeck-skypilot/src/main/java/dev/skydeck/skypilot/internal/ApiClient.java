@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 import okhttp3.HttpUrl;
@@ -67,6 +69,8 @@ public final class ApiClient implements AutoCloseable {
     private final Duration statusPollMin;
     private final Duration statusPollMax;
     private final int maxAttempts;
+    private final Waiter waiter = new Waiter();
+    private volatile boolean closed;
 
     /** A client for {@code config}'s server. */
     public ApiClient(ServerConfig config, Duration connectTimeout, Duration readTimeout, Clock clock,
@@ -154,53 +158,132 @@ public final class ApiClient implements AutoCloseable {
         }
     }
 
-    /** The status of a request ({@code PENDING}, {@code RUNNING}, …), or {@code null} when the server does not know it. */
-    public String status(String requestId) {
+    /** The statuses of requests ({@code PENDING}, {@code RUNNING}, …) in one call; ids the server does not know are absent. */
+    public Map<String, String> statuses(java.util.Collection<String> requestIds) {
         return retrying("status", () -> {
-            HttpUrl url = url("/api/status").newBuilder().addQueryParameter("request_ids", requestId).build();
-            try (Response r = http.newCall(request(url).get().build()).execute()) {
+            HttpUrl.Builder url = url("/api/status").newBuilder();
+            for (String id : requestIds) {
+                url.addQueryParameter("request_ids", id);
+            }
+            try (Response r = http.newCall(request(url.build()).get().build()).execute()) {
                 checkAuth(r, "/api/status");
                 String text = body(r);
                 if (r.code() != 200) {
                     throw httpError(r.code(), "/api/status", text, true);
                 }
-                JsonNode arr = parse(text, "/api/status");
-                for (JsonNode n : arr) {
-                    if (requestId.equals(n.path("request_id").asText())) {
-                        return n.path("status").asText(null);
-                    }
+                Map<String, String> out = new java.util.HashMap<>();
+                for (JsonNode n : parse(text, "/api/status")) {
+                    out.put(n.path("request_id").asText(), n.path("status").asText(null));
                 }
-                return null;
+                return out;
             }
         });
     }
 
     /**
-     * Waits until the request is finished (polling {@code /api/status}), then fetches its
-     * payload with one {@code /api/get}.
+     * Waits until the request is finished, then fetches its payload with one {@code /api/get}.
+     * No thread polls per request: one shared waiter asks {@code /api/status} about every
+     * pending request in a single call per interval; the caller only waits on a future.
      *
      * @throws ResubmitException when the server says the request must be submitted again
      * @throws BackendException  on timeout (retryable) or when the request is unknown
      */
     public Result await(String requestId, Duration timeout) {
-        Instant deadline = clock.instant().plus(timeout);
-        Duration pause = statusPollMin;
-        while (true) {
-            String status = status(requestId);
-            if (status == null) {
-                break; // unknown to /api/status: /api/get tells 404 or 503 precisely
+        try {
+            waiter.finished(requestId).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            waiter.forget(requestId);
+            throw new BackendException("SkyPilot request " + requestId + " did not finish within " + timeout + " at "
+                    + endpoint(), true, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof SkyDeckException s) {
+                throw s;
             }
-            if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
-                break;
-            }
-            if (!clock.instant().isBefore(deadline)) {
-                throw new BackendException("SkyPilot request " + requestId + " still " + status + " after " + timeout
-                        + " at " + endpoint(), true);
-            }
-            pauseFor(pause);
-            pause = pause.multipliedBy(2).compareTo(statusPollMax) > 0 ? statusPollMax : pause.multipliedBy(2);
+            throw new BackendException("waiting for SkyPilot request " + requestId + " failed: " + e.getCause(), true,
+                    e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException("interrupted while waiting for SkyPilot request " + requestId, true, e);
         }
         return get(requestId);
+    }
+
+    /** One thread that polls the status of every pending request together. */
+    private final class Waiter {
+        private final Map<String, java.util.concurrent.CompletableFuture<Void>> pending =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private Thread thread;
+        private boolean fresh;
+
+        synchronized java.util.concurrent.CompletableFuture<Void> finished(String requestId) {
+            java.util.concurrent.CompletableFuture<Void> f = pending.computeIfAbsent(requestId,
+                    id -> new java.util.concurrent.CompletableFuture<>());
+            fresh = true;
+            if (thread == null || !thread.isAlive()) {
+                thread = new Thread(this::run, "skydeck-skypilot-requests");
+                thread.setDaemon(true);
+                thread.start();
+            }
+            notifyAll();
+            return f;
+        }
+
+        void forget(String requestId) {
+            pending.remove(requestId);
+        }
+
+        private void run() {
+            Duration pause = statusPollMin;
+            while (!closed) {
+                synchronized (this) {
+                    if (pending.isEmpty()) {
+                        try {
+                            wait(1000);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        pause = statusPollMin;
+                        continue;
+                    }
+                }
+                List<String> ids = new ArrayList<>(pending.keySet());
+                try {
+                    Map<String, String> statuses = statuses(ids);
+                    for (String id : ids) {
+                        String status = statuses.get(id);
+                        // Unknown to /api/status: /api/get tells 404 or 503 precisely.
+                        if (status == null || status.equals("SUCCEEDED") || status.equals("FAILED")
+                                || status.equals("CANCELLED")) {
+                            java.util.concurrent.CompletableFuture<Void> f = pending.remove(id);
+                            if (f != null) {
+                                f.complete(null);
+                            }
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    for (String id : ids) {
+                        java.util.concurrent.CompletableFuture<Void> f = pending.remove(id);
+                        if (f != null) {
+                            f.completeExceptionally(e);
+                        }
+                    }
+                }
+                synchronized (this) {
+                    if (fresh) {
+                        pause = statusPollMin; // a new request: ask about it soon
+                    } else {
+                        try {
+                            wait(Math.max(1, pause.toMillis()));
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        pause = pause.multipliedBy(2).compareTo(statusPollMax) > 0 ? statusPollMax
+                                : pause.multipliedBy(2);
+                    }
+                    fresh = false;
+                }
+            }
+        }
     }
 
     /** One {@code /api/get} of a finished request. */
@@ -453,6 +536,10 @@ public final class ApiClient implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        synchronized (waiter) {
+            waiter.notifyAll();
+        }
         http.dispatcher().executorService().shutdown();
         http.connectionPool().evictAll();
     }
