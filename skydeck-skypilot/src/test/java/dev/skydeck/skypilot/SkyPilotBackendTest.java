@@ -195,11 +195,7 @@ class SkyPilotBackendTest {
     @Test
     void aPendingLaunchIsFollowedAfterARestartNotSubmittedAgain() {
         stub.statusPollsBeforeDone = 1_000_000;
-        SkyPilotBackend impatient = SkyPilotBackend.builder()
-                .environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint())).userHome(dir.resolve("home"))
-                .workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))
-                .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2))
-                .requestTimeouts(Duration.ofSeconds(5), Duration.ofMillis(50)).build();
+        SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("slow", "j-slow"))).isInstanceOf(BackendException.class)
                 .satisfies(e -> assertThat(((BackendException) e).retryable()).isTrue());
         impatient.close();
@@ -214,11 +210,7 @@ class SkyPilotBackendTest {
     @Test
     void aLaunchRequestTheServerLostIsAdoptedFromTheQueueIfItsJobExists() {
         stub.statusPollsBeforeDone = 1_000_000;
-        SkyPilotBackend impatient = SkyPilotBackend.builder()
-                .environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint())).userHome(dir.resolve("home"))
-                .workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))
-                .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2))
-                .requestTimeouts(Duration.ofSeconds(5), Duration.ofMillis(50)).build();
+        SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("lost", "j-lost"))).isInstanceOf(BackendException.class);
         impatient.close();
         stub.forgetRequests(); // the server restarted and forgot the request (404), the job exists
@@ -250,6 +242,15 @@ class SkyPilotBackendTest {
                 .getRequestedFor(urlPathEqualTo("/api/status")));
         assertThat(statusCalls).anySatisfy(r -> assertThat(r.queryParameter("request_ids").values()).hasSizeGreaterThan(1));
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(6);
+    }
+
+    /** A backend sharing this test's SkyDeck home that gives up on a launch request after 50 ms. */
+    private SkyPilotBackend impatientBackend() {
+        return SkyPilotBackend.builder()
+                .environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT", stub.endpoint())).userHome(dir.resolve("home"))
+                .workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))
+                .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2))
+                .requestTimeouts(Duration.ofSeconds(5), Duration.ofMillis(50)).build();
     }
 
     @Test

@@ -126,16 +126,7 @@ public final class ApiClient implements AutoCloseable {
      * resubmit decides that itself.
      */
     public String submit(String path, Map<String, Object> fields) {
-        ObjectNode body = MAPPER.valueToTree(fields);
-        ObjectNode envVars = body.putObject("env_vars");
-        envVars.put("SKYPILOT_USER_ID", config.userHash());
-        envVars.put("SKYPILOT_USER", config.userName());
-        body.put("entrypoint", "skydeck");
-        if (!body.has("entrypoint_command")) {
-            body.put("entrypoint_command", "skydeck " + path);
-        }
-        body.put("using_remote_api_server", !isLocal());
-        body.putObject("override_skypilot_config");
+        ObjectNode body = commonBody(path, fields);
         Request request = request(path).post(RequestBody.create(body.toString(), JSON)).build();
         try (Response r = http.newCall(request).execute()) {
             checkAuth(r, path);
@@ -319,13 +310,7 @@ public final class ApiClient implements AutoCloseable {
 
     /** Opens a streamed POST (logs): the response body is the stream; the caller closes it. */
     public Response stream(String path, Map<String, Object> fields, Duration readTimeout) {
-        ObjectNode body = MAPPER.valueToTree(fields);
-        ObjectNode envVars = body.putObject("env_vars");
-        envVars.put("SKYPILOT_USER_ID", config.userHash());
-        envVars.put("SKYPILOT_USER", config.userName());
-        body.put("entrypoint", "skydeck");
-        body.put("using_remote_api_server", !isLocal());
-        body.putObject("override_skypilot_config");
+        ObjectNode body = commonBody(path, fields);
         OkHttpClient streaming = http.newBuilder().readTimeout(readTimeout).callTimeout(Duration.ZERO).build();
         try {
             Response r = streaming.newCall(request(path).post(RequestBody.create(body.toString(), JSON)).build())
@@ -347,6 +332,21 @@ public final class ApiClient implements AutoCloseable {
     }
 
     // ---- helpers ----
+
+    /** An operation's fields plus what every POST carries (SKYPILOT.md §4): identity, entrypoint, remote flag. */
+    private ObjectNode commonBody(String path, Map<String, Object> fields) {
+        ObjectNode body = MAPPER.valueToTree(fields);
+        ObjectNode envVars = body.putObject("env_vars");
+        envVars.put("SKYPILOT_USER_ID", config.userHash());
+        envVars.put("SKYPILOT_USER", config.userName());
+        body.put("entrypoint", "skydeck");
+        if (!body.has("entrypoint_command")) {
+            body.put("entrypoint_command", "skydeck " + path);
+        }
+        body.put("using_remote_api_server", !isLocal());
+        body.putObject("override_skypilot_config");
+        return body;
+    }
 
     private Result payload(String requestId, JsonNode payload) {
         return new Result(requestId, payload.path("status").asText(null), decode(payload.get("return_value")),
