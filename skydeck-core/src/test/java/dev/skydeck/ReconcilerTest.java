@@ -428,6 +428,25 @@ class ReconcilerTest {
     }
 
     @Test
+    void aPollBetweenTheLaunchAndItsRecordIsNotOverwrittenByTheRecord() {
+        SkyDeck deck = deck();
+        // The backend accepts the launch, then the poller lists and adopts the job, then the launch returns.
+        backend.afterAccept(r -> {
+            backend.set(backend.jobOf(r.launchId()).backendJobId(), JobStatus.RUNNING);
+            deck.poll();
+        });
+        Experiment e = deck.create(running("raced"));
+        awaitLaunches("raced", 1);
+        await().until(() -> deck.experiment(e.id()).status().observedGeneration() == e.generation()
+                && onlyJob(deck, e).backendJobId() != null);
+        await().until(() -> store.events(new EventQuery(0, e.id(), 100, false)).stream()
+                .anyMatch(ev -> ev.type() == EventType.LAUNCH && ev.actor() == Actor.RECONCILER));
+        assertThat(onlyJob(deck, e).status()).isEqualTo(JobStatus.RUNNING);
+        deck.poll();
+        assertThat(onlyJob(deck, e).status()).isEqualTo(JobStatus.RUNNING);
+    }
+
+    @Test
     void bulkStartFromEightThreadsLaunchesEachExperimentOnce() throws Exception {
         SkyDeck deck = deck();
         List<ExperimentSpec> specs = IntStream.range(0, 200).mapToObj(i -> ExperimentSpec.named("bulk-" + i)).toList();

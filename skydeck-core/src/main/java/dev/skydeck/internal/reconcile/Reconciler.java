@@ -503,8 +503,9 @@ public final class Reconciler implements AutoCloseable {
     private Job adopt(Experiment e, Job job, BackendJob found, Instant now) {
         Job adopted = writer.write(w -> {
             Job current = w.tx().job(job.id()).orElse(job);
-            Job updated = current.submitted(found.backendJobId(),
-                    found.submittedAt() != null ? found.submittedAt() : now).observe(found.observation(), now);
+            Job updated = current.backendJobId() != null ? current // the poller adopted it first
+                    : current.submitted(found.backendJobId(), found.submittedAt() != null ? found.submittedAt() : now)
+                            .observe(found.observation(), now);
             w.tx().updateJob(updated);
             w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
                     "adopted job " + found.backendJobId() + " (launched before SkyDeck stopped, never recorded)", null));
@@ -536,10 +537,13 @@ public final class Reconciler implements AutoCloseable {
             Instant now = clock.instant();
             writer.write(w -> {
                 Job current = w.tx().job(job.id()).orElse(job);
-                Job updated = current.submitted(launched.backendJobId(),
-                        launched.submittedAt() != null ? launched.submittedAt() : now)
-                        .observe(launched.observation(), now);
-                w.tx().updateJob(updated);
+                // The poller may have listed (and adopted) the job between the launch and this record:
+                // its observation is newer than the launch's, so keep it.
+                if (current.backendJobId() == null) {
+                    w.tx().updateJob(current.submitted(launched.backendJobId(),
+                            launched.submittedAt() != null ? launched.submittedAt() : now)
+                            .observe(launched.observation(), now));
+                }
                 w.tx().updateStatus(e.id(), status(status, null, null, false).withRetries(0, null));
                 w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
                         "launched attempt " + job.attempt() + " as " + backend.kind() + " job "
