@@ -85,6 +85,15 @@ class SkyPilotBackendTest {
     }
 
     @Test
+    void anExperimentsOwnTaskTemplateReplacesTheDefault() {
+        LaunchRequest base = request("own_template", "j-own");
+        backend.launch(new LaunchRequest(base.experimentName(), base.launchId(), 1, base.command(), Map.of(), 1, 0,
+                Resources.ANY, null, "setup: ./install.sh\nresources:\n  disk_size: 2048\n", base.env()));
+        assertThat(stub.launchedTasks.get(0)).contains("setup: ./install.sh").contains("disk_size: 2048")
+                .doesNotContain("EAGER_NEXT_REGION");
+    }
+
+    @Test
     void aJobIdSentAsAnIntIsAcceptedToo() {
         stub.jobIdAsInt = true;
         assertThat(backend.launch(request("old_server", "j-2")).backendJobId()).isEqualTo("1");
