@@ -6,6 +6,7 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.Job;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
+import dev.skydeck.local.ToyTrainer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,6 +7,7 @@ import dev.skydeck.Job;
 import dev.skydeck.RestartPolicy;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
+import dev.skydeck.local.ToyTrainer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.skydeck.examples;
+package dev.skydeck.local;
 
 import java.io.IOException;
 import java.nio.file.Files;

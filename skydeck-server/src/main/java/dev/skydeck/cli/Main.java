@@ -1,0 +1,58 @@
+package dev.skydeck.cli;
+
+import dev.skydeck.SkyDeck;
+import dev.skydeck.SkyDeckException;
+import dev.skydeck.cli.internal.ApiClient;
+import dev.skydeck.cli.internal.ScriptCommands;
+import dev.skydeck.cli.internal.ServerCommands;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code skydeck} command line: runs the server (in the foreground or the background) and
+ * scripts a running one over its REST API. {@code skydeck} alone starts the server if needed
+ * and opens the dashboard.
+ */
+@Command(name = "skydeck", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Declarative ML experiments on SkyPilot (or local processes): server, dashboard and scripting.",
+        subcommands = {ServerCommands.Open.class, ServerCommands.Serve.class, ServerCommands.Start.class,
+                ServerCommands.Stop.class, ServerCommands.Restart.class, ServerCommands.Status.class,
+                ServerCommands.Logs.class, ServerCommands.Demo.class, ScriptCommands.Exp.class,
+                ScriptCommands.Jobs.class, ScriptCommands.Backfill.class, CommandLine.HelpCommand.class},
+        footer = {"", "Configuration: flags override SKYDECK_* environment variables (see the README)."})
+public final class Main implements java.util.concurrent.Callable<Integer> {
+    /** Exit status when the command failed. */
+    public static final int FAILED = 1;
+
+    /** Runs the command line and exits with its status. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit status (0 ok, 1 failed, 2 usage, 3 not running). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof SkyDeckException || e instanceof ApiClient.Failure) {
+                cmd.getErr().println("skydeck: " + e.getMessage());
+                return FAILED;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    /** With no command: start the server if needed and open the dashboard. */
+    @Override
+    public Integer call() throws Exception {
+        return new ServerCommands.Open().call();
+    }
+
+    /** The version picocli prints. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"skydeck " + SkyDeck.VERSION + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

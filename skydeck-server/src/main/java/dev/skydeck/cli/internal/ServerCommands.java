@@ -1,0 +1,501 @@
+package dev.skydeck.cli.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.skydeck.SkyDeck;
+import dev.skydeck.SkyDeckException;
+import dev.skydeck.cli.Settings;
+import dev.skydeck.server.SkyDeckServer;
+import dev.skydeck.server.internal.Json;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The commands that run and manage the server process. */
+public final class ServerCommands {
+    /** Exit status of {@code status} when no server runs (as LSB init scripts do). */
+    public static final int NOT_RUNNING = 3;
+
+    /** JVM options of the background server: small heap growth steps and the serial collector, for a small footprint. */
+    static final List<String> SERVER_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m",
+            "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:ReservedCodeCacheSize=64m",
+            "-XX:+UseStringDeduplication");
+
+    private ServerCommands() {
+    }
+
+    /** The server's address, database and backend, as flags over the environment. */
+    public static final class ServerOptions {
+        @Option(names = "--host", description = "Address to bind (SKYDECK_HOST, default 127.0.0.1).")
+        String host;
+        @Option(names = "--port", description = "Port (SKYDECK_PORT, default 8000; 0 picks a free one).")
+        String port;
+        @Option(names = "--db-path", description = "SQLite file (SKYDECK_DB_PATH, default ~/.skydeck/skydeck.db).")
+        String dbPath;
+        @Option(names = "--backend", description = "local, skypilot or auto (SKYDECK_BACKEND, default auto).")
+        String backend;
+
+        Settings settings() {
+            Map<String, String> overrides = new LinkedHashMap<>();
+            put(overrides, "SKYDECK_HOST", host);
+            put(overrides, "SKYDECK_PORT", port);
+            put(overrides, "SKYDECK_DB_PATH", dbPath);
+            put(overrides, "SKYDECK_BACKEND", backend);
+            return Settings.load(System.getenv(), overrides);
+        }
+
+        List<String> asArguments() {
+            List<String> args = new ArrayList<>();
+            add(args, "--host", host);
+            add(args, "--port", port);
+            add(args, "--db-path", dbPath);
+            add(args, "--backend", backend);
+            return args;
+        }
+
+        private static void put(Map<String, String> m, String k, String v) {
+            if (v != null) {
+                m.put(k, v);
+            }
+        }
+
+        private static void add(List<String> args, String flag, String v) {
+            if (v != null) {
+                args.add(flag);
+                args.add(v);
+            }
+        }
+    }
+
+    /** Runs the server in this process until SIGTERM or Ctrl-C. */
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the server in the foreground.")
+    public static final class Serve implements Callable<Integer> {
+        @Mixin
+        ServerOptions options = new ServerOptions();
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings s = options.settings();
+            Running running = Running.open(s, options.backend, false);
+            running.announce(spec.commandLine().getOut(), null);
+            running.server.join();
+            return 0;
+        }
+    }
+
+    /** A SkyDeck and its server in this process, closed in order on shutdown. */
+    static final class Running {
+        final SkyDeck deck;
+        final SkyDeckServer server;
+        final Settings settings;
+
+        private Running(SkyDeck deck, SkyDeckServer server, Settings settings) {
+            this.deck = deck;
+            this.server = server;
+            this.settings = settings;
+        }
+
+        static Running open(Settings s, String backend, boolean portFallback) throws IOException {
+            return open(s, backend, portFallback, d -> {
+            });
+        }
+
+        static Running open(Settings s, String backend, boolean portFallback,
+                            java.util.function.Consumer<SkyDeck> before) throws IOException {
+            Files.createDirectories(s.home());
+            Files.createDirectories(s.dbPath().getParent());
+            SkyDeck.Builder b = SkyDeck.builder().databaseFile(s.dbPath()).pollInterval(s.pollInterval())
+                    .reconcileInterval(s.reconcileInterval()).syncInterval(s.syncInterval());
+            if (backend != null) {
+                b.backend(backend);
+            }
+            SkyDeck deck = b.build();
+            SkyDeckServer server;
+            try {
+                before.accept(deck);
+                server = start(deck, s, s.port());
+            } catch (SkyDeckException e) {
+                if (!portFallback || s.port() == 0 || !e.getMessage().startsWith("cannot listen")) {
+                    deck.close();
+                    throw e;
+                }
+                server = start(deck, s, 0);
+            } catch (RuntimeException e) {
+                deck.close();
+                throw e;
+            }
+            Running r = new Running(deck, server, s);
+            long pid = ProcessHandle.current().pid();
+            new PidFile(pid, server.url(), s.dbPath().toString(), Instant.now()).write(s.pidFile());
+            SkyDeckServer srv = server;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                srv.close();
+                deck.close();
+                PidFile.removeIfOwn(s.pidFile(), pid);
+            }, "skydeck-shutdown"));
+            return r;
+        }
+
+        private static SkyDeckServer start(SkyDeck deck, Settings s, int port) {
+            return SkyDeckServer.builder(deck).host(s.host()).port(port).authToken(s.authToken())
+                    .allowedHosts(s.allowedHosts()).allowedOrigins(s.allowedOrigins()).links(s.links())
+                    .uiDirectory(s.uiDirectory()).build().start();
+        }
+
+        void announce(PrintWriter out, String extra) {
+            var h = deck.health();
+            out.println("SkyDeck " + SkyDeck.VERSION + " serving " + server.url());
+            out.println("  database  " + settings.dbPath());
+            out.println("  backend   " + h.backendKind() + " (" + h.backendReason() + ")");
+            if (extra != null) {
+                out.println(extra);
+            }
+            out.println("Stop with Ctrl-C (or `skydeck stop`).");
+            out.flush();
+        }
+    }
+
+    /** Starts the server in the background. */
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start the server in the background.")
+    public static final class Start implements Callable<Integer> {
+        @Mixin
+        ServerOptions options = new ServerOptions();
+        @Option(names = "--timeout", description = "Seconds to wait for it to answer (default 60).")
+        int timeout = 60;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PidFile p = startInBackground(options, Duration.ofSeconds(timeout), spec.commandLine().getOut());
+            spec.commandLine().getOut().println("SkyDeck is running at " + p.url() + " (pid " + p.pid() + ")");
+            return 0;
+        }
+    }
+
+    static PidFile startInBackground(ServerOptions options, Duration timeout, PrintWriter out)
+            throws IOException, InterruptedException {
+        Settings s = options.settings();
+        Optional<PidFile> live = PidFile.readLive(s.pidFile());
+        if (live.isPresent()) {
+            out.println("SkyDeck is already running (pid " + live.get().pid() + ")");
+            return live.get();
+        }
+        Files.createDirectories(s.home());
+        List<String> cmd = new ArrayList<>();
+        for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(setsid))) {
+                cmd.add(setsid); // its own session: closing the terminal does not stop the server
+                break;
+            }
+        }
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(SERVER_JVM_OPTIONS);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.skydeck.cli.Main");
+        cmd.add("serve");
+        cmd.addAll(options.asArguments());
+        long logStart = Files.exists(s.logFile()) ? Files.size(s.logFile()) : 0;
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(s.logFile().toFile()));
+        Process process = pb.start();
+        process.getOutputStream().close();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<PidFile> p = PidFile.read(s.pidFile());
+            if (p.isPresent() && p.get().pid() == process.pid()) {
+                return p.get();
+            }
+            if (!process.isAlive()) {
+                throw new SkyDeckException("the server stopped at start-up (exit " + process.exitValue() + "):\n"
+                        + tail(s.logFile(), logStart, 15) + "\nfull log: " + s.logFile());
+            }
+            process.waitFor(100, TimeUnit.MILLISECONDS);
+        }
+        throw new SkyDeckException("the server did not come up within " + timeout.toSeconds() + " s; see "
+                + s.logFile());
+    }
+
+    private static String tail(Path log, long from, int lines) throws IOException {
+        if (!Files.exists(log)) {
+            return "(no log)";
+        }
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+            f.seek(Math.min(from, f.length()));
+            byte[] rest = new byte[(int) Math.min(f.length() - f.getFilePointer(), 1 << 20)];
+            f.readFully(rest);
+            List<String> all = new String(rest, StandardCharsets.UTF_8).lines().toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        }
+    }
+
+    /** Stops the background server: SIGTERM, then SIGKILL after a timeout. */
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the background server.")
+    public static final class Stop implements Callable<Integer> {
+        @Option(names = "--timeout", description = "Seconds to wait after SIGTERM before SIGKILL (default 30).")
+        int timeout = 30;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings s = Settings.load(System.getenv(), Map.of());
+            stop(s, Duration.ofSeconds(timeout), spec.commandLine().getOut());
+            return 0;
+        }
+    }
+
+    static void stop(Settings s, Duration timeout, PrintWriter out) throws InterruptedException {
+        Optional<PidFile> live = PidFile.readLive(s.pidFile());
+        if (live.isEmpty()) {
+            out.println("SkyDeck is not running");
+            return;
+        }
+        ProcessHandle h = ProcessHandle.of(live.get().pid()).orElse(null);
+        if (h != null) {
+            h.destroy();
+            try {
+                h.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                out.println("SkyDeck stopped (pid " + h.pid() + ")");
+            } catch (TimeoutException e) {
+                h.destroyForcibly();
+                h.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(x -> null).join();
+                out.println("SkyDeck did not stop within " + timeout.toSeconds() + " s after SIGTERM: killed (pid "
+                        + h.pid() + ")");
+            } catch (java.util.concurrent.ExecutionException e) {
+                out.println("SkyDeck stopped (pid " + h.pid() + ")");
+            }
+        }
+        PidFile.removeIfOwn(s.pidFile(), live.get().pid());
+    }
+
+    /** Stops, then starts, the background server. */
+    @Command(name = "restart", mixinStandardHelpOptions = true, description = "Restart the background server.")
+    public static final class Restart implements Callable<Integer> {
+        @Mixin
+        ServerOptions options = new ServerOptions();
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            stop(options.settings(), Duration.ofSeconds(30), out);
+            PidFile p = startInBackground(options, Duration.ofSeconds(60), out);
+            out.println("SkyDeck is running at " + p.url() + " (pid " + p.pid() + ")");
+            return 0;
+        }
+    }
+
+    /** Shows whether the background server runs, where, and how it is. */
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show the background server's pid, URL, database, backend and health (exit 3 if not running).")
+    public static final class Status implements Callable<Integer> {
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Settings s = Settings.load(System.getenv(), Map.of());
+            Optional<PidFile> live = PidFile.readLive(s.pidFile());
+            if (live.isEmpty()) {
+                if (json) {
+                    out.println(Json.string(Map.of("running", false)));
+                } else {
+                    out.println("SkyDeck is not running (start it with `skydeck start`)");
+                }
+                return NOT_RUNNING;
+            }
+            PidFile p = live.get();
+            JsonNode health = null;
+            String problem = null;
+            try {
+                health = new ApiClient(p.url(), s.authToken()).get("/api/health");
+            } catch (ApiClient.Failure e) {
+                problem = e.getMessage();
+            }
+            if (json) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("running", true);
+                m.put("pid", p.pid());
+                m.put("url", p.url());
+                m.put("db", p.db());
+                m.put("started_at", p.startedAt().toString());
+                m.put("log", s.logFile().toString());
+                m.put("health", health);
+                m.put("problem", problem);
+                out.println(Json.string(m));
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            rows.add(List.of("pid", Long.toString(p.pid())));
+            rows.add(List.of("url", p.url()));
+            rows.add(List.of("db", String.valueOf(p.db())));
+            rows.add(List.of("log", s.logFile().toString()));
+            rows.add(List.of("up since", p.startedAt().toString()));
+            if (health != null) {
+                JsonNode b = health.path("backend");
+                rows.add(List.of("backend", b.path("kind").asText() + " (" + b.path("reason").asText() + ")"));
+                rows.add(List.of("health", health.path("status").asText() + ": " + health.path("experiments").asLong()
+                        + " experiments, " + health.path("active_jobs").asLong() + " active jobs"));
+                rows.add(List.of("poller", component(health.path("poller"))));
+                rows.add(List.of("reconciler", component(health.path("reconciler"))));
+                rows.add(List.of("syncer", component(health.path("syncer"))));
+            } else {
+                rows.add(List.of("health", "unreachable: " + problem));
+            }
+            out.println("SkyDeck is running");
+            Output.table(out, List.of("", ""), rows.stream().map(r -> List.of("  " + r.get(0), r.get(1))).toList());
+            return 0;
+        }
+
+        private static String component(JsonNode c) {
+            String last = c.path("stale_seconds").isNumber()
+                    ? "ok " + Math.round(c.path("stale_seconds").asDouble()) + " s ago" : "not run yet";
+            return c.path("last_error").isTextual() ? last + "; last error: " + c.path("last_error").asText() : last;
+        }
+    }
+
+    /** Prints (and follows) the background server's log. */
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print the background server's log.")
+    public static final class Logs implements Callable<Integer> {
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines.")
+        boolean follow;
+        @Option(names = {"-n", "--lines"}, description = "Lines to print first (default 50).")
+        int lines = 50;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings s = Settings.load(System.getenv(), Map.of());
+            PrintWriter out = spec.commandLine().getOut();
+            Path log = s.logFile();
+            if (!Files.exists(log)) {
+                out.println("no log yet at " + log + " (the background server writes it)");
+                return follow ? 1 : 0;
+            }
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            all.subList(Math.max(0, all.size() - Math.max(0, lines)), all.size()).forEach(out::println);
+            out.flush();
+            if (!follow) {
+                return 0;
+            }
+            long pos = Files.size(log);
+            while (!Thread.currentThread().isInterrupted()) {
+                long size = Files.size(log);
+                if (size < pos) {
+                    pos = 0; // the log was truncated or rotated
+                }
+                if (size > pos) {
+                    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+                        f.seek(pos);
+                        byte[] chunk = new byte[(int) Math.min(size - pos, 1 << 20)];
+                        f.readFully(chunk);
+                        out.print(new String(chunk, StandardCharsets.UTF_8));
+                        out.flush();
+                        pos += chunk.length;
+                    }
+                } else {
+                    Thread.sleep(200);
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** Starts the server if needed and opens the dashboard in a browser. */
+    @Command(name = "open", mixinStandardHelpOptions = true,
+            description = "Start the server if needed and open the dashboard (what `skydeck` alone does).")
+    public static final class Open implements Callable<Integer> {
+        @Mixin
+        ServerOptions options = new ServerOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = new PrintWriter(System.out, true);
+            PidFile p = startInBackground(options, Duration.ofSeconds(60), out);
+            out.println("SkyDeck dashboard: " + p.url());
+            browse(p.url());
+            return 0;
+        }
+    }
+
+    /** Opens {@code url} in the desktop's browser, when there is a desktop. */
+    static void browse(String url) {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        List<String> cmd = null;
+        if (os.contains("mac")) {
+            cmd = List.of("open", url);
+        } else if (System.getenv("DISPLAY") != null || System.getenv("WAYLAND_DISPLAY") != null) {
+            cmd = List.of("xdg-open", url);
+        }
+        if (cmd == null) {
+            return;
+        }
+        try {
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            // no opener: the URL is printed already
+        }
+    }
+
+    /** Creates a small grid of toy experiments on the local backend, starts them and serves the dashboard. */
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Serve a demo: a grid of toy-trainer experiments running as local processes "
+                    + "(database ~/.skydeck/demo.db unless --db-path).")
+    public static final class Demo implements Callable<Integer> {
+        @Mixin
+        ServerOptions options = new ServerOptions();
+        @Option(names = "--experiments", description = "How many toy experiments (default 6, at most 200).")
+        int count = 6;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (count < 1 || count > 200) {
+                throw new SkyDeckException.InvalidInput("--experiments " + count + " is not allowed: use 1 to 200");
+            }
+            if (options.backend != null && !options.backend.equalsIgnoreCase("local")) {
+                throw new SkyDeckException.InvalidInput("the demo runs on the local backend only, not '"
+                        + options.backend + "'");
+            }
+            Settings base = options.settings();
+            Settings s = options.dbPath != null || System.getenv("SKYDECK_DB_PATH") != null ? base
+                    : new Settings(base.home(), base.home().resolve("demo.db"), base.host(), base.port(),
+                    base.pollInterval(), base.reconcileInterval(), base.syncInterval(), "local", base.authToken(),
+                    base.allowedHosts(), base.allowedOrigins(), base.links(), base.uiDirectory());
+            int[] started = new int[1];
+            Running running = Running.open(s, "local", options.port == null,
+                    deck -> started[0] = DemoGrid.createAndStart(deck, count));
+            running.announce(spec.commandLine().getOut(), "  demo      " + started[0]
+                    + " toy experiments running as local processes; open the URL above");
+            running.server.join();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package dev.skydeck.server.internal;
+
+import static dev.skydeck.server.internal.Http.body;
+import static dev.skydeck.server.internal.Http.boolParam;
+import static dev.skydeck.server.internal.Http.intParam;
+import static dev.skydeck.server.internal.Http.json;
+import static dev.skydeck.server.internal.Http.optionalBody;
+import static dev.skydeck.server.internal.Http.textParam;
+
+import dev.skydeck.BulkAction;
+import dev.skydeck.BulkResult;
+import dev.skydeck.DesiredState;
+import dev.skydeck.EventQuery;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentQuery;
+import dev.skydeck.ExperimentSpec;
+import dev.skydeck.Job;
+import dev.skydeck.JobQuery;
+import dev.skydeck.JobStatus;
+import dev.skydeck.Page;
+import dev.skydeck.SkyDeck;
+import dev.skydeck.SkyDeckException;
+import dev.skydeck.server.internal.Views.BulkItemView;
+import dev.skydeck.server.internal.Views.CheckpointView;
+import dev.skydeck.server.internal.Views.EventView;
+import dev.skydeck.server.internal.Views.ExperimentView;
+import dev.skydeck.server.internal.Views.JobView;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** {@code /api/experiments/**} and {@code /api/waits/experiments}. */
+public final class ExperimentRoutes {
+    /** The longest a wait request is held open. */
+    public static final Duration MAX_WAIT = Duration.ofSeconds(30);
+
+    private final SkyDeck deck;
+
+    /** Routes over {@code deck}. */
+    public ExperimentRoutes(SkyDeck deck) {
+        this.deck = deck;
+    }
+
+    /** Declares the routes. */
+    public void register(Http http) {
+        http.get("/api/experiments", this::list);
+        http.post("/api/experiments", this::create);
+        http.post("/api/experiments/reorder", this::reorder);
+        http.post("/api/experiments/bulk", this::bulk);
+        http.get("/api/experiments/{id}", ctx -> json(ctx, one(resolve(ctx))));
+        http.patch("/api/experiments/{id}", this::patch);
+        http.delete("/api/experiments/{id}", ctx -> json(ctx, one(deck.delete(resolve(ctx)))));
+        http.post("/api/experiments/{id}/undelete", ctx -> {
+            optionalBody(ctx).finish();
+            json(ctx, one(deck.undelete(resolve(ctx))));
+        });
+        http.post("/api/experiments/{id}/state", this::state);
+        http.post("/api/experiments/{id}/flags", this::flags);
+        http.post("/api/experiments/{id}/duplicate", this::duplicate);
+        http.post("/api/experiments/{id}/starred", ctx -> toggle(ctx, "starred"));
+        http.post("/api/experiments/{id}/expanded", ctx -> toggle(ctx, "expanded"));
+        http.get("/api/experiments/{id}/status", this::status);
+        http.get("/api/experiments/{id}/jobs", this::jobs);
+        http.get("/api/experiments/{id}/checkpoints", this::checkpoints);
+        http.get("/api/experiments/{id}/events", this::events);
+        http.post("/api/waits/experiments", this::await);
+    }
+
+    /** The experiment a path's {@code {id}} names: a numeric id, else a name. */
+    Experiment resolve(Context ctx) {
+        return resolve(ctx.pathParam("id"));
+    }
+
+    /** The experiment {@code ref} names: a numeric id, else a live experiment's name. */
+    public Experiment resolve(String ref) {
+        if (ref.matches("[0-9]{1,18}")) {
+            try {
+                return deck.experiment(Long.parseLong(ref));
+            } catch (SkyDeckException.NotFound e) {
+                // a name may be all digits: look it up as a name too
+            }
+        }
+        return deck.findExperiment(ref).orElseThrow(() ->
+                new SkyDeckException.NotFound("no experiment with id or name '" + ref + "'"));
+    }
+
+    private static Map<String, Object> one(Experiment e) {
+        return Map.of("experiment", ExperimentView.of(e));
+    }
+
+    private void list(Context ctx) {
+        ExperimentQuery.Sort sort = ExperimentQuery.Sort.ORDER;
+        boolean descending = false;
+        String sortParam = textParam(ctx, "sort");
+        if (sortParam != null) {
+            descending = sortParam.startsWith("-");
+            sort = Body.parseEnum("sort", descending ? sortParam.substring(1) : sortParam, ExperimentQuery.Sort.class);
+        }
+        String state = textParam(ctx, "state");
+        String desired = textParam(ctx, "desired");
+        Boolean deleted = boolParam(ctx, "include_deleted");
+        ExperimentQuery q = new ExperimentQuery(textParam(ctx, "q"),
+                state == null ? null : Body.parseEnum("state", state, JobStatus.class),
+                desired == null ? null : Body.parseEnum("desired", desired, DesiredState.class),
+                textParam(ctx, "tag"), deleted != null && deleted, sort, descending,
+                intParam(ctx, "limit", 10_000, 1, 10_000), intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE));
+        Page<Experiment> page = deck.experiments(q);
+        ctx.header("X-Total-Count", Long.toString(page.total()));
+        json(ctx, Map.of("experiments", ExperimentView.of(page.items())));
+    }
+
+    private void create(Context ctx) {
+        Body b = body(ctx);
+        if (b.has("experiments")) {
+            createMany(ctx, b);
+            return;
+        }
+        Long groupId = b.optLong("group_id");
+        SpecPatch patch = SpecPatch.read(b);
+        String name = b.text("name");
+        b.finish();
+        ExperimentSpec spec = patch.apply(ExperimentSpec.named(name));
+        if (groupId != null) {
+            deck.group(groupId);
+        }
+        Experiment e = deck.create(spec);
+        if (groupId != null) {
+            deck.addToGroup(groupId, List.of(e.id()), false);
+        }
+        ctx.header("Location", "/api/experiments/" + e.id());
+        json(ctx, 201, one(e));
+    }
+
+    private void createMany(Context ctx, Body b) {
+        List<Body> items = b.objects("experiments");
+        b.finish();
+        if (items.size() > 100_000) {
+            throw ApiException.badRequest("at most 100000 experiments per request, not " + items.size());
+        }
+        List<ExperimentSpec> specs = new ArrayList<>(items.size());
+        for (Body item : items) {
+            SpecPatch patch = SpecPatch.read(item);
+            String name = item.text("name");
+            item.finish();
+            specs.add(patch.apply(ExperimentSpec.named(name)));
+        }
+        json(ctx, 201, Map.of("experiments", ExperimentView.of(deck.createAll(specs))));
+    }
+
+    private void patch(Context ctx) {
+        Experiment stored = resolve(ctx);
+        Body b = body(ctx);
+        Long version = b.optLong("version");
+        Boolean starred = b.optBool("starred");
+        Boolean expanded = b.optBool("expanded");
+        SpecPatch patch = SpecPatch.read(b);
+        b.finish();
+        Experiment result = stored;
+        if (version != null) {
+            if (version != stored.version()) {
+                throw new SkyDeckException.Conflict("experiment '" + stored.name() + "' is at version "
+                        + stored.version() + ", not " + version + ": someone changed it since you read it; reload and retry");
+            }
+            Experiment changed = stored.withSpec(patch.apply(stored.spec()));
+            changed = starred == null ? changed : changed.withStarred(starred);
+            changed = expanded == null ? changed : changed.withExpanded(expanded);
+            result = deck.update(changed);
+        } else {
+            if (!patch.isEmpty()) {
+                result = deck.update(stored, patch);
+            }
+            if (starred != null) {
+                result = deck.star(result, starred);
+            }
+            if (expanded != null) {
+                result = deck.expand(result, expanded);
+            }
+        }
+        json(ctx, one(result));
+    }
+
+    private void state(Context ctx) {
+        Experiment e = resolve(ctx);
+        Body b = body(ctx);
+        DesiredState state = b.enumValue("desired_state", DesiredState.class);
+        b.finish();
+        json(ctx, one(deck.setDesired(e, state)));
+    }
+
+    private void flags(Context ctx) {
+        Experiment e = resolve(ctx);
+        Body b = body(ctx);
+        Map<String, Object> flags = b.optFlags("flags");
+        if (flags == null) {
+            throw ApiException.badRequest("field 'flags' is required: an object of flag values (it replaces them all)");
+        }
+        b.finish();
+        json(ctx, one(deck.setFlags(e, flags)));
+    }
+
+    private void duplicate(Context ctx) {
+        Experiment e = resolve(ctx);
+        Body b = optionalBody(ctx);
+        String name = b.optText("name");
+        SpecPatch edits = SpecPatch.read(b);
+        b.finish();
+        Experiment copy = deck.duplicate(e, name, edits);
+        ctx.header("Location", "/api/experiments/" + copy.id());
+        json(ctx, 201, one(copy));
+    }
+
+    private void toggle(Context ctx, String field) {
+        Experiment e = resolve(ctx);
+        Body b = body(ctx);
+        Boolean value = b.optBool(field);
+        if (value == null) {
+            throw ApiException.badRequest("field '" + field + "' is required: true or false");
+        }
+        b.finish();
+        json(ctx, one(field.equals("starred") ? deck.star(e, value) : deck.expand(e, value)));
+    }
+
+    private void status(Context ctx) {
+        Experiment e = resolve(ctx);
+        List<Job> recent = deck.jobs(new JobQuery(null, null, null, e.name(), 10, 0)).items();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("experiment", ExperimentView.of(e));
+        out.put("current_job", recent.isEmpty() ? null : JobView.of(recent.get(0)));
+        out.put("recent_jobs", JobView.of(recent));
+        json(ctx, out);
+    }
+
+    private void jobs(Context ctx) {
+        Experiment e = resolve(ctx);
+        Page<Job> page = deck.jobs(new JobQuery(null, null, null, e.name(), intParam(ctx, "limit", 100, 1, 10_000),
+                intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE)));
+        ctx.header("X-Total-Count", Long.toString(page.total()));
+        json(ctx, Map.of("jobs", JobView.of(page.items())));
+    }
+
+    private void checkpoints(Context ctx) {
+        Experiment e = resolve(ctx);
+        json(ctx, Map.of("checkpoints", deck.checkpoints(e, intParam(ctx, "limit", 100, 1, 10_000)).stream()
+                .map(CheckpointView::of).toList()));
+    }
+
+    private void events(Context ctx) {
+        Experiment e = resolve(ctx);
+        long after = intParam(ctx, "after_seq", 0, 0, Integer.MAX_VALUE);
+        String afterText = textParam(ctx, "after_seq");
+        if (afterText != null && afterText.length() > 9) {
+            after = parseSeq(afterText);
+        }
+        json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after, e.id(),
+                intParam(ctx, "limit", 100, 1, 10_000), false)))));
+    }
+
+    static long parseSeq(String v) {
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("'" + v + "' is not an event sequence number (an integer, 0 or more)");
+        }
+    }
+
+    private void reorder(Context ctx) {
+        Body b = body(ctx);
+        List<Long> order = b.ids("order");
+        b.finish();
+        deck.reorder(order);
+        json(ctx, Map.of("order", order));
+    }
+
+    private void bulk(Context ctx) {
+        Body b = body(ctx);
+        BulkAction action = b.enumValue("action", BulkAction.class);
+        List<String> refs = b.refs("ids");
+        b.finish();
+        if (refs.size() > 10_000) {
+            throw ApiException.badRequest("at most 10000 ids per bulk action, not " + refs.size());
+        }
+        List<Long> ids = new ArrayList<>(refs.size());
+        Map<Integer, BulkItemView> unresolved = new LinkedHashMap<>();
+        for (int i = 0; i < refs.size(); i++) {
+            String ref = refs.get(i);
+            if (ref.matches("[0-9]{1,18}")) {
+                ids.add(Long.parseLong(ref));
+            } else {
+                Experiment e = deck.findExperiment(ref).orElse(null);
+                if (e == null) {
+                    unresolved.put(i, new BulkItemView(null, ref, false, "no experiment named '" + ref + "'", null));
+                } else {
+                    ids.add(e.id());
+                }
+            }
+        }
+        List<BulkResult> results = ids.isEmpty() ? List.of() : deck.bulk(action, ids);
+        List<BulkItemView> items = new ArrayList<>(refs.size());
+        int next = 0;
+        for (int i = 0; i < refs.size(); i++) {
+            BulkItemView u = unresolved.get(i);
+            items.add(u != null ? u : BulkItemView.of(refs.get(i), results.get(next++)));
+        }
+        long ok = items.stream().filter(BulkItemView::ok).count();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("action", action);
+        out.put("succeeded", ok);
+        out.put("failed", items.size() - ok);
+        out.put("results", items);
+        json(ctx, out);
+    }
+
+    private void await(Context ctx) {
+        Body b = body(ctx);
+        List<String> refs = b.refs("ids");
+        Long timeout = b.optLong("timeout_seconds");
+        b.finish();
+        if (timeout != null && (timeout < 0 || timeout > MAX_WAIT.toSeconds())) {
+            throw ApiException.badRequest("field 'timeout_seconds' must be between 0 and " + MAX_WAIT.toSeconds()
+                    + ", not " + timeout);
+        }
+        List<Experiment> experiments = refs.stream().map(this::resolve).toList();
+        long millis = timeout == null ? MAX_WAIT.toMillis() : timeout * 1000;
+        CompletableFuture<Map<String, Object>> result = deck.awaitSettledAsync(experiments)
+                .thenApply(list -> waitResult(true, list))
+                .completeOnTimeout(null, millis, TimeUnit.MILLISECONDS)
+                .thenApply(r -> r != null ? r : waitResult(false,
+                        experiments.stream().map(e -> deck.experiment(e.id())).toList()));
+        ctx.future(() -> result.thenAccept(r -> json(ctx, r)));
+    }
+
+    private static Map<String, Object> waitResult(boolean settled, List<Experiment> list) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("settled", settled && list.stream().allMatch(Experiment::settled));
+        out.put("experiments", ExperimentView.of(list));
+        return out;
+    }
+}

@@ -1,0 +1,126 @@
+package dev.skydeck.server.internal;
+
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The checks every request passes before a route sees it (SPEC §13): a known {@code Host}
+ * (against DNS rebinding), the bearer token on {@code /api} when one is set, a JSON content
+ * type and an allowed {@code Origin} on unsafe methods (so no browser form or foreign page can
+ * act), and a body size limit. It also sets the security headers on every response.
+ */
+public final class Guard {
+    /** The largest request body accepted. */
+    public static final long MAX_BODY_BYTES = 1L << 20;
+
+    /** The Content-Security-Policy of every response. */
+    public static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            + "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+            + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+    private final Set<String> allowedHosts;
+    private final Set<String> allowedOrigins;
+    private final byte[] token;
+
+    /**
+     * @param allowedHosts   host names (without port) a request's {@code Host} may name; empty
+     *                       allows any
+     * @param allowedOrigins extra origins ({@code scheme://host:port}) besides the server's own
+     * @param token          the bearer token {@code /api} requires, or {@code null}
+     */
+    public Guard(Set<String> allowedHosts, Set<String> allowedOrigins, String token) {
+        this.allowedHosts = Set.copyOf(allowedHosts);
+        this.allowedOrigins = Set.copyOf(allowedOrigins);
+        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Sets the security headers (every response, errors included). */
+    public static void headers(Context ctx) {
+        ctx.header("Content-Security-Policy", CSP);
+        ctx.header("X-Frame-Options", "DENY");
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("Referrer-Policy", "no-referrer");
+        ctx.header("Cross-Origin-Opener-Policy", "same-origin");
+        ctx.header("Cross-Origin-Resource-Policy", "same-origin");
+    }
+
+    /** Refuses the request (by throwing) unless it passes every check. */
+    public void check(Context ctx) {
+        headers(ctx);
+        String host = hostName(ctx.header("Host"));
+        if (!allowedHosts.isEmpty() && (host == null || !allowedHosts.contains(host))) {
+            throw new ApiException(403, "unknown Host " + (host == null ? "(none)" : "'" + host + "'")
+                    + ": this server answers to " + String.join(", ", new java.util.TreeSet<>(allowedHosts))
+                    + " (set SKYDECK_ALLOWED_HOSTS to add names)");
+        }
+        boolean api = ctx.path().startsWith("/api/") || ctx.path().equals("/api");
+        if (api && token != null && !authorized(ctx.header("Authorization"))) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"skydeck\"");
+            throw new ApiException(401, "missing or wrong token: send 'Authorization: Bearer <SKYDECK_AUTH_TOKEN>'");
+        }
+        HandlerType method = ctx.method();
+        boolean unsafe = method == HandlerType.POST || method == HandlerType.PUT || method == HandlerType.PATCH
+                || method == HandlerType.DELETE;
+        if (unsafe) {
+            String origin = ctx.header("Origin");
+            if (origin != null && !originAllowed(origin, ctx.header("Host"))) {
+                throw new ApiException(403, "requests from origin '" + origin + "' are not allowed"
+                        + " (set SKYDECK_ALLOWED_ORIGINS to allow it)");
+            }
+            String type = ctx.header("Content-Type");
+            boolean json = type != null && type.toLowerCase(Locale.ROOT).strip().startsWith("application/json");
+            long length = ctx.req().getContentLengthLong();
+            if (method != HandlerType.DELETE || length > 0 || type != null) {
+                if (!json) {
+                    throw new ApiException(415, "send a JSON body with 'Content-Type: application/json'"
+                            + (type == null ? "" : ", not '" + type + "'"));
+                }
+            }
+            if (length > MAX_BODY_BYTES) {
+                throw new ApiException(413, "the request body is " + length + " bytes: at most " + MAX_BODY_BYTES
+                        + " (1 MiB) are accepted");
+            }
+        }
+    }
+
+    private boolean authorized(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, token);
+    }
+
+    private boolean originAllowed(String origin, String hostHeader) {
+        if (allowedOrigins.contains(origin)) {
+            return true;
+        }
+        try {
+            URI u = URI.create(origin);
+            String authority = u.getRawAuthority();
+            return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && authority != null
+                    && authority.equalsIgnoreCase(hostHeader);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The host name of a {@code Host} header, without port and brackets, lower case. */
+    static String hostName(String hostHeader) {
+        if (hostHeader == null || hostHeader.isBlank()) {
+            return null;
+        }
+        String h = hostHeader.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end < 0 ? h : h.substring(1, end);
+        }
+        int colon = h.indexOf(':');
+        return colon < 0 ? h : h.substring(0, colon);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.skydeck.server.internal;
+
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.router.JavalinDefaultRoutingApi;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Route registration that remembers every route (for the OpenAPI check), and request helpers. */
+public final class Http {
+    private final JavalinDefaultRoutingApi routes;
+    private final List<String> declared = new ArrayList<>();
+
+    /** Registers into {@code routes}. */
+    public Http(JavalinDefaultRoutingApi routes) {
+        this.routes = routes;
+    }
+
+    /** Every route declared, as {@code "GET /api/experiments"}. */
+    public List<String> declared() {
+        return List.copyOf(declared);
+    }
+
+    /** Declares a route. */
+    public void route(HandlerType method, String path, Handler handler) {
+        declared.add(method.name() + " " + path);
+        routes.addHttpHandler(method, path, handler);
+    }
+
+    /** Declares a GET route. */
+    public void get(String path, Handler handler) {
+        route(HandlerType.GET, path, handler);
+    }
+
+    /** Declares a POST route. */
+    public void post(String path, Handler handler) {
+        route(HandlerType.POST, path, handler);
+    }
+
+    /** Declares a PATCH route. */
+    public void patch(String path, Handler handler) {
+        route(HandlerType.PATCH, path, handler);
+    }
+
+    /** Declares a DELETE route. */
+    public void delete(String path, Handler handler) {
+        route(HandlerType.DELETE, path, handler);
+    }
+
+    /** Writes {@code value} as JSON with status 200. */
+    public static void json(Context ctx, Object value) {
+        json(ctx, 200, value);
+    }
+
+    /** Writes {@code value} as JSON with {@code status}. */
+    public static void json(Context ctx, int status, Object value) {
+        ctx.status(status).contentType("application/json").result(Json.bytes(value));
+    }
+
+    /** The request body as a strict JSON object. */
+    public static Body body(Context ctx) {
+        return Body.parse(ctx.bodyAsBytes());
+    }
+
+    /** The request body, or an empty object when there is none. */
+    public static Body optionalBody(Context ctx) {
+        return Body.parseOrEmpty(ctx.bodyAsBytes());
+    }
+
+    /** An integer query parameter within bounds, or {@code dflt} when absent. */
+    public static int intParam(Context ctx, String name, int dflt, int min, int max) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        long n;
+        try {
+            n = Long.parseLong(v.strip());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("query parameter '" + name + "' must be an integer, not '" + v + "'");
+        }
+        if (n < min || n > max) {
+            throw ApiException.badRequest("query parameter '" + name + "' must be between " + min + " and " + max
+                    + ", not " + n);
+        }
+        return (int) n;
+    }
+
+    /** A boolean query parameter ({@code true/false/1/0/yes/no}), or {@code null} when absent. */
+    public static Boolean boolParam(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        return switch (v.strip().toLowerCase(Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw ApiException.badRequest("query parameter '" + name + "' must be true or false, not '"
+                    + v + "'");
+        };
+    }
+
+    /** A string query parameter, {@code null} when absent or blank. */
+    public static String textParam(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        return v == null || v.isBlank() ? null : v.strip();
+    }
+}

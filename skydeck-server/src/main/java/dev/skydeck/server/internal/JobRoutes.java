@@ -1,0 +1,81 @@
+package dev.skydeck.server.internal;
+
+import static dev.skydeck.server.internal.Http.boolParam;
+import static dev.skydeck.server.internal.Http.intParam;
+import static dev.skydeck.server.internal.Http.json;
+import static dev.skydeck.server.internal.Http.optionalBody;
+import static dev.skydeck.server.internal.Http.textParam;
+
+import dev.skydeck.Job;
+import dev.skydeck.JobQuery;
+import dev.skydeck.Page;
+import dev.skydeck.SkyDeck;
+import dev.skydeck.server.internal.Views.JobView;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** {@code /api/jobs/**}. */
+public final class JobRoutes {
+    private final SkyDeck deck;
+    private final ExperimentRoutes experiments;
+    private final Streams streams;
+
+    /** Routes over {@code deck}; open log streams are tracked in {@code streams}. */
+    public JobRoutes(SkyDeck deck, ExperimentRoutes experiments, Streams streams) {
+        this.deck = deck;
+        this.experiments = experiments;
+        this.streams = streams;
+    }
+
+    /** Declares the routes. */
+    public void register(Http http) {
+        http.get("/api/jobs", this::list);
+        http.get("/api/jobs/{id}", ctx -> json(ctx, Map.of("job", JobView.of(deck.job(ctx.pathParam("id"))))));
+        http.post("/api/jobs/{id}/cancel", ctx -> {
+            Job job = deck.job(ctx.pathParam("id"));
+            optionalBody(ctx).finish();
+            json(ctx, Map.of("job", JobView.of(deck.cancel(job))));
+        });
+        http.get("/api/jobs/{id}/logs", this::logs);
+    }
+
+    private void list(Context ctx) {
+        String experiment = textParam(ctx, "experiment");
+        String name = experiment == null ? null : experiments.resolve(experiment).name();
+        Page<Job> page = deck.jobs(new JobQuery(textParam(ctx, "q"), boolParam(ctx, "active"),
+                boolParam(ctx, "orphaned"), name, intParam(ctx, "limit", 100, 1, 10_000),
+                intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE)));
+        ctx.header("X-Total-Count", Long.toString(page.total()));
+        json(ctx, Map.of("jobs", JobView.of(page.items())));
+    }
+
+    private void logs(Context ctx) throws IOException {
+        Job job = deck.job(ctx.pathParam("id"));
+        int tail = intParam(ctx, "tail", 0, 0, 1_000_000);
+        Boolean follow = boolParam(ctx, "follow");
+        Reader reader = deck.logs(job, tail, follow != null && follow);
+        ctx.status(200).contentType("text/plain; charset=utf-8");
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("X-Accel-Buffering", "no");
+        try (AutoCloseable ignored = streams.open(reader);
+             Writer out = new OutputStreamWriter(ctx.res().getOutputStream(), StandardCharsets.UTF_8)) {
+            char[] buffer = new char[8192];
+            int n;
+            while ((n = reader.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                if (!reader.ready()) {
+                    out.flush();
+                }
+            }
+        } catch (IOException e) {
+            // the client went away or the server is stopping: nothing more to send
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

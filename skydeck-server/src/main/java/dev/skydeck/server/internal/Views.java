@@ -1,0 +1,188 @@
+package dev.skydeck.server.internal;
+
+import dev.skydeck.BulkResult;
+import dev.skydeck.Checkpoint;
+import dev.skydeck.CommandLine;
+import dev.skydeck.DesiredState;
+import dev.skydeck.Event;
+import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentStatus;
+import dev.skydeck.FlagSpec;
+import dev.skydeck.Group;
+import dev.skydeck.Health;
+import dev.skydeck.Job;
+import dev.skydeck.JobStage;
+import dev.skydeck.JobStatus;
+import dev.skydeck.Resources;
+import dev.skydeck.RestartPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON shapes of the REST API: flat, snake_case records built from the domain. Nothing here
+ * is read from requests (see {@link Body}); these are only written.
+ */
+public final class Views {
+    private Views() {
+    }
+
+    /** An experiment as the API shows it. */
+    public record ExperimentView(long id, String name, Map<String, Object> flags, String baseCommand, String toolPath,
+                                 String gitBranch, int nodes, int gpus, ResourcesView resources,
+                                 DesiredState desiredState, JobStatus currentState, RestartPolicyView restartPolicy,
+                                 int priority, String description, List<String> tags, String taskTemplate,
+                                 boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
+                                 Instant updatedAt, long version, long generation, StatusView status,
+                                 Long latestEpoch, String command) {
+        /** The view of {@code e}. */
+        public static ExperimentView of(Experiment e) {
+            var s = e.spec();
+            return new ExperimentView(e.id(), s.name(), s.flags(), s.baseCommand(), s.toolPath(), s.gitBranch(),
+                    s.nodes(), s.gpus(), ResourcesView.of(s.resources()), s.desiredState(), e.currentState(),
+                    RestartPolicyView.of(s.restartPolicy()), s.priority(), s.description(), s.tags(),
+                    s.taskTemplate(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
+                    e.updatedAt(), e.version(), e.generation(), StatusView.of(e.status()), e.latestEpoch(),
+                    CommandLine.render(CommandLine.build(s)));
+        }
+
+        /** The views of many. */
+        public static List<ExperimentView> of(List<Experiment> list) {
+            return list.stream().map(ExperimentView::of).toList();
+        }
+    }
+
+    /** Where a job runs. */
+    public record ResourcesView(String cloud, String region, String instanceType, String accelerator, boolean spot) {
+        static ResourcesView of(Resources r) {
+            return r == null ? null : new ResourcesView(r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot());
+        }
+    }
+
+    /** When a job's end allows another attempt. */
+    public record RestartPolicyView(RestartPolicy.Mode mode, int maxRestarts, long backoffSeconds,
+                                    long maxBackoffSeconds) {
+        static RestartPolicyView of(RestartPolicy p) {
+            return new RestartPolicyView(p.mode(), p.maxRestarts(), p.backoff().toSeconds(), p.maxBackoff().toSeconds());
+        }
+    }
+
+    /** What the reconciler observed. */
+    public record StatusView(JobStage stage, String stateReason, long observedGeneration, int launchRetries,
+                             Instant nextAttemptAt, boolean settled) {
+        static StatusView of(ExperimentStatus s) {
+            return s == null ? null : new StatusView(s.stage(), s.stateReason(), s.observedGeneration(),
+                    s.launchRetries(), s.nextAttemptAt(), s.settled());
+        }
+    }
+
+    /** One job, with exactly what it ran with. */
+    public record JobView(String id, String experimentName, String backend, String backendJobId, String launchId,
+                          JobStatus status, boolean active, String backendStatus, String failureReason, String details,
+                          JobStage stage, Instant stageSince, int attempt, long generation, List<String> command,
+                          String commandLine, Map<String, Object> flags, int nodes, int gpus, ResourcesView resources,
+                          String gitRef, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
+                          Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
+                          Instant updatedAt) {
+        /** The view of {@code j}. */
+        public static JobView of(Job j) {
+            return new JobView(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
+                    j.isActive(), j.backendStatus(), j.failureReason(), j.details(), j.stage(), j.stageSince(),
+                    j.attempt(), j.generation(), j.command(), CommandLine.render(j.command()), j.flags(), j.nodes(),
+                    j.gpus(), ResourcesView.of(j.resources()), j.gitRef(), j.createdAt(), j.submittedAt(),
+                    j.startedAt(), j.endedAt(), j.exitCode(), j.recoveryCount(), j.clusterName(), j.cloud(),
+                    j.region(), j.updatedAt());
+        }
+
+        /** The views of many. */
+        public static List<JobView> of(List<Job> list) {
+            return list.stream().map(JobView::of).toList();
+        }
+    }
+
+    /** A group, with its members in order. */
+    public record GroupView(long id, String name, String namePrefix, List<String> flags, int order, boolean collapsed,
+                            List<Long> experimentIds, List<ExperimentView> experiments) {
+        /** The view of {@code g}, its members taken from {@code byId} (missing ones left out). */
+        public static GroupView of(Group g, Map<Long, ExperimentView> byId) {
+            List<ExperimentView> members = byId == null ? null
+                    : g.experimentIds().stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+            return new GroupView(g.id(), g.name(), g.namePrefix(), g.flags(), g.order(), g.collapsed(),
+                    g.experimentIds(), members);
+        }
+    }
+
+    /** One checkpoint. */
+    public record CheckpointView(long experimentId, long epoch, String modelPath, List<String> replayPaths,
+                                 String policyVersion, long sizeBytes, Instant createdAt, Instant syncedAt,
+                                 Instant goneAt) {
+        /** The view of {@code c}. */
+        public static CheckpointView of(Checkpoint c) {
+            return new CheckpointView(c.experimentId(), c.epoch(), c.modelPath(), c.replayPaths(), c.policyVersion(),
+                    c.sizeBytes(), c.createdAt(), c.syncedAt(), c.goneAt());
+        }
+    }
+
+    /** One entry of the operations log. */
+    public record EventView(long seq, Instant time, String actor, String type, Long experimentId,
+                            String experimentName, String jobId, boolean success, String message, String detail) {
+        /** The view of {@code e}. */
+        public static EventView of(Event e) {
+            return new EventView(e.seq(), e.time(), e.actor().name(), e.type().name(), e.experimentId(),
+                    e.experimentName(), e.jobId(), e.success(), e.message(), e.detail());
+        }
+
+        /** The views of many. */
+        public static List<EventView> of(List<Event> list) {
+            return list.stream().map(EventView::of).toList();
+        }
+    }
+
+    /** One item of a bulk action. */
+    public record BulkItemView(Long id, String ref, boolean ok, String detail, ExperimentView experiment) {
+        /** The view of {@code r}, asked for as {@code ref}. */
+        public static BulkItemView of(String ref, BulkResult r) {
+            return new BulkItemView(r.id(), ref, r.ok(), r.message(),
+                    r.experiment() == null ? null : ExperimentView.of(r.experiment()));
+        }
+    }
+
+    /** What is known about one flag. */
+    public record FlagView(String key, String type, Object defaultValue, boolean required, String description,
+                           List<String> choices, List<Object> observedValues, long observedCount, boolean declared) {
+        /** The view of {@code f}. */
+        public static FlagView of(FlagSpec f) {
+            return new FlagView(f.key(), f.type().name(), f.defaultValue(), f.required(), f.description(), f.choices(),
+                    f.observedValues(), f.observedCount(), f.declared());
+        }
+    }
+
+    /** The health of one background component. */
+    public record ComponentView(Instant lastSuccess, Double staleSeconds, Instant lastFailure, String lastError) {
+        static ComponentView of(Health.Component c, Instant now) {
+            Double stale = c.lastSuccess() == null ? null
+                    : Duration.between(c.lastSuccess(), now).toMillis() / 1000.0;
+            return new ComponentView(c.lastSuccess(), stale, c.lastFailure(), c.lastError());
+        }
+    }
+
+    /** The server's health. */
+    public record HealthView(String status, String version, String store, BackendView backend,
+                             String checkpointSource, ComponentView poller, ComponentView reconciler,
+                             ComponentView syncer, long experiments, long activeJobs, Instant time,
+                             double uptimeSeconds) {
+        /** The view of {@code h} at {@code now}. */
+        public static HealthView of(Health h, Instant now, double uptimeSeconds) {
+            String status = h.backendHealthy() && h.poller().lastError() == null ? "ok" : "degraded";
+            return new HealthView(status, h.version(), h.store(),
+                    new BackendView(h.backendKind(), h.backendReason(), h.backendHealthy(), h.backendDetail()),
+                    h.checkpointSource(), ComponentView.of(h.poller(), now), ComponentView.of(h.reconciler(), now),
+                    ComponentView.of(h.syncer(), now), h.experiments(), h.activeJobs(), now, uptimeSeconds);
+        }
+    }
+
+    /** Which backend runs jobs, why it was chosen, and whether it answers. */
+    public record BackendView(String kind, String reason, boolean healthy, String detail) {
+    }
+}
