@@ -422,8 +422,10 @@ public final class ScriptCommands {
                     JsonNode n = Json.MAPPER.readTree(line);
                     if (n.has("total")) {
                         progress.update(n.path("done").asLong(), n.path("total").asLong());
-                    } else if (n.has("finished")) {
+                    } else if (n.path("finished").asBoolean()) {
                         changed[0] = n.path("checkpoints").asLong();
+                    } else if (n.has("finished")) {
+                        throw new SkyDeckException("the backfill failed: " + n.path("detail").asText());
                     }
                 } catch (IOException e) {
                     throw new SkyDeckException("unexpected answer from the server: " + line);

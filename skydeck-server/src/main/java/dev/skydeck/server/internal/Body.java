@@ -204,7 +204,10 @@ public final class Body {
         return out;
     }
 
-    /** A required list of experiment references: ids (integers) or names (strings). */
+    /**
+     * A required list of experiment references: ids (JSON integers) come back as {@code "#<id>"},
+     * names (JSON strings, even all digits) as they are.
+     */
     public List<String> refs(String field) {
         JsonNode v = get(field);
         if (v == null) {
@@ -215,8 +218,10 @@ public final class Body {
         }
         List<String> out = new ArrayList<>(v.size());
         for (JsonNode item : v) {
-            if (item.isIntegralNumber() || item.isTextual()) {
-                out.add(item.asText());
+            if (item.isIntegralNumber() && item.canConvertToLong()) {
+                out.add("#" + item.longValue());
+            } else if (item.isTextual()) {
+                out.add(item.textValue());
             } else {
                 throw ApiException.badRequest("field '" + path + field
                         + "' must hold experiment ids or names, not " + kind(item));

@@ -89,6 +89,17 @@ public final class ExperimentRoutes {
                 new SkyDeckException.NotFound("no experiment with id or name '" + ref + "'"));
     }
 
+    /** A live experiment by name. */
+    Experiment resolveName(String name) {
+        return deck.findExperiment(name).orElseThrow(() ->
+                new SkyDeckException.NotFound("no experiment named '" + name + "'"));
+    }
+
+    /** A reference from {@link Body#refs}: {@code #id} or a name. */
+    public Experiment resolveRef(String ref) {
+        return ref.startsWith("#") ? deck.experiment(Long.parseLong(ref.substring(1))) : resolveName(ref);
+    }
+
     private static Map<String, Object> one(Experiment e) {
         return Map.of("experiment", ExperimentView.of(e));
     }
@@ -251,11 +262,8 @@ public final class ExperimentRoutes {
 
     private void events(Context ctx) {
         Experiment e = resolve(ctx);
-        long after = intParam(ctx, "after_seq", 0, 0, Integer.MAX_VALUE);
         String afterText = textParam(ctx, "after_seq");
-        if (afterText != null && afterText.length() > 9) {
-            after = parseSeq(afterText);
-        }
+        long after = afterText == null ? 0 : parseSeq(afterText);
         json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after, e.id(),
                 intParam(ctx, "limit", 100, 1, 10_000), false)))));
     }
@@ -292,8 +300,8 @@ public final class ExperimentRoutes {
         Map<Integer, BulkItemView> unresolved = new LinkedHashMap<>();
         for (int i = 0; i < refs.size(); i++) {
             String ref = refs.get(i);
-            if (ref.matches("[0-9]{1,18}")) {
-                ids.add(Long.parseLong(ref));
+            if (ref.startsWith("#")) {
+                ids.add(Long.parseLong(ref.substring(1)));
             } else {
                 Experiment e = deck.findExperiment(ref).orElse(null);
                 if (e == null) {
@@ -308,7 +316,8 @@ public final class ExperimentRoutes {
         int next = 0;
         for (int i = 0; i < refs.size(); i++) {
             BulkItemView u = unresolved.get(i);
-            items.add(u != null ? u : BulkItemView.of(refs.get(i), results.get(next++)));
+            String ref = refs.get(i).startsWith("#") ? refs.get(i).substring(1) : refs.get(i);
+            items.add(u != null ? u : BulkItemView.of(ref, results.get(next++)));
         }
         long ok = items.stream().filter(BulkItemView::ok).count();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -328,7 +337,7 @@ public final class ExperimentRoutes {
             throw ApiException.badRequest("field 'timeout_seconds' must be between 0 and " + MAX_WAIT.toSeconds()
                     + ", not " + timeout);
         }
-        List<Experiment> experiments = refs.stream().map(this::resolve).toList();
+        List<Experiment> experiments = refs.stream().map(this::resolveRef).toList();
         long millis = timeout == null ? MAX_WAIT.toMillis() : timeout * 1000;
         CompletableFuture<Map<String, Object>> result = deck.awaitSettledAsync(experiments)
                 .thenApply(list -> waitResult(true, list))

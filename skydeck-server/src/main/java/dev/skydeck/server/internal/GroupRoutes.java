@@ -124,7 +124,7 @@ public final class GroupRoutes {
     private void add(Context ctx) {
         Group g = group(ctx);
         Body b = body(ctx);
-        List<Long> ids = b.refs("experiment_ids").stream().map(r -> experiments.resolve(r).id()).toList();
+        List<Long> ids = b.refs("experiment_ids").stream().map(r -> experiments.resolveRef(r).id()).toList();
         Boolean multiHome = b.optBool("multi_home");
         b.finish();
         json(ctx, one(deck.addToGroup(g.id(), ids, multiHome != null && multiHome)));

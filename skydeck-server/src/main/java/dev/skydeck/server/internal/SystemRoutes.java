@@ -101,9 +101,10 @@ public final class SystemRoutes {
     private void operations(Context ctx) {
         String experiment = textParam(ctx, "experiment");
         Long experimentId = experiment == null ? null : experiments.resolve(experiment).id();
-        String before = textParam(ctx, "after_seq");
-        long after = before == null ? 0 : ExperimentRoutes.parseSeq(before);
-        boolean newestFirst = after == 0;
+        String afterText = textParam(ctx, "after_seq");
+        long after = afterText == null ? 0 : ExperimentRoutes.parseSeq(afterText);
+        // without after_seq: the newest events (a log view); with it: what came after, oldest first (paging)
+        boolean newestFirst = afterText == null;
         json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after, experimentId,
                 intParam(ctx, "limit", 200, 1, 10_000), newestFirst)))));
     }
@@ -139,7 +140,9 @@ public final class SystemRoutes {
         ctx.header("Cache-Control", "no-store");
         OutputStream out = ctx.res().getOutputStream();
         int[] last = {-1};
-        int changed = deck.backfillCheckpoints((done, total) -> {
+        int changed;
+        try {
+            changed = deck.backfillCheckpoints((done, total) -> {
             if (done == total || done - last[0] >= Math.max(1, total / 100)) {
                 last[0] = done;
                 try {
@@ -149,7 +152,17 @@ public final class SystemRoutes {
                     throw new java.io.UncheckedIOException(e);
                 }
             }
-        });
+            });
+        } catch (java.io.UncheckedIOException e) {
+            return; // the client went away
+        } catch (RuntimeException e) {
+            // the status line is sent already: report the failure as the stream's last line
+            org.slf4j.LoggerFactory.getLogger(SystemRoutes.class).warn("checkpoint backfill failed: {}", e.toString());
+            out.write((Json.string(Map.of("finished", false, "detail", String.valueOf(e.getMessage()))) + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return;
+        }
         out.write((Json.string(Map.of("finished", true, "checkpoints", changed)) + "\n")
                 .getBytes(StandardCharsets.UTF_8));
         out.flush();

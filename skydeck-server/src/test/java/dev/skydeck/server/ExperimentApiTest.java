@@ -1,0 +1,284 @@
+package dev.skydeck.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.server.TestServer.Response;
+import dev.skydeck.server.internal.Json;
+import dev.skydeck.testing.NoThreadLeaks;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code /api/experiments/**} over real HTTP, a real SQLite file and the local backend. */
+@ExtendWith(NoThreadLeaks.class)
+class ExperimentApiTest {
+    @TempDir
+    Path dir;
+    TestServer s;
+
+    @BeforeEach
+    void start() {
+        s = TestServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        s.close();
+    }
+
+    private JsonNode create(String json) {
+        Response r = s.post("/api/experiments", json);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().path("experiment");
+    }
+
+    static String toy(String name, int epochs, String desired) {
+        return Json.string(Map.of("name", name, "base_command", ToyTrainer.baseCommand(),
+                "flags", Map.of("epochs", epochs, "sleep_ms", 20), "desired_state", desired));
+    }
+
+    @Test
+    void createReturns201WithLocationAndEveryFieldInSnakeCase() {
+        Response r = s.post("/api/experiments", """
+                {"name": "ppo.4layer", "flags": {"trainer.losses.ppo.enabled": true, "layers": 4, "lr": 0.001,
+                 "run": "daveey.ppo"}, "nodes": 2, "gpus": 4, "tool_path": "tools/run.py", "git_branch": "main",
+                 "resources": {"cloud": "aws", "instance_type": "p4d.24xlarge", "spot": true},
+                 "restart_policy": {"mode": "on_failure", "max_restarts": 3}, "priority": 5,
+                 "description": "four layers", "tags": ["ppo", "sweep"]}""");
+        assertThat(r.status()).isEqualTo(201);
+        JsonNode e = r.json().path("experiment");
+        assertThat(r.header("Location")).isEqualTo("/api/experiments/" + e.path("id").asLong());
+        assertThat(e.path("name").asText()).isEqualTo("ppo.4layer");
+        assertThat(e.path("flags").path("trainer.losses.ppo.enabled").asBoolean()).isTrue();
+        assertThat(e.path("flags").path("layers").isIntegralNumber()).isTrue();
+        assertThat(e.path("flags").path("lr").asDouble()).isEqualTo(0.001);
+        assertThat(e.path("nodes").asInt()).isEqualTo(2);
+        assertThat(e.path("gpus").asInt()).isEqualTo(4);
+        assertThat(e.path("resources").path("instance_type").asText()).isEqualTo("p4d.24xlarge");
+        assertThat(e.path("resources").path("spot").asBoolean()).isTrue();
+        assertThat(e.path("restart_policy").path("mode").asText()).isEqualTo("ON_FAILURE");
+        assertThat(e.path("restart_policy").path("max_restarts").asInt()).isEqualTo(3);
+        assertThat(e.path("desired_state").asText()).isEqualTo("STOPPED");
+        assertThat(e.path("tags")).hasSize(2);
+        assertThat(e.path("version").asLong()).isPositive();
+        assertThat(e.path("created_at").asText()).endsWith("Z");
+        assertThat(e.path("command").asText()).contains("tools/run.py").contains("layers=4")
+                .contains("trainer.losses.ppo.enabled=true");
+    }
+
+    @Test
+    void anExperimentIsFoundByIdAndByName() {
+        JsonNode e = create("{\"name\": \"findme\"}");
+        assertThat(s.get("/api/experiments/" + e.path("id").asLong()).json().path("experiment").path("name").asText())
+                .isEqualTo("findme");
+        assertThat(s.get("/api/experiments/findme").json().path("experiment").path("id").asLong())
+                .isEqualTo(e.path("id").asLong());
+        Response missing = s.get("/api/experiments/nothere");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.detail()).contains("nothere");
+    }
+
+    @Test
+    void anAllDigitNameIsFoundWhenNoIdMatches() {
+        create("{\"name\": \"777\"}");
+        assertThat(s.get("/api/experiments/777").json().path("experiment").path("name").asText()).isEqualTo("777");
+    }
+
+    @Test
+    void listingPagesFiltersAndSortsWithTheTotalInAHeader() {
+        for (String n : List.of("c-exp", "a-exp", "b-exp", "d-other")) {
+            create("{\"name\": \"" + n + "\", \"tags\": [\"" + (n.endsWith("exp") ? "sweep" : "misc") + "\"]}");
+        }
+        Response page = s.get("/api/experiments?limit=2&offset=1&sort=name");
+        assertThat(page.header("X-Total-Count")).isEqualTo("4");
+        assertThat(names(page.json().path("experiments"))).containsExactly("b-exp", "c-exp");
+        assertThat(names(s.get("/api/experiments?sort=-name").json().path("experiments")))
+                .containsExactly("d-other", "c-exp", "b-exp", "a-exp");
+        Response tagged = s.get("/api/experiments?tag=sweep");
+        assertThat(tagged.header("X-Total-Count")).isEqualTo("3");
+        assertThat(names(s.get("/api/experiments?q=other").json().path("experiments"))).containsExactly("d-other");
+        assertThat(names(s.get("/api/experiments?state=RUNNING").json().path("experiments"))).isEmpty();
+    }
+
+    static List<String> names(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        list.forEach(e -> out.add(e.path("name").asText()));
+        return out;
+    }
+
+    @Test
+    void patchWithTheCurrentVersionChangesOnlyTheGivenFields() {
+        JsonNode e = create("{\"name\": \"p\", \"flags\": {\"a\": 1}, \"nodes\": 2, \"description\": \"old\"}");
+        Response r = s.patch("/api/experiments/p", "{\"version\": " + e.path("version").asLong()
+                + ", \"gpus\": 8, \"description\": null, \"starred\": true}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode after = r.json().path("experiment");
+        assertThat(after.path("gpus").asInt()).isEqualTo(8);
+        assertThat(after.path("nodes").asInt()).isEqualTo(2);
+        assertThat(after.path("flags").path("a").asInt()).isEqualTo(1);
+        assertThat(after.path("description").isNull()).isTrue();
+        assertThat(after.path("starred").asBoolean()).isTrue();
+        assertThat(after.path("version").asLong()).isGreaterThan(e.path("version").asLong());
+    }
+
+    @Test
+    void patchWithAStaleVersionIs409AndChangesNothing() {
+        JsonNode e = create("{\"name\": \"stale\", \"nodes\": 1}");
+        long v = e.path("version").asLong();
+        assertThat(s.patch("/api/experiments/stale", "{\"version\": " + v + ", \"nodes\": 2}").status()).isEqualTo(200);
+        Response conflict = s.patch("/api/experiments/stale", "{\"version\": " + v + ", \"nodes\": 3}");
+        assertThat(conflict.status()).isEqualTo(409);
+        assertThat(conflict.detail()).contains("version");
+        assertThat(s.get("/api/experiments/stale").json().path("experiment").path("nodes").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void patchWithoutVersionNeverUndoesTheDesiredState() {
+        create("{\"name\": \"keep\", \"desired_state\": \"STOPPED\"}");
+        s.post("/api/experiments/keep/state", "{\"desired_state\": \"TERMINATED\"}");
+        JsonNode after = s.patch("/api/experiments/keep", "{\"priority\": 3}").json().path("experiment");
+        assertThat(after.path("desired_state").asText()).isEqualTo("TERMINATED");
+        assertThat(after.path("priority").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void deleteIsSoftAndUndeleteRestores() {
+        JsonNode e = create("{\"name\": \"gone\"}");
+        long id = e.path("id").asLong();
+        Response del = s.delete("/api/experiments/gone");
+        assertThat(del.status()).isEqualTo(200);
+        assertThat(del.json().path("experiment").path("deleted").asBoolean()).isTrue();
+        assertThat(names(s.get("/api/experiments").json().path("experiments"))).doesNotContain("gone");
+        assertThat(s.get("/api/experiments?include_deleted=true").header("X-Total-Count")).isEqualTo("1");
+        assertThat(s.get("/api/experiments/" + id).json().path("experiment").path("deleted").asBoolean()).isTrue();
+        Response undo = s.post("/api/experiments/" + id + "/undelete", "");
+        assertThat(undo.status()).as(undo.body()).isEqualTo(200);
+        assertThat(names(s.get("/api/experiments").json().path("experiments"))).contains("gone");
+    }
+
+    @Test
+    void flagsAreReplacedWhole() {
+        create("{\"name\": \"f\", \"flags\": {\"a\": 1, \"b\": 2}}");
+        JsonNode e = s.post("/api/experiments/f/flags", "{\"flags\": {\"c\": \"x\"}}").json().path("experiment");
+        assertThat(e.path("flags").size()).isEqualTo(1);
+        assertThat(e.path("flags").path("c").asText()).isEqualTo("x");
+    }
+
+    @Test
+    void duplicateNamesCopiesInTurnAndAppliesEdits() {
+        create("{\"name\": \"base\", \"flags\": {\"lr\": 0.1}, \"gpus\": 2}");
+        Response first = s.post("/api/experiments/base/duplicate", "");
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(first.json().path("experiment").path("name").asText()).isEqualTo("base.copy");
+        assertThat(s.post("/api/experiments/base/duplicate", "{}").json().path("experiment").path("name").asText())
+                .isEqualTo("base.copy2");
+        JsonNode edited = s.post("/api/experiments/base/duplicate",
+                "{\"name\": \"base.lr2\", \"flags\": {\"lr\": 0.2}, \"gpus\": 4}").json().path("experiment");
+        assertThat(edited.path("name").asText()).isEqualTo("base.lr2");
+        assertThat(edited.path("flags").path("lr").asDouble()).isEqualTo(0.2);
+        assertThat(edited.path("gpus").asInt()).isEqualTo(4);
+        assertThat(edited.path("desired_state").asText()).isEqualTo("STOPPED");
+    }
+
+    @Test
+    void starredAndExpandedToggle() {
+        create("{\"name\": \"t\"}");
+        assertThat(s.post("/api/experiments/t/starred", "{\"starred\": true}").json().path("experiment")
+                .path("starred").asBoolean()).isTrue();
+        assertThat(s.post("/api/experiments/t/expanded", "{\"expanded\": true}").json().path("experiment")
+                .path("expanded").asBoolean()).isTrue();
+        assertThat(s.post("/api/experiments/t/starred", "{\"starred\": false}").json().path("experiment")
+                .path("starred").asBoolean()).isFalse();
+    }
+
+    @Test
+    void reorderSetsTheDisplayOrder() {
+        long a = create("{\"name\": \"a\"}").path("id").asLong();
+        long b = create("{\"name\": \"b\"}").path("id").asLong();
+        long c = create("{\"name\": \"c\"}").path("id").asLong();
+        assertThat(s.post("/api/experiments/reorder", "{\"order\": [" + c + ", " + a + ", " + b + "]}").status())
+                .isEqualTo(200);
+        assertThat(names(s.get("/api/experiments").json().path("experiments"))).containsExactly("c", "a", "b");
+    }
+
+    @Test
+    void bulkCreateMakesAllOrNone() {
+        Response ok = s.post("/api/experiments", "{\"experiments\": [{\"name\": \"g1\"}, {\"name\": \"g2\", \"gpus\": 1}]}");
+        assertThat(ok.status()).as(ok.body()).isEqualTo(201);
+        assertThat(ok.json().path("experiments")).hasSize(2);
+        Response clash = s.post("/api/experiments", "{\"experiments\": [{\"name\": \"g3\"}, {\"name\": \"g1\"}]}");
+        assertThat(clash.status()).isEqualTo(409);
+        assertThat(s.get("/api/experiments").header("X-Total-Count")).isEqualTo("2");
+    }
+
+    @Test
+    void bulkReportsEveryItemIncludingFailures() {
+        long a = create("{\"name\": \"b1\"}").path("id").asLong();
+        create("{\"name\": \"b2\"}");
+        Response r = s.post("/api/experiments/bulk", "{\"action\": \"delete\", \"ids\": [" + a + ", \"b2\", 9999, \"nope\"]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode items = r.json().path("results");
+        assertThat(items).hasSize(4);
+        assertThat(items.get(0).path("ok").asBoolean()).isTrue();
+        assertThat(items.get(1).path("ok").asBoolean()).isTrue();
+        assertThat(items.get(1).path("ref").asText()).isEqualTo("b2");
+        assertThat(items.get(2).path("ok").asBoolean()).isFalse();
+        assertThat(items.get(2).path("detail").asText()).contains("9999");
+        assertThat(items.get(3).path("ok").asBoolean()).isFalse();
+        assertThat(r.json().path("succeeded").asInt()).isEqualTo(2);
+        assertThat(r.json().path("failed").asInt()).isEqualTo(2);
+        assertThat(s.get("/api/experiments").header("X-Total-Count")).isEqualTo("0");
+    }
+
+    @Test
+    void aRunningExperimentsStatusJobsEventsAndCheckpointsAreServed() {
+        create(toy("run1", 2, "RUNNING"));
+        Response waited = s.post("/api/waits/experiments", "{\"ids\": [\"run1\"], \"timeout_seconds\": 30}");
+        assertThat(waited.status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                s.post("/api/waits/experiments", "{\"ids\": [\"run1\"]}").json().path("settled").asBoolean());
+        JsonNode status = s.get("/api/experiments/run1/status").json();
+        assertThat(status.path("experiment").path("current_state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("current_job").path("status").asText()).isEqualTo("SUCCEEDED");
+        assertThat(status.path("current_job").path("exit_code").asInt()).isZero();
+        assertThat(status.path("recent_jobs")).hasSize(1);
+        Response jobs = s.get("/api/experiments/run1/jobs?limit=5");
+        assertThat(jobs.header("X-Total-Count")).isEqualTo("1");
+        assertThat(jobs.json().path("jobs").get(0).path("flags").path("epochs").asInt()).isEqualTo(2);
+        JsonNode events = s.get("/api/experiments/run1/events").json().path("events");
+        assertThat(events.size()).isGreaterThanOrEqualTo(3);
+        long firstSeq = events.get(0).path("seq").asLong();
+        assertThat(s.get("/api/experiments/run1/events?after_seq=" + firstSeq).json().path("events").size())
+                .isEqualTo(events.size() - 1);
+        s.deck.syncCheckpoints();
+        JsonNode checkpoints = s.get("/api/experiments/run1/checkpoints?limit=10").json().path("checkpoints");
+        assertThat(checkpoints).hasSize(2);
+        assertThat(checkpoints.get(0).path("epoch").asLong()).isEqualTo(2);
+        assertThat(s.get("/api/experiments/run1").json().path("experiment").path("latest_epoch").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void aWaitThatTimesOutSaysNotSettled() {
+        create(Json.string(Map.of("name", "slow", "base_command", ToyTrainer.baseCommand(),
+                "flags", Map.of("epochs", 1000, "sleep_ms", 1000), "desired_state", "RUNNING")));
+        JsonNode r = s.post("/api/waits/experiments", "{\"ids\": [\"slow\"], \"timeout_seconds\": 0}").json();
+        assertThat(r.path("settled").asBoolean()).isFalse();
+        assertThat(r.path("experiments").get(0).path("name").asText()).isEqualTo("slow");
+        s.post("/api/experiments/slow/state", "{\"desired_state\": \"STOPPED\"}");
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                s.post("/api/waits/experiments", "{\"ids\": [\"slow\"], \"timeout_seconds\": 5}").json()
+                        .path("settled").asBoolean());
+        assertThat(s.get("/api/experiments/slow").json().path("experiment").path("current_state").asText())
+                .isEqualTo("CANCELLED");
+    }
+}
