@@ -165,25 +165,16 @@ class CommandLineIT {
 
     @Test
     void serveStopsGracefullyOnSigterm() throws Exception {
-        Process serve = builder(Map.of(), "serve").redirectErrorStream(true).start();
+        Path out = home.resolve("serve.out");
+        Process serve = builder(Map.of(), "serve").redirectErrorStream(true).redirectOutput(out.toFile()).start();
         processes.add(serve);
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8))) {
-                r.lines().forEach(lines::add);
-            } catch (IOException e) {
-                // process gone
-            }
-        });
-        reader.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(home.resolve("skydeck.pid"))
-                && lines.stream().anyMatch(l -> l.contains("serving http://127.0.0.1:" + port)));
+                && Files.readString(out).contains("serving http://127.0.0.1:" + port));
         serve.destroy(); // SIGTERM
         assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        reader.join(10_000);
         assertThat(serve.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the shutdown hook ran
-        assertThat(lines).anyMatch(l -> l.contains("SkyDeck server stopped"));
         assertThat(home.resolve("skydeck.pid")).doesNotExist();
+        assertThat(Files.readString(out)).contains("SkyDeck server stopped").contains("SkyDeck closed");
     }
 
     @Test
