@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * Builds and renders the command line of an experiment (SPEC §7):
@@ -18,7 +17,6 @@ import java.util.regex.Pattern;
  * for display and for shell scripts so that no value can inject shell syntax.
  */
 public final class CommandLine {
-    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
 
     private CommandLine() {
     }
@@ -142,10 +140,23 @@ public final class CommandLine {
      * leading {@code =} is quoted too (zsh expands {@code =word} to a path).
      */
     public static String quote(String arg) {
-        if (!arg.isEmpty() && arg.charAt(0) != '=' && SAFE.matcher(arg).matches()) {
+        if (!arg.isEmpty() && arg.charAt(0) != '=' && isSafe(arg)) {
             return arg;
         }
         return singleQuoted(arg);
+    }
+
+    /** Whether every character is in {@code [A-Za-z0-9_@%+=:,./-]} (a loop: this runs per flag of every listed experiment). */
+    private static boolean isSafe(String arg) {
+        for (int i = 0; i < arg.length(); i++) {
+            char c = arg.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || "_@%+=:,./-".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String singleQuoted(String arg) {

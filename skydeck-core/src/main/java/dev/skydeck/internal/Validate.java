@@ -29,7 +29,7 @@ public final class Validate {
 
     /** Refuses a bad experiment name with a message that names it. */
     public static String name(String what, String value) {
-        if (value == null || !NAME.matcher(value).matches()) {
+        if (value == null || !isName(value)) {
             throw invalid(what + " " + show(value)
                     + " is not allowed: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
@@ -98,9 +98,47 @@ public final class Validate {
         return Collections.unmodifiableMap(out);
     }
 
+    // NAME and FLAG_KEY as plain loops: they run for every row a store reads, where regexes showed in profiles
+
+    private static boolean isName(String v) {
+        int n = v.length();
+        if (n == 0 || n > 128 || !isAsciiLetterOrDigit(v.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            char c = v.charAt(i);
+            if (!isAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isFlagKey(String v) {
+        int n = v.length();
+        if (n == 0 || n > 200) {
+            return false;
+        }
+        char first = v.charAt(0);
+        if (!(first >= 'A' && first <= 'Z' || first >= 'a' && first <= 'z' || first == '_')) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            char c = v.charAt(i);
+            if (!isAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAsciiLetterOrDigit(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
+    }
+
     /** Refuses a bad flag key. */
     public static String flagKey(String key) {
-        if (key == null || !FLAG_KEY.matcher(key).matches() || key.contains("..") || key.endsWith(".")) {
+        if (key == null || !isFlagKey(key) || key.contains("..") || key.endsWith(".")) {
             throw invalid("flag key " + show(key)
                     + " is not allowed: use dotted identifiers such as trainer.losses.ppo.enabled");
         }

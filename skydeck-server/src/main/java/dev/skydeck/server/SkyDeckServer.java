@@ -94,7 +94,20 @@ public final class SkyDeckServer implements AutoCloseable {
             Guard guard = new Guard(hosts, options.allowedOrigins, options.authToken);
             StaticFiles ui = new StaticFiles(options.uiDirectory);
             EventStream stream = new EventStream(deck, options.heartbeat);
-            byte[] openApi = openApi();
+            // parsed on first use: reading the YAML costs a noticeable part of start-up
+            java.util.function.Supplier<byte[]> openApi = new java.util.function.Supplier<>() {
+                private volatile byte[] doc;
+
+                @Override
+                public byte[] get() {
+                    byte[] d = doc;
+                    if (d == null) {
+                        d = openApi();
+                        doc = d;
+                    }
+                    return d;
+                }
+            };
             ExperimentRoutes experiments = new ExperimentRoutes(deck);
             List<String> declared = new ArrayList<>();
             Javalin created = Javalin.create(config -> {
@@ -116,7 +129,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 new GroupRoutes(deck, experiments).register(http);
                 new SystemRoutes(deck, experiments, options.links, options.clock).register(http);
                 http.get("/api/events", stream::handle);
-                http.get("/api/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+                http.get("/api/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.get()));
                 declared.addAll(http.declared());
                 config.routes.get("/", ui::handle);
                 config.routes.get("/*", ui::handle);

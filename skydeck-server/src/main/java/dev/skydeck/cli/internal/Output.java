@@ -14,7 +14,9 @@ public final class Output {
     public static void table(PrintWriter out, List<String> header, List<List<String>> rows) {
         int[] width = new int[header.size()];
         List<List<String>> all = new ArrayList<>();
-        all.add(header);
+        if (header.stream().anyMatch(h -> !h.isEmpty())) {
+            all.add(header);
+        }
         all.addAll(rows);
         for (List<String> row : all) {
             for (int i = 0; i < width.length; i++) {

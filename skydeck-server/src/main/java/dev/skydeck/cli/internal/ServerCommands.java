@@ -33,11 +33,6 @@ public final class ServerCommands {
     /** Exit status of {@code status} when no server runs (as LSB init scripts do). */
     public static final int NOT_RUNNING = 3;
 
-    /** JVM options of the background server: small heap growth steps and the serial collector, for a small footprint. */
-    static final List<String> SERVER_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx512m",
-            "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:ReservedCodeCacheSize=64m",
-            "-XX:+UseStringDeduplication");
-
     private ServerCommands() {
     }
 
@@ -209,9 +204,10 @@ public final class ServerCommands {
             }
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(SERVER_JVM_OPTIONS);
+        String classpath = System.getProperty("java.class.path");
+        cmd.addAll(JvmOptions.server(s.home(), Path.of(classpath)));
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classpath);
         cmd.add("dev.skydeck.cli.Main");
         cmd.add("serve");
         cmd.addAll(options.asArguments());

@@ -1,6 +1,8 @@
 package dev.skydeck.sqlite.internal;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,8 +38,32 @@ final class Json {
         }
     }
 
+    /** Reads flags with the streaming parser: this runs for every experiment row a query returns. */
     static Map<String, Object> flags(String json) {
-        return read(json, FLAGS);
+        try (JsonParser p = MAPPER.getFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return read(json, FLAGS); // not the shape SkyDeck writes: let the slow path say why
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                JsonToken t = p.nextToken();
+                Object value = switch (t) {
+                    case VALUE_STRING -> p.getText();
+                    case VALUE_NUMBER_INT -> p.getLongValue();
+                    case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+                    case VALUE_TRUE -> Boolean.TRUE;
+                    case VALUE_FALSE -> Boolean.FALSE;
+                    default -> throw new SkyDeckException("the SQLite store holds a flag '" + key
+                            + "' that is not a scalar: the database file may be damaged");
+                };
+                out.put(key, value);
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            throw new SkyDeckException("the SQLite store holds JSON that cannot be read (" + e.getMessage()
+                    + "): the database file may be damaged", false, e);
+        }
     }
 
     static List<String> strings(String json) {
