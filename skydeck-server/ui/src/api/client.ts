@@ -1,0 +1,106 @@
+import type {
+  BulkItem, Checkpoint, DesiredState, Experiment, FlagInfo, Group, Health, Job, Link, Provider, SkyEvent,
+} from './types';
+import { loadSettings } from '../settings';
+
+/** An answer with an error status: the server's `detail`. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly detail: string) {
+    super(detail);
+  }
+}
+
+function base(): string {
+  const b = loadSettings().backend.trim();
+  return b.endsWith('/') ? b.slice(0, -1) : b;
+}
+
+function headers(json: boolean): HeadersInit {
+  const h: Record<string, string> = { Accept: 'application/json' };
+  const token = loadSettings().token.trim();
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (json) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; total: number | null }> {
+  const unsafe = method !== 'GET';
+  const res = await fetch(base() + path, {
+    method,
+    headers: headers(unsafe),
+    body: unsafe ? JSON.stringify(body ?? {}) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    let detail = text;
+    try {
+      detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(res.status, detail || res.statusText);
+  }
+  const total = res.headers.get('X-Total-Count');
+  return { data: (text ? JSON.parse(text) : {}) as T, total: total === null ? null : Number(total) };
+}
+
+const get = async <T>(path: string) => (await request<T>('GET', path)).data;
+const post = async <T>(path: string, body?: unknown) => (await request<T>('POST', path, body)).data;
+const q = encodeURIComponent;
+
+/** The typed client of the REST API: the only place the dashboard talks HTTP. */
+export const api = {
+  health: () => get<Health>('/api/health'),
+  groups: () => get<{ groups: Group[]; ungrouped: Experiment[] }>('/api/groups'),
+  experiment: (id: number | string) => get<{ experiment: Experiment }>(`/api/experiments/${q(String(id))}`),
+  createExperiment: (body: Record<string, unknown>) => post<{ experiment: Experiment }>('/api/experiments', body),
+  patchExperiment: (id: number, body: Record<string, unknown>) =>
+    request<{ experiment: Experiment }>('PATCH', `/api/experiments/${id}`, body).then((r) => r.data),
+  setState: (id: number, desired: DesiredState) =>
+    post<{ experiment: Experiment }>(`/api/experiments/${id}/state`, { desired_state: desired }),
+  setFlags: (id: number, flags: Record<string, unknown>) =>
+    post<{ experiment: Experiment }>(`/api/experiments/${id}/flags`, { flags }),
+  duplicate: (id: number, edits: Record<string, unknown>) =>
+    post<{ experiment: Experiment }>(`/api/experiments/${id}/duplicate`, edits),
+  star: (id: number, starred: boolean) => post<{ experiment: Experiment }>(`/api/experiments/${id}/starred`, { starred }),
+  deleteExperiment: (id: number) =>
+    request<{ experiment: Experiment }>('DELETE', `/api/experiments/${id}`).then((r) => r.data),
+  undelete: (id: number) => post<{ experiment: Experiment }>(`/api/experiments/${id}/undelete`),
+  bulk: (action: string, ids: number[]) =>
+    post<{ succeeded: number; failed: number; results: BulkItem[] }>('/api/experiments/bulk', { action, ids }),
+  experimentJobs: (id: number, limit = 20) => get<{ jobs: Job[] }>(`/api/experiments/${id}/jobs?limit=${limit}`),
+  checkpoints: (id: number, limit = 50) =>
+    get<{ checkpoints: Checkpoint[] }>(`/api/experiments/${id}/checkpoints?limit=${limit}`),
+  experimentEvents: (id: number) => get<{ events: SkyEvent[] }>(`/api/experiments/${id}/events?limit=200`),
+  jobs: async (params: URLSearchParams) => {
+    const r = await request<{ jobs: Job[] }>('GET', `/api/jobs?${params.toString()}`);
+    return { jobs: r.data.jobs, total: r.total ?? r.data.jobs.length };
+  },
+  job: (id: string) => get<{ job: Job }>(`/api/jobs/${q(id)}`),
+  cancelJob: (id: string) => post<{ job: Job }>(`/api/jobs/${q(id)}/cancel`),
+  logsUrl: (id: string, tail: number, follow: boolean) =>
+    `${base()}/api/jobs/${q(id)}/logs?tail=${tail}&follow=${follow}`,
+  logHeaders: () => headers(false),
+  createGroup: (name: string) => post<{ group: Group }>('/api/groups', { name }),
+  renameGroup: (gid: number, name: string) =>
+    request<{ group: Group }>('PATCH', `/api/groups/${gid}`, { name }).then((r) => r.data),
+  patchGroup: (gid: number, body: Record<string, unknown>) =>
+    request<{ group: Group }>('PATCH', `/api/groups/${gid}`, body).then((r) => r.data),
+  expand: (id: number, expanded: boolean) =>
+    post<{ experiment: Experiment }>(`/api/experiments/${id}/expanded`, { expanded }),
+  deleteGroup: (gid: number) => request<unknown>('DELETE', `/api/groups/${gid}`).then((r) => r.data),
+  addToGroup: (gid: number, ids: number[], multiHome: boolean) =>
+    post<{ group: Group }>(`/api/groups/${gid}/experiments`, { experiment_ids: ids, multi_home: multiHome }),
+  removeFromGroup: (gid: number, id: number) =>
+    request<{ group: Group }>('DELETE', `/api/groups/${gid}/experiments/${id}`).then((r) => r.data),
+  reorderGroups: (ids: number[]) => post<{ groups: Group[] }>('/api/groups/reorder', { group_ids: ids }),
+  flags: () => get<{ flags: FlagInfo[] }>('/api/flag-schemas'),
+  providers: () => get<{ providers: Provider[] }>('/api/gpu-types'),
+  gpuType: (instanceType: string) =>
+    get<{ gpu: { model: string; count: number } | null; cloud: string | null }>(
+      `/api/gpu-types?instance_type=${q(instanceType)}`),
+  links: () => get<{ links: Link[] }>('/api/links'),
+  operations: (limit: number) => get<{ events: SkyEvent[] }>(`/api/operation-logs?limit=${limit}`),
+  base,
+  headers,
+};

@@ -1,0 +1,50 @@
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { followEvents, type Connection } from '../api/events';
+import type { SkyEvent } from '../api/types';
+import { staleForBatch } from './live';
+import { useSettings } from './SettingsContext';
+
+const Ctx = createContext<Connection>('connecting');
+
+/** Keeps the data fresh: live over SSE (refetching only what events touch), or by polling. */
+export function LiveUpdates({ children }: { children: ReactNode }) {
+  const { settings } = useSettings();
+  const client = useQueryClient();
+  const [connection, setConnection] = useState<Connection>('connecting');
+  const pending = useRef<SkyEvent[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  useEffect(() => {
+    if (settings.refresh !== 'live') {
+      setConnection('online');
+      return undefined;
+    }
+    const flush = () => {
+      timer.current = null;
+      const batch = pending.current;
+      pending.current = [];
+      for (const key of staleForBatch(batch)) void client.invalidateQueries({ queryKey: key as unknown[] });
+    };
+    let first = true;
+    const stop = followEvents((events) => {
+      pending.current.push(...events);
+      // coalesce bursts: one refetch per query per 300 ms however many events arrive
+      if (!timer.current) timer.current = setTimeout(flush, 300);
+    }, (c) => {
+      setConnection(c);
+      if (c === 'online' && !first) void client.invalidateQueries(); // caught up after a drop
+      if (c === 'online') first = false;
+    });
+    return () => {
+      stop();
+      if (timer.current) clearTimeout(timer.current);
+    };
+  }, [settings.refresh, settings.backend, settings.token, client]);
+
+  return <Ctx.Provider value={connection}>{children}</Ctx.Provider>;
+}
+
+export function useConnection(): Connection {
+  return useContext(Ctx);
+}

@@ -1,0 +1,194 @@
+import { ActionIcon, Autocomplete, Badge, Button, CopyButton, Code, Group, NumberInput, Paper, SimpleGrid, Stack, Stepper, Table, Text, Textarea, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../../api/client';
+import type { Checkpoint, Experiment, Flags, Job } from '../../api/types';
+import { keys } from '../../data/live';
+import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema } from '../../data/queries';
+import { statusColor, StatusBadge } from '../../components/StateBadge';
+import { formatBytes, formatDuration, formatRelative, formatTime } from '../../lib/format';
+import { parseFlagValue } from '../../lib/flags';
+
+const STAGES = ['QUEUED', 'SUBMITTING', 'WAITING_FOR_RESOURCES', 'PROVISIONING', 'RUNNING'];
+
+function LaunchProgress({ e, job }: { e: Experiment; job: Job | undefined }) {
+  const stage = job?.active ? job.stage : e.status?.stage;
+  const ended = job && !job.active;
+  const active = ended ? STAGES.length : Math.max(0, STAGES.indexOf(stage ?? ''));
+  return (
+    <Stack gap={4} data-testid="launch-progress">
+      <Stepper active={active} size="xs" iconSize={20}>
+        {STAGES.map((s) => <Stepper.Step key={s} label={s.replace(/_/g, ' ').toLowerCase()} />)}
+      </Stepper>
+      <Text size="xs" c="dimmed">
+        {ended ? `last job ${job.status.toLowerCase()} ${formatRelative(job.ended_at)}`
+          : job ? `${(stage ?? '').toLowerCase()} for ${formatDuration((Date.now() - Date.parse(job.stage_since)) / 1000)}`
+            : 'no job yet'}
+        {e.status?.state_reason ? ` · ${e.status.state_reason}` : ''}
+      </Text>
+    </Stack>
+  );
+}
+
+/** A bar of the experiment's jobs in time, coloured by status; hover for details. */
+function JobTimeline({ jobs }: { jobs: Job[] }) {
+  if (jobs.length === 0) return null;
+  const starts = jobs.map((j) => Date.parse(j.started_at ?? j.created_at));
+  const ends = jobs.map((j) => (j.ended_at ? Date.parse(j.ended_at) : Date.now()));
+  const min = Math.min(...starts);
+  const span = Math.max(1, Math.max(...ends) - min);
+  return (
+    <svg width="100%" height="14" data-testid="job-timeline" role="img" aria-label="job timeline">
+      {jobs.map((j, i) => {
+        const x = ((starts[i]! - min) / span) * 100;
+        const w = Math.max(0.8, ((ends[i]! - starts[i]!) / span) * 100);
+        return (
+          <rect key={j.id} x={`${x}%`} width={`${w}%`} y="2" height="10" rx="2"
+            fill={`var(--mantine-color-${statusColor(j.status)}-filled)`}>
+            <title>{`${j.id} ${j.status} ${formatTime(j.started_at)} → ${formatTime(j.ended_at)}`}</title>
+          </rect>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** Checkpoint epoch over time: a stalled run is a flat line. */
+function EpochChart({ checkpoints }: { checkpoints: Checkpoint[] }) {
+  if (checkpoints.length < 2) return null;
+  const pts = [...checkpoints].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+  const t0 = Date.parse(pts[0]!.created_at);
+  const t1 = Math.max(t0 + 1, Date.parse(pts[pts.length - 1]!.created_at));
+  const maxEpoch = Math.max(...pts.map((p) => p.epoch), 1);
+  const path = pts.map((p, i) => `${i ? 'L' : 'M'}${((Date.parse(p.created_at) - t0) / (t1 - t0)) * 200},${40 - (p.epoch / maxEpoch) * 36}`).join(' ');
+  return (
+    <svg viewBox="0 0 200 42" width="220" height="46" data-testid="epoch-chart" role="img" aria-label="epoch over time">
+      <path d={path} fill="none" stroke="var(--mantine-primary-color-filled)" strokeWidth="1.5" />
+    </svg>
+  );
+}
+
+function ConfigEditor({ e }: { e: Experiment }) {
+  const client = useQueryClient();
+  const schema = useFlagSchema();
+  const [flags, setFlags] = useState<[string, string][]>(() => Object.entries(e.flags).map(([k, v]) => [k, String(v)]));
+  const [nodes, setNodes] = useState(e.nodes);
+  const [gpus, setGpus] = useState(e.gpus);
+  const [description, setDescription] = useState(e.description ?? '');
+  const [busy, setBusy] = useState(false);
+  const known = (schema.data?.flags ?? []).map((f) => f.key);
+  const save = async () => {
+    setBusy(true);
+    const next: Flags = {};
+    for (const [k, v] of flags) if (k.trim()) next[k.trim()] = parseFlagValue(v);
+    try {
+      await api.patchExperiment(e.id, { version: e.version, flags: next, nodes, gpus, description: description || null });
+      notifications.show({ color: 'green', message: `Saved ${e.name}` });
+      void client.invalidateQueries({ queryKey: keys.groups });
+    } catch (err) {
+      notifications.show({ color: 'red', title: 'Not saved', message: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Stack gap={6} data-testid="config">
+      {flags.map(([k, v], i) => (
+        <Group key={i} gap={4} wrap="nowrap">
+          <Autocomplete size="xs" w={220} value={k} data={known} placeholder="flag"
+            onChange={(nk) => setFlags(flags.map((f, j) => (j === i ? [nk, f[1]] : f)))} />
+          <Autocomplete size="xs" w={140} value={v}
+            data={(schema.data?.flags.find((f) => f.key === k)?.observed_values ?? []).map(String)}
+            onChange={(nv) => setFlags(flags.map((f, j) => (j === i ? [f[0], nv] : f)))} />
+          <ActionIcon size="sm" variant="subtle" color="red" onClick={() => setFlags(flags.filter((_, j) => j !== i))}>×</ActionIcon>
+        </Group>
+      ))}
+      <Group gap={4}>
+        <Button size="compact-xs" variant="light" onClick={() => setFlags([...flags, ['', '']])}>Add flag</Button>
+      </Group>
+      <Group gap={6}>
+        <NumberInput size="xs" w={90} label="Nodes" min={1} value={nodes} onChange={(x) => setNodes(Number(x) || 1)} />
+        <NumberInput size="xs" w={90} label="GPUs" min={0} value={gpus} onChange={(x) => setGpus(Number(x) || 0)} />
+      </Group>
+      <Textarea size="xs" label="Description" autosize value={description} onChange={(x) => setDescription(x.currentTarget.value)} />
+      <Button size="xs" w="fit-content" onClick={() => void save()} loading={busy} data-testid="save-config">Save</Button>
+    </Stack>
+  );
+}
+
+/** The expanded row: configuration, progress, jobs, checkpoints, command, events. */
+export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw }: {
+  e: Experiment; onDuplicate: () => void; onDelete: () => void; onRaw: () => void;
+}) {
+  const jobs = useExperimentJobs(e.id);
+  const checkpoints = useCheckpoints(e.id);
+  const events = useExperimentEvents(e.id);
+  const list = jobs.data?.jobs ?? [];
+  const cps = checkpoints.data?.checkpoints ?? [];
+  return (
+    <Paper p="sm" m={4} withBorder data-testid="detail" data-experiment={e.name}>
+      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
+        <Stack gap="sm">
+          <Group gap="xs">
+            <Button size="compact-xs" variant="light" onClick={onDuplicate} data-testid="duplicate">Duplicate…</Button>
+            <Button size="compact-xs" variant="light" color="red" onClick={onDelete} data-testid="delete">Delete</Button>
+            <Button size="compact-xs" variant="subtle" onClick={onRaw}>Raw JSON</Button>
+          </Group>
+          <Text size="sm" fw={600}>Configuration</Text>
+          <ConfigEditor key={e.version} e={e} />
+          <Text size="sm" fw={600}>Command</Text>
+          <Group gap={4} wrap="nowrap" align="flex-start">
+            <Code block style={{ flex: 1, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }} data-testid="command">{e.command}</Code>
+            <CopyButton value={e.command}>
+              {({ copied, copy }) => <Button size="compact-xs" onClick={copy}>{copied ? 'Copied' : 'Copy'}</Button>}
+            </CopyButton>
+          </Group>
+        </Stack>
+        <Stack gap="sm">
+          <Text size="sm" fw={600}>Launch progress</Text>
+          <LaunchProgress e={e} job={list[0]} />
+          <Text size="sm" fw={600}>Jobs ({list.length})</Text>
+          <JobTimeline jobs={[...list].reverse()} />
+          <Table fz="xs" data-testid="detail-jobs">
+            <Table.Tbody>
+              {list.slice(0, 8).map((j) => (
+                <Table.Tr key={j.id}>
+                  <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
+                  <Table.Td><StatusBadge status={j.status} /></Table.Td>
+                  <Table.Td>{formatTime(j.started_at)}</Table.Td>
+                  <Table.Td>{j.started_at ? formatDuration(((j.ended_at ? Date.parse(j.ended_at) : Date.now()) - Date.parse(j.started_at)) / 1000) : '-'}</Table.Td>
+                  <Table.Td>exit {j.exit_code ?? '-'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          <Group justify="space-between">
+            <Text size="sm" fw={600}>Checkpoints ({cps.length})</Text>
+            <EpochChart checkpoints={cps} />
+          </Group>
+          <Table fz="xs" data-testid="detail-checkpoints">
+            <Table.Tbody>
+              {cps.slice(0, 6).map((c) => (
+                <Table.Tr key={c.epoch}>
+                  <Table.Td><Badge size="xs" variant="light">epoch {c.epoch}</Badge></Table.Td>
+                  <Table.Td><Tooltip label={c.model_path}><Text size="xs" truncate maw={260}>{c.model_path}</Text></Tooltip></Table.Td>
+                  <Table.Td>{formatBytes(c.size_bytes)}</Table.Td>
+                  <Table.Td>{formatRelative(c.created_at)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          <Text size="sm" fw={600}>Events</Text>
+          <Stack gap={2} mah={160} style={{ overflowY: 'auto' }} data-testid="detail-events">
+            {[...(events.data?.events ?? [])].reverse().slice(0, 50).map((ev) => (
+              <Text key={ev.seq} size="xs" c={ev.success ? undefined : 'red'}>
+                <Text span c="dimmed" size="xs">{formatTime(ev.time)} </Text>{ev.message}
+              </Text>
+            ))}
+          </Stack>
+        </Stack>
+      </SimpleGrid>
+    </Paper>
+  );
+}

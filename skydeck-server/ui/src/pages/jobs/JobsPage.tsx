@@ -1,0 +1,122 @@
+import { ActionIcon, Button, Checkbox, Group, Pagination, Table, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
+import { api } from '../../api/client';
+import type { Job } from '../../api/types';
+import { keys } from '../../data/live';
+import { useRefetchInterval } from '../../data/queries';
+import { QueryState } from '../../components/QueryState';
+import { StatusBadge } from '../../components/StateBadge';
+import { JsonDrawer } from '../../components/JsonDrawer';
+import { formatDuration, formatRelative, formatTime } from '../../lib/format';
+import { JOB_PAGE_SIZE, jobFiltersToApi, jobFiltersToParams, parseJobFilters, type JobFilters } from '../../lib/urlFilters';
+import { LogDrawer } from './LogDrawer';
+
+const REMEMBER = 'skydeck.jobFilters';
+
+function duration(j: Job): string {
+  if (!j.started_at) return '-';
+  const end = j.ended_at ? Date.parse(j.ended_at) : Date.now();
+  return formatDuration((end - Date.parse(j.started_at)) / 1000);
+}
+
+export function JobsPage() {
+  const [params, setParams] = useSearchParams();
+  const filters = parseJobFilters(params);
+  const interval = useRefetchInterval();
+  const client = useQueryClient();
+  const [logJob, setLogJob] = useState<Job | null>(null);
+  const [raw, setRaw] = useState<Job | null>(null);
+  const [search, setSearch] = useState(filters.q);
+
+  // the filters live in the URL; an empty URL restores the last ones used
+  useEffect(() => {
+    if (params.toString() === '') {
+      const saved = localStorage.getItem(REMEMBER);
+      if (saved) setParams(new URLSearchParams(saved), { replace: true });
+    } else {
+      localStorage.setItem(REMEMBER, params.toString());
+    }
+  }, [params, setParams]);
+
+  const set = (f: Partial<JobFilters>) => {
+    const next = jobFiltersToParams({ ...filters, page: 0, ...f });
+    localStorage.setItem(REMEMBER, next.toString());
+    setParams(next);
+  };
+
+  const q = useQuery({
+    queryKey: [...keys.jobs, jobFiltersToApi(filters).toString()],
+    queryFn: () => api.jobs(jobFiltersToApi(filters)),
+    refetchInterval: interval,
+  });
+  const cancel = useMutation({
+    mutationFn: (id: string) => api.cancelJob(id),
+    onSuccess: (r) => {
+      notifications.show({ color: 'green', message: `Cancel requested for ${r.job.id}` });
+      void client.invalidateQueries({ queryKey: keys.jobs });
+    },
+    onError: (e) => notifications.show({ color: 'red', title: 'Cancel failed', message: (e as Error).message }),
+  });
+  const jobs = q.data?.jobs ?? [];
+  const total = q.data?.total ?? 0;
+
+  return (
+    <>
+      <Title order={2} mb="sm">Jobs</Title>
+      <Group mb="sm">
+        <TextInput placeholder="Search jobs" value={search} data-testid="jobs-search"
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === 'Enter') set({ q: search }); }} onBlur={() => set({ q: search })} />
+        <Checkbox label="Active only" checked={filters.active} data-testid="jobs-active"
+          onChange={(e) => set({ active: e.currentTarget.checked })} />
+        <Checkbox label="Orphaned" checked={filters.orphaned} onChange={(e) => set({ orphaned: e.currentTarget.checked })} />
+        <TextInput placeholder="Experiment" value={filters.experiment}
+          onChange={(e) => set({ experiment: e.currentTarget.value })} />
+        <Text size="sm" c="dimmed" data-testid="jobs-total">{total} jobs</Text>
+      </Group>
+      <QueryState loading={q.isLoading} error={q.error} hasData={!!q.data} empty={jobs.length === 0}
+        emptyHint="No jobs match: clear the filters, or start an experiment." retry={() => void q.refetch()}>
+        <Table striped highlightOnHover data-testid="jobs-table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Job</Table.Th><Table.Th>Experiment</Table.Th><Table.Th>Status</Table.Th><Table.Th>Backend</Table.Th>
+              <Table.Th>Started</Table.Th><Table.Th>Duration</Table.Th><Table.Th>Exit</Table.Th><Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {jobs.map((j) => (
+              <Table.Tr key={j.id} data-testid="job-row" data-job={j.id}>
+                <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
+                <Table.Td>{j.experiment_name}</Table.Td>
+                <Table.Td><StatusBadge status={j.status} />{j.failure_reason &&
+                  <Text size="xs" c="red">{j.failure_reason}</Text>}</Table.Td>
+                <Table.Td><Text size="xs">{j.backend}:{j.backend_job_id ?? '-'}</Text></Table.Td>
+                <Table.Td title={formatRelative(j.started_at)}>{formatTime(j.started_at)}</Table.Td>
+                <Table.Td>{duration(j)}</Table.Td>
+                <Table.Td>{j.exit_code ?? '-'}</Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    <Button size="compact-xs" variant="light" onClick={() => setLogJob(j)} data-testid="open-log"
+                      disabled={!j.backend_job_id}>Log</Button>
+                    {j.active && <Button size="compact-xs" color="red" variant="light"
+                      onClick={() => cancel.mutate(j.id)}>Cancel</Button>}
+                    <Tooltip label="Raw JSON"><ActionIcon size="sm" variant="subtle" onClick={() => setRaw(j)}>{'{}'}</ActionIcon></Tooltip>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+        {total > JOB_PAGE_SIZE && (
+          <Pagination mt="sm" total={Math.ceil(total / JOB_PAGE_SIZE)} value={filters.page + 1}
+            onChange={(p) => setParams(jobFiltersToParams({ ...filters, page: p - 1 }))} />
+        )}
+      </QueryState>
+      <LogDrawer job={logJob} onClose={() => setLogJob(null)} />
+      <JsonDrawer value={raw} title="Job" onClose={() => setRaw(null)} />
+    </>
+  );
+}

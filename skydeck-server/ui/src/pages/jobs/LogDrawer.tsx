@@ -1,0 +1,68 @@
+import { Code, Drawer, Group, ScrollArea, SegmentedControl, Switch, Text } from '@mantine/core';
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../../api/client';
+import type { Job } from '../../api/types';
+
+/** A job's log in a right drawer: the last lines, and new ones as they come when following. */
+export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => void }) {
+  const [tail, setTail] = useState('200');
+  const [follow, setFollow] = useState(true);
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const viewport = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!job) return undefined;
+    const controller = new AbortController();
+    setText('');
+    setError(null);
+    (async () => {
+      try {
+        const res = await fetch(api.logsUrl(job.id, Number(tail), follow && job.active),
+          { headers: api.logHeaders(), signal: controller.signal });
+        if (!res.ok || !res.body) {
+          const body = await res.text();
+          let detail = body;
+          try {
+            detail = (JSON.parse(body) as { detail: string }).detail;
+          } catch {
+            // plain text
+          }
+          setError(detail);
+          return;
+        }
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          const chunk = decoder.decode(value, { stream: true });
+          setText((t) => (t + chunk).slice(-2_000_000));
+        }
+      } catch (e) {
+        if (!controller.signal.aborted) setError(String(e));
+      }
+    })();
+    return () => controller.abort();
+  }, [job, tail, follow]);
+
+  useEffect(() => {
+    viewport.current?.scrollTo({ top: viewport.current.scrollHeight });
+  }, [text]);
+
+  return (
+    <Drawer opened={job !== null} onClose={onClose} position="right" size="xl"
+      title={job ? `Log of ${job.experiment_name} · ${job.id}` : ''}>
+      <Group mb="sm">
+        <SegmentedControl size="xs" value={tail} onChange={setTail}
+          data={[{ value: '200', label: 'Last 200' }, { value: '1000', label: 'Last 1000' }, { value: '0', label: 'All' }]} />
+        <Switch label="Follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)}
+          disabled={!job?.active} />
+      </Group>
+      {error && <Text c="red" size="sm">{error}</Text>}
+      <ScrollArea h="calc(100vh - 150px)" viewportRef={viewport}>
+        <Code block data-testid="log-text">{text || (error ? '' : '…')}</Code>
+      </ScrollArea>
+    </Drawer>
+  );
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatDuration, formatFlag, formatNumber, formatRelative, formatTime } from '../src/lib/format';
+import { commonFlags, flagKeys, headerRows, parseFlagValue } from '../src/lib/flags';
+import { formatValue, quote, renderCommand } from '../src/lib/command';
+import { DEFAULT_JOB_FILTERS, jobFiltersToApi, jobFiltersToParams, parseJobFilters } from '../src/lib/urlFilters';
+import { staleForBatch, staleQueries, keys } from '../src/data/live';
+import { parseSse } from '../src/api/events';
+import type { Experiment, SkyEvent } from '../src/api/types';
+
+describe('format', () => {
+  it('writes local times as YYYY-MM-DD HH:mm:ss', () => {
+    const d = new Date(2026, 0, 2, 3, 4, 5);
+    expect(formatTime(d.toISOString())).toBe('2026-01-02 03:04:05');
+    expect(formatTime(null)).toBe('-');
+    expect(formatTime('not a time')).toBe('-');
+  });
+  it('writes durations with the largest units first', () => {
+    expect(formatDuration(5415)).toBe('1h 30m 15s');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(60)).toBe('1m');
+    expect(formatDuration(90061)).toBe('1d 1h 1m 1s');
+    expect(formatDuration(-1)).toBe('-');
+  });
+  it('writes relative times', () => {
+    const now = Date.parse('2026-01-01T00:10:00Z');
+    expect(formatRelative('2026-01-01T00:07:00Z', now)).toBe('3m ago');
+    expect(formatRelative('2026-01-01T00:09:58Z', now)).toBe('just now');
+    expect(formatRelative('2025-12-31T22:10:00Z', now)).toBe('2h ago');
+    expect(formatRelative('2026-01-01T00:13:00Z', now)).toBe('in 3m');
+  });
+  it('abbreviates large numbers', () => {
+    expect(formatNumber(1500)).toBe('1.5K');
+    expect(formatNumber(2_000_000)).toBe('2M');
+    expect(formatNumber(50_000_000_000)).toBe('50B');
+    expect(formatNumber(999)).toBe('999');
+    expect(formatNumber(0.001)).toBe('0.001');
+  });
+  it('shows booleans as check marks and keeps small integers', () => {
+    expect(formatFlag(true)).toBe('✓');
+    expect(formatFlag(false)).toBe('✗');
+    expect(formatFlag(64)).toBe('64');
+    expect(formatFlag(250000)).toBe('250K');
+    expect(formatFlag('adam')).toBe('adam');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+  });
+});
+
+const exp = (id: number, flags: Experiment['flags']): Experiment => ({ id, name: `e${id}`, flags } as Experiment);
+
+describe('flag columns', () => {
+  it('sorts keys so that prefixes sit together', () => {
+    expect(flagKeys([exp(1, { 'trainer.lr': 1, epochs: 2 }), exp(2, { 'trainer.a.b': 3 })]))
+      .toEqual(['epochs', 'trainer.a.b', 'trainer.lr']);
+  });
+  it('builds multi-level headers with merged prefixes', () => {
+    const rows = headerRows(['epochs', 'trainer.opt.lr', 'trainer.opt.wd', 'trainer.steps']);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toEqual([
+      { label: '', span: 1, key: null },
+      { label: 'trainer', span: 3, key: null },
+    ]);
+    expect(rows[1]).toEqual([
+      { label: '', span: 1, key: null },
+      { label: 'opt', span: 2, key: null },
+      { label: '', span: 1, key: null },
+    ]);
+    expect(rows[2]!.map((c) => c.label)).toEqual(['epochs', 'lr', 'wd', 'steps']);
+    expect(rows[2]!.map((c) => c.key)).toEqual(['epochs', 'trainer.opt.lr', 'trainer.opt.wd', 'trainer.steps']);
+  });
+  it('finds the flags a whole group shares', () => {
+    expect(commonFlags([exp(1, { a: 1, b: 2, c: true }), exp(2, { a: 1, b: 3, c: true })])).toEqual({ a: 1, c: true });
+    expect(commonFlags([exp(1, { a: 1 })])).toEqual({});
+  });
+  it('types values a person enters', () => {
+    expect(parseFlagValue('true')).toBe(true);
+    expect(parseFlagValue('42')).toBe(42);
+    expect(parseFlagValue('0.001')).toBe(0.001);
+    expect(parseFlagValue('1e-5')).toBe(1e-5);
+    expect(parseFlagValue('adam')).toBe('adam');
+  });
+});
+
+describe('command rendering', () => {
+  it('quotes like a POSIX shell', () => {
+    expect(quote('lr=0.1')).toBe('lr=0.1');
+    expect(quote('a b')).toBe("'a b'");
+    expect(quote("it's")).toBe(`'it'"'"'s'`);
+    expect(quote('=x')).toBe("'=x'");
+  });
+  it('writes doubles like Python', () => {
+    expect(formatValue(0.1)).toBe('0.1');
+    expect(formatValue(1e-5)).toBe('1e-05');
+    expect(formatValue(4)).toBe('4');
+  });
+  it('renders the whole command in order with sorted flags', () => {
+    expect(renderCommand({ base_command: 'lt', gpus: 4, nodes: 2, git_branch: 'main', tool_path: 'tools/run.py',
+      name: 'ppo', flags: { z: 'a b', a: true } }))
+      .toBe("lt --gpus=4 --nodes=2 --git-ref=main tools/run.py run=ppo a=true 'z=a b'");
+  });
+});
+
+describe('job filters in the URL', () => {
+  it('round-trips through the URL and leaves defaults out', () => {
+    const f = { q: 'ppo', active: true, orphaned: false, experiment: 'exp-1', page: 2 };
+    const params = jobFiltersToParams(f);
+    expect(params.toString()).toBe('q=ppo&active=1&experiment=exp-1&page=2');
+    expect(parseJobFilters(params)).toEqual(f);
+    expect(jobFiltersToParams(DEFAULT_JOB_FILTERS).toString()).toBe('');
+  });
+  it('reads lenient values and ignores bad pages', () => {
+    expect(parseJobFilters(new URLSearchParams('active=true&orphaned=yes&page=-3'))).toEqual(
+      { q: '', active: true, orphaned: true, experiment: '', page: 0 });
+  });
+  it('asks the API for one page', () => {
+    const p = jobFiltersToApi({ ...DEFAULT_JOB_FILTERS, active: true, page: 1 });
+    expect(p.get('active')).toBe('true');
+    expect(p.get('offset')).toBe('50');
+    expect(p.get('limit')).toBe('50');
+  });
+});
+
+const ev = (type: string, experiment_id: number | null): SkyEvent =>
+  ({ seq: 1, time: '', actor: 'POLLER', type, experiment_id, experiment_name: null, job_id: null, success: true,
+    message: '', detail: null });
+
+describe('the data layer and events', () => {
+  it('refreshes the job lists and the experiment on a job status change', () => {
+    const stale = staleQueries(ev('JOB_STATUS', 7)).map((k) => JSON.stringify(k));
+    expect(stale).toContain(JSON.stringify(keys.jobs));
+    expect(stale).toContain(JSON.stringify(keys.experimentJobs(7)));
+    expect(stale).toContain(JSON.stringify(keys.groups));
+    expect(stale).not.toContain(JSON.stringify(keys.checkpoints(7)));
+  });
+  it('refreshes checkpoints only on a checkpoint event', () => {
+    const stale = staleQueries(ev('CHECKPOINT', 3)).map((k) => JSON.stringify(k));
+    expect(stale).toContain(JSON.stringify(keys.checkpoints(3)));
+    expect(stale).not.toContain(JSON.stringify(keys.jobs));
+  });
+  it('coalesces a batch into unique queries', () => {
+    const batch = Array.from({ length: 100 }, (_, i) => ev('JOB_STATUS', i % 2));
+    const stale = staleForBatch(batch);
+    expect(stale.filter((k) => JSON.stringify(k) === JSON.stringify(keys.groups))).toHaveLength(1);
+    expect(stale.length).toBeLessThan(20);
+  });
+  it('parses server-sent events across chunk boundaries', () => {
+    const first = parseSse('retry: 2000\n\nid: 5\ndata: {"seq":5}\n\nid: 6\nda');
+    expect(first.events).toEqual([{ id: '5', data: '{"seq":5}' }]);
+    const second = parseSse(first.rest + 'ta: {"seq":6}\n\n: ping\n\n');
+    expect(second.events).toEqual([{ id: '6', data: '{"seq":6}' }]);
+    expect(second.rest).toBe('');
+  });
+});
