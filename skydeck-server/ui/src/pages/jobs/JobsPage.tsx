@@ -1,7 +1,7 @@
 import { ActionIcon, Button, Checkbox, Group, Pagination, Table, Text, TextInput, Title, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { Job } from '../../api/types';
@@ -31,8 +31,11 @@ export function JobsPage() {
   const [raw, setRaw] = useState<Job | null>(null);
   const [search, setSearch] = useState(filters.q);
 
-  // the filters live in the URL; an empty URL restores the last ones used
+  // the filters live in the URL; arriving without any restores the last ones used
+  const arrived = useRef(false);
   useEffect(() => {
+    if (arrived.current) return;
+    arrived.current = true;
     if (params.toString() === '') {
       const saved = localStorage.getItem(REMEMBER);
       if (saved) setParams(new URLSearchParams(saved), { replace: true });

@@ -31,7 +31,9 @@ class SystemApiTest {
 
     @BeforeEach
     void start() {
-        s = TestServer.start(dir, b -> b.links(Map.of("W&B", "https://wandb.ai/team/runs/{name}")));
+        // a folder without a dashboard: the placeholder page is served whatever the build holds
+        s = TestServer.start(dir, b -> b.links(Map.of("W&B", "https://wandb.ai/team/runs/{name}"))
+                .uiDirectory(dir.resolve("no-dashboard")));
     }
 
     @AfterEach

@@ -1,0 +1,66 @@
+package dev.skydeck.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.skydeck.SkyDeck;
+import dev.skydeck.local.LocalBackend;
+import dev.skydeck.local.LocalCheckpointSource;
+import dev.skydeck.local.ToyTrainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The dashboard end to end in a real headless Chromium (Debian's, driven by playwright-core from
+ * {@code ui/e2e/run.mjs}) against the real server with the local backend and real toy-trainer
+ * processes. Screenshots land in {@code target/screenshots}.
+ */
+class DashboardIT {
+    static final Path CHROMIUM = Path.of(System.getProperty("skydeck.chromium", "/usr/bin/chromium"));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDashboardWorksInARealBrowser() throws Exception {
+        assertThat(CHROMIUM).as("Chromium is needed for the dashboard's browser tests: apt-get install -y chromium"
+                + " (.ci/run does)").isExecutable();
+        assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html"))
+                .as("the dashboard is built into the classes (not with -Dskydeck.ui.skip)").isNotNull();
+        LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("jobs"))
+                .checkpointDirectory(dir.resolve("checkpoints")).gpuSlots(8).cancelGracePeriod(Duration.ofSeconds(2))
+                .build();
+        Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
+        try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("skydeck.db")).backend(backend)
+                .checkpoints(new LocalCheckpointSource(dir.resolve("checkpoints")))
+                .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300))
+                .syncInterval(Duration.ofSeconds(1)).build();
+             SkyDeckServer server = SkyDeckServer.builder(deck).port(0).build().start()) {
+            ProcessBuilder pb = new ProcessBuilder("node", "e2e/run.mjs").directory(Path.of("ui").toFile())
+                    .redirectErrorStream(true);
+            pb.environment().put("SKYDECK_URL", server.url());
+            pb.environment().put("TOY_COMMAND", ToyTrainer.baseCommand());
+            pb.environment().put("CHROMIUM", CHROMIUM.toString());
+            pb.environment().put("SCREENSHOTS", screenshots.toAbsolutePath().toString());
+            Process node = pb.start();
+            node.getOutputStream().close();
+            // its report, line by line, into this test's output
+            Thread echo = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8)).lines().forEach(l -> System.out.println("[e2e] " + l)));
+            echo.start();
+            boolean done = node.waitFor(8, TimeUnit.MINUTES);
+            echo.join(5_000);
+            if (!done) {
+                node.destroyForcibly();
+            }
+            assertThat(done).as("the browser test finished within 8 minutes").isTrue();
+            assertThat(node.exitValue()).as("ui/e2e/run.mjs passed (its output is above)").isZero();
+        } finally {
+            backend.close();
+        }
+        assertThat(screenshots.resolve("01-experiments.png")).exists();
+    }
+}

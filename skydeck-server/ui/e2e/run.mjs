@@ -1,0 +1,234 @@
+// End-to-end tests of the dashboard in Debian's headless Chromium, driven by playwright-core.
+// Started by DashboardIT (the Maven test run) with a real server: SKYDECK_URL, TOY_COMMAND, CHROMIUM, SCREENSHOTS.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+const URL = process.env.SKYDECK_URL ?? 'http://127.0.0.1:8000';
+const TOY = process.env.TOY_COMMAND;
+const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
+const T = 90_000;
+
+async function api(method, p, body) {
+  const res = await fetch(URL + p, {
+    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+const page = await context.newPage();
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+let failed = false;
+let n = 0;
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed = true;
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    await shot(`fail-${String(++n).padStart(2, '0')}`).catch(() => {});
+    throw e;
+  }
+}
+
+const row = (name) => page.locator(`[data-testid="exp-row"][data-name="${name}"]`).first();
+const state = (name) => row(name).locator('[data-testid="state"]');
+
+try {
+  await step('the app shell loads and is online', async () => {
+    await page.goto(URL);
+    await page.getByTestId('nav-experiments').waitFor();
+    await page.getByTestId('empty').waitFor({ timeout: T });
+    await page.locator('[data-testid="connection"][data-state="Online"]').waitFor({ timeout: T });
+    await shot('00-empty');
+  });
+
+  await step('create an experiment in the form and start it', async () => {
+    await page.getByTestId('new-experiment').click();
+    await page.getByTestId('f-name').fill('e2e.first');
+    await page.getByTestId('f-command').fill(TOY);
+    await page.getByTestId('f-flags').fill('epochs=3\nsleep_ms=400\ntrainer.optimizer.lr=0.01\ntrainer.layers=4\nuse_amp=true');
+    await assert.match(await page.getByTestId('f-preview').innerText(), /run=e2e\.first .*trainer\.optimizer\.lr=0\.01/s);
+    await page.getByTestId('f-start').check();
+    await page.getByTestId('f-submit').click();
+    await row('e2e.first').waitFor({ timeout: T });
+  });
+
+  await step('it reaches SUCCEEDED live, without a reload', async () => {
+    await page.locator('[data-testid="exp-row"][data-name="e2e.first"] [data-current="RUNNING"], [data-testid="exp-row"][data-name="e2e.first"] [data-current="SUCCEEDED"]')
+      .first().waitFor({ timeout: T });
+    await state('e2e.first').and(page.locator('[data-current="SUCCEEDED"]')).waitFor({ timeout: T });
+    await shot('01-experiments');
+  });
+
+  await step('its flags are columns, dotted keys under multi-level headers', async () => {
+    for (const key of ['epochs', 'trainer.optimizer.lr', 'trainer.layers', 'use_amp']) {
+      await page.locator(`[data-testid="flag-column"][data-key="${key}"]`).waitFor();
+    }
+    const header = await page.getByTestId('header').innerText();
+    assert.match(header, /trainer/);
+    assert.match(header, /optimizer/);
+    assert.equal(await row('e2e.first').locator('[data-flag="trainer.optimizer.lr"]').innerText(), '0.01');
+    assert.equal(await row('e2e.first').locator('[data-flag="use_amp"]').innerText(), '✓');
+  });
+
+  await step('expanding it shows its job, checkpoints and command', async () => {
+    await row('e2e.first').locator('[data-testid="epoch"]').filter({ hasText: '3' }).waitFor({ timeout: T });
+    await row('e2e.first').click();
+    const detail = page.locator('[data-testid="detail"][data-experiment="e2e.first"]');
+    await detail.waitFor();
+    await detail.getByTestId('detail-jobs').getByText('SUCCEEDED').waitFor({ timeout: T });
+    await detail.getByTestId('detail-checkpoints').getByText('epoch 3').waitFor({ timeout: T });
+    assert.match(await detail.getByTestId('command').innerText(), /ToyTrainer .*run=e2e\.first/s);
+    await detail.getByTestId('job-timeline').waitFor();
+    await shot('02-expanded');
+  });
+
+  await step('duplicate with edits', async () => {
+    const detail = page.locator('[data-testid="detail"][data-experiment="e2e.first"]');
+    await detail.getByTestId('duplicate').click();
+    assert.equal(await page.getByTestId('f-name').inputValue(), 'e2e.first.copy');
+    await page.getByTestId('f-flags').fill('epochs=2\nsleep_ms=100\ntrainer.optimizer.lr=0.02');
+    await page.getByTestId('f-submit').click();
+    await row('e2e.first.copy').waitFor({ timeout: T });
+    assert.equal(await row('e2e.first.copy').locator('[data-flag="trainer.optimizer.lr"]').innerText(), '0.02');
+    await row('e2e.first').click(); // collapse
+  });
+
+  await step('delete, then undo', async () => {
+    await row('e2e.first.copy').click();
+    const detail = page.locator('[data-testid="detail"][data-experiment="e2e.first.copy"]');
+    await detail.getByTestId('delete').click();
+    await row('e2e.first.copy').waitFor({ state: 'detached', timeout: T });
+    await page.getByTestId('undo').click();
+    await row('e2e.first.copy').waitFor({ timeout: T });
+  });
+
+  await step('bulk start and stop with a shift-click range', async () => {
+    for (const name of ['bulk.a', 'bulk.b', 'bulk.c']) {
+      await api('POST', '/api/experiments', { name, base_command: TOY, flags: { epochs: 1000, sleep_ms: 500 } });
+    }
+    await row('bulk.c').waitFor({ timeout: T });
+    await row('bulk.a').getByTestId('select').click();
+    await row('bulk.c').getByTestId('select').click({ modifiers: ['Shift'] });
+    assert.match(await page.getByTestId('bulk-bar').innerText(), /3 selected/);
+    await page.getByTestId('bulk-start').click();
+    await page.getByText('3 of 3 done').waitFor();
+    await shot('03-bulk-summary');
+    await page.keyboard.press('Escape');
+    for (const name of ['bulk.a', 'bulk.b', 'bulk.c']) {
+      await state(name).and(page.locator('[data-current="RUNNING"]')).waitFor({ timeout: T });
+    }
+    await page.getByTestId('bulk-stop').click();
+    await page.getByText('3 of 3 done').waitFor();
+    await page.keyboard.press('Escape');
+    for (const name of ['bulk.a', 'bulk.b', 'bulk.c']) {
+      await state(name).and(page.locator('[data-current="CANCELLED"]')).waitFor({ timeout: T });
+    }
+  });
+
+  await step('drag an experiment between groups (Alt keeps it in both)', async () => {
+    const one = (await api('POST', '/api/groups', { name: 'group one', experiment_ids: [] })).group;
+    const two = (await api('POST', '/api/groups', { name: 'group two', experiment_ids: [] })).group;
+    await page.locator('[data-testid="group-row"][data-group="group two"]').waitFor({ timeout: T });
+    await row('bulk.a').dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
+    await page.waitForFunction(async (gid) => {
+      const r = await fetch(`/api/groups/${gid}`);
+      return (await r.json()).group.experiment_ids.length === 1;
+    }, one.id, { timeout: T });
+    // moved: from group one to group two
+    await page.locator('[data-testid="group-row"][data-group="group one"]').waitFor();
+    const source = page.locator('[data-testid="exp-row"][data-name="bulk.a"]').first();
+    await source.dragTo(page.locator('[data-testid="group-row"][data-group="group two"]'));
+    await page.waitForFunction(async ([a, b]) => {
+      const ga = (await (await fetch(`/api/groups/${a}`)).json()).group;
+      const gb = (await (await fetch(`/api/groups/${b}`)).json()).group;
+      return ga.experiment_ids.length === 0 && gb.experiment_ids.length === 1;
+    }, [one.id, two.id], { timeout: T });
+    // with Alt held it stays in group two and joins group one
+    await page.keyboard.down('Alt');
+    await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').first()
+      .dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
+    await page.keyboard.up('Alt');
+    await page.waitForFunction(async ([a, b]) => {
+      const ga = (await (await fetch(`/api/groups/${a}`)).json()).group;
+      const gb = (await (await fetch(`/api/groups/${b}`)).json()).group;
+      return ga.experiment_ids.length === 1 && gb.experiment_ids.length === 1;
+    }, [one.id, two.id], { timeout: T });
+    await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').nth(1).waitFor({ timeout: T });
+    await shot('04-groups');
+  });
+
+  await step('the Jobs page filters through the URL', async () => {
+    await page.goto(`${URL}/jobs?q=e2e.first`);
+    await page.getByTestId('jobs-table').waitFor({ timeout: T });
+    const names = await page.locator('[data-testid="job-row"] td:nth-child(2)').allInnerTexts();
+    assert.ok(names.length >= 1, 'some jobs');
+    assert.ok(names.every((x) => x.startsWith('e2e.first')), `only e2e.first jobs: ${names}`);
+    assert.equal(await page.getByTestId('jobs-search').inputValue(), 'e2e.first');
+    await page.goto(`${URL}/jobs?active=1`);
+    await page.getByTestId('empty').waitFor({ timeout: T });
+    assert.ok(await page.getByLabel('Active only').isChecked());
+    await page.goto(`${URL}/jobs`);
+    await page.waitForURL(/active=1/); // remembered
+    await page.getByLabel('Active only').click(); // controlled by the URL: it changes once the route does
+    await page.waitForURL((u) => !u.search.includes('active'));
+    await page.getByTestId('jobs-table').waitFor({ timeout: T });
+    await shot('05-jobs');
+  });
+
+  await step("open a job's log", async () => {
+    await page.goto(`${URL}/jobs?q=e2e.first`);
+    await page.locator('[data-testid="job-row"]').first().getByTestId('open-log').click();
+    await page.getByTestId('log-text').filter({ hasText: 'epoch 3/3' }).waitFor({ timeout: T });
+    await shot('06-log');
+    await page.keyboard.press('Escape');
+  });
+
+  await step('the Operations page lists events', async () => {
+    await page.goto(`${URL}/operations`);
+    await page.getByTestId('ops-table').getByText('created experiment e2e.first').first().waitFor({ timeout: T });
+    await shot('07-operations');
+  });
+
+  await step('switch the theme, and it stays after a reload', async () => {
+    await page.goto(`${URL}/settings`);
+    await page.getByTestId('theme').getByText('Dark').click();
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-mantine-color-scheme') === 'dark');
+    await page.reload();
+    await page.getByTestId('theme').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-mantine-color-scheme')), 'dark');
+    await page.goto(URL);
+    await row('e2e.first').waitFor({ timeout: T });
+    await shot('08-dark');
+  });
+
+  await step('keyboard help opens with ?', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('?');
+    await page.getByText('Keyboard shortcuts').waitFor();
+    await page.keyboard.press('Escape');
+  });
+
+  const real = errors.filter((e) => !/Failed to load resource/.test(e));
+  assert.deepEqual(real, [], 'no errors in the page');
+} catch (e) {
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
