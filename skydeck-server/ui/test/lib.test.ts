@@ -3,9 +3,9 @@ import { formatBytes, formatDuration, formatFlag, formatNumber, formatRelative, 
 import { commonFlags, flagKeys, headerRows, parseFlagValue } from '../src/lib/flags';
 import { formatValue, quote, renderCommand } from '../src/lib/command';
 import { DEFAULT_JOB_FILTERS, jobFiltersToApi, jobFiltersToParams, parseJobFilters } from '../src/lib/urlFilters';
-import { staleForBatch, staleQueries, keys } from '../src/data/live';
+import { MAX_PATCHES, keys, patchExperiment, planFor } from '../src/data/live';
 import { parseSse } from '../src/api/events';
-import type { Experiment, SkyEvent } from '../src/api/types';
+import type { Experiment, Group, SkyEvent } from '../src/api/types';
 
 describe('format', () => {
   it('writes local times as YYYY-MM-DD HH:mm:ss', () => {
@@ -124,23 +124,46 @@ const ev = (type: string, experiment_id: number | null): SkyEvent =>
     message: '', detail: null });
 
 describe('the data layer and events', () => {
-  it('refreshes the job lists and the experiment on a job status change', () => {
-    const stale = staleQueries(ev('JOB_STATUS', 7)).map((k) => JSON.stringify(k));
-    expect(stale).toContain(JSON.stringify(keys.jobs));
-    expect(stale).toContain(JSON.stringify(keys.experimentJobs(7)));
-    expect(stale).toContain(JSON.stringify(keys.groups));
-    expect(stale).not.toContain(JSON.stringify(keys.checkpoints(7)));
+  const has = (plan: { invalidate: (readonly unknown[])[] }, key: readonly unknown[]) =>
+    plan.invalidate.some((k) => JSON.stringify(k) === JSON.stringify(key));
+  it('refetches only the changed experiment and its jobs on a job status change', () => {
+    const plan = planFor([ev('JOB_STATUS', 7)]);
+    expect(plan.reloadList).toBe(false);
+    expect(plan.patch).toEqual([7]);
+    expect(has(plan, keys.jobs)).toBe(true);
+    expect(has(plan, keys.experimentJobs(7))).toBe(true);
+    expect(has(plan, keys.groups)).toBe(false);
+    expect(has(plan, keys.checkpoints(7))).toBe(false);
   });
   it('refreshes checkpoints only on a checkpoint event', () => {
-    const stale = staleQueries(ev('CHECKPOINT', 3)).map((k) => JSON.stringify(k));
-    expect(stale).toContain(JSON.stringify(keys.checkpoints(3)));
-    expect(stale).not.toContain(JSON.stringify(keys.jobs));
+    const plan = planFor([ev('CHECKPOINT', 3)]);
+    expect(has(plan, keys.checkpoints(3))).toBe(true);
+    expect(has(plan, keys.jobs)).toBe(false);
   });
-  it('coalesces a batch into unique queries', () => {
-    const batch = Array.from({ length: 100 }, (_, i) => ev('JOB_STATUS', i % 2));
-    const stale = staleForBatch(batch);
-    expect(stale.filter((k) => JSON.stringify(k) === JSON.stringify(keys.groups))).toHaveLength(1);
-    expect(stale.length).toBeLessThan(20);
+  it('reloads the list when experiments appear or disappear', () => {
+    expect(planFor([ev('CREATE', 1)]).reloadList).toBe(true);
+    expect(planFor([ev('DELETE', 1)]).reloadList).toBe(true);
+    expect(planFor([ev('UPDATE', null)]).reloadList).toBe(true);
+  });
+  it('coalesces a burst: each experiment once, and one reload when too many changed', () => {
+    const few = planFor(Array.from({ length: 100 }, (_, i) => ev('JOB_STATUS', i % 2)));
+    expect(few.patch.sort()).toEqual([0, 1]);
+    expect(few.invalidate.filter((k) => JSON.stringify(k) === JSON.stringify(keys.jobs))).toHaveLength(1);
+    const many = planFor(Array.from({ length: MAX_PATCHES + 1 }, (_, i) => ev('START', i)));
+    expect(many.reloadList).toBe(true);
+    expect(many.patch).toEqual([]);
+  });
+  it('patches one experiment into every group that holds it', () => {
+    const a = { ...exp(1, { x: 1 }), current_state: 'RUNNING' } as Experiment;
+    const b = exp(2, {});
+    const group = { id: 9, experiments: [a, b] } as unknown as Group;
+    const data = { groups: [group], ungrouped: [a] };
+    const changed = { ...a, current_state: 'SUCCEEDED' } as Experiment;
+    const next = patchExperiment(data, changed);
+    expect(next.groups[0]!.experiments![0]!.current_state).toBe('SUCCEEDED');
+    expect(next.groups[0]!.experiments![1]).toBe(b);
+    expect(next.ungrouped[0]!.current_state).toBe('SUCCEEDED');
+    expect(data.groups[0]!.experiments![0]!.current_state).toBe('RUNNING');
   });
   it('parses server-sent events across chunk boundaries', () => {
     const first = parseSse('retry: 2000\n\nid: 5\ndata: {"seq":5}\n\nid: 6\nda');

@@ -2,7 +2,8 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { useQueryClient } from '@tanstack/react-query';
 import { followEvents, type Connection } from '../api/events';
 import type { SkyEvent } from '../api/types';
-import { staleForBatch } from './live';
+import { api } from '../api/client';
+import { keys, patchExperiment, planFor } from './live';
 import { useSettings } from './SettingsContext';
 
 const Ctx = createContext<Connection>('connecting');
@@ -24,7 +25,17 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
       timer.current = null;
       const batch = pending.current;
       pending.current = [];
-      for (const key of staleForBatch(batch)) void client.invalidateQueries({ queryKey: key as unknown[] });
+      const plan = planFor(batch);
+      for (const key of plan.invalidate) void client.invalidateQueries({ queryKey: key as unknown[] });
+      if (plan.reloadList) {
+        void client.invalidateQueries({ queryKey: keys.groups });
+      }
+      for (const id of plan.patch) {
+        api.experiment(id).then(({ experiment }) => {
+          client.setQueryData(keys.groups, (old: Parameters<typeof patchExperiment>[0] | undefined) =>
+            (old ? patchExperiment(old, experiment) : old));
+        }).catch(() => void client.invalidateQueries({ queryKey: keys.groups }));
+      }
     };
     let first = true;
     const stop = followEvents((events) => {

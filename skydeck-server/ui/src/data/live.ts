@@ -1,4 +1,4 @@
-import type { SkyEvent } from '../api/types';
+import type { Experiment, Group, SkyEvent } from '../api/types';
 
 /** Query keys of the data layer. */
 export const keys = {
@@ -12,37 +12,72 @@ export const keys = {
   experimentEvents: (id: number) => ['experiment', id, 'events'] as const,
 };
 
-/**
- * What an event makes stale: only the queries it touches, so that a busy server does not make
- * the dashboard refetch everything on every event. The experiment list is refreshed at most once
- * per batch of events (the caller coalesces).
- */
-export function staleQueries(e: SkyEvent): (readonly unknown[])[] {
-  const out: (readonly unknown[])[] = [keys.operations];
-  const id = e.experiment_id;
-  switch (e.type) {
-    case 'JOB_STATUS':
-    case 'LAUNCH':
-    case 'LAUNCH_FAILED':
-    case 'CANCEL':
-      out.push(keys.groups, keys.jobs, keys.health);
-      if (id !== null) out.push(keys.experiment(id), keys.experimentJobs(id));
-      break;
-    case 'CHECKPOINT':
-      out.push(keys.groups);
-      if (id !== null) out.push(keys.checkpoints(id), keys.experiment(id));
-      break;
-    default:
-      out.push(keys.groups, keys.health);
-      if (id !== null) out.push(keys.experiment(id));
-  }
-  if (id !== null) out.push(keys.experimentEvents(id));
-  return out;
+/** Events that add, remove or regroup experiments: only these reload the whole list. */
+const STRUCTURAL = new Set(['CREATE', 'DELETE', 'UNDELETE']);
+
+/** At most this many experiments are refreshed one by one; more reload the list once. */
+export const MAX_PATCHES = 50;
+
+/** How to bring the data layer up to date after a batch of events. */
+export interface Plan {
+  /** Queries to refetch (only those mounted refetch). */
+  invalidate: (readonly unknown[])[];
+  /** Experiments to fetch one by one and patch into the list. */
+  patch: number[];
+  /** Whether the whole experiment list must be reloaded. */
+  reloadList: boolean;
 }
 
-/** Merges the stale keys of a batch of events into a unique list. */
-export function staleForBatch(events: SkyEvent[]): (readonly unknown[])[] {
-  const seen = new Map<string, readonly unknown[]>();
-  for (const e of events) for (const k of staleQueries(e)) seen.set(JSON.stringify(k), k);
-  return [...seen.values()];
+/**
+ * What a batch of events makes stale. A change to one experiment (its state, a job, a checkpoint)
+ * refetches that experiment alone and patches it into the list, so a busy server never makes the
+ * dashboard download 10,000 experiments per event; only experiments appearing or disappearing
+ * (or a burst touching very many) reload the list.
+ */
+export function planFor(events: SkyEvent[]): Plan {
+  const invalidate = new Map<string, readonly unknown[]>();
+  const add = (k: readonly unknown[]) => invalidate.set(JSON.stringify(k), k);
+  const patch = new Set<number>();
+  let reloadList = false;
+  add(keys.operations);
+  for (const e of events) {
+    const id = e.experiment_id;
+    if (STRUCTURAL.has(e.type) || id === null) {
+      reloadList = true;
+      add(keys.health);
+    } else {
+      patch.add(id);
+      add(keys.experiment(id));
+      add(keys.experimentEvents(id));
+    }
+    if (['JOB_STATUS', 'LAUNCH', 'LAUNCH_FAILED', 'CANCEL'].includes(e.type)) {
+      add(keys.jobs);
+      add(keys.health);
+      if (id !== null) add(keys.experimentJobs(id));
+    }
+    if (e.type === 'CHECKPOINT' && id !== null) add(keys.checkpoints(id));
+  }
+  if (patch.size > MAX_PATCHES) reloadList = true;
+  return { invalidate: [...invalidate.values()], patch: reloadList ? [] : [...patch], reloadList };
+}
+
+/** The experiment list with one experiment replaced wherever it appears (a group or "Ungrouped"). */
+export function patchExperiment(
+  data: { groups: Group[]; ungrouped: Experiment[] }, e: Experiment,
+): { groups: Group[]; ungrouped: Experiment[] } {
+  const swap = (list: Experiment[]) => {
+    const i = list.findIndex((x) => x.id === e.id);
+    if (i < 0) return list;
+    const copy = list.slice();
+    copy[i] = e;
+    return copy;
+  };
+  return {
+    groups: data.groups.map((g) => {
+      if (!g.experiments) return g;
+      const next = swap(g.experiments);
+      return next === g.experiments ? g : { ...g, experiments: next };
+    }),
+    ungrouped: swap(data.ungrouped),
+  };
 }
