@@ -1,14 +1,14 @@
-import { ActionIcon, Badge, Button, Checkbox, Group, Menu, Modal, Popover, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Badge, Button, Group, Menu, Modal, Popover, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent } from 'react';
 import { api } from '../../api/client';
 import type { BulkItem, Experiment, FlagValue, Group as SkyGroup } from '../../api/types';
 import { keys } from '../../data/live';
 import { useGroups, useLinks } from '../../data/queries';
 import { QueryState } from '../../components/QueryState';
-import { StateBadge } from '../../components/StateBadge';
+import { statusColor } from '../../components/StateBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
 import { commonFlags, flagKeys, headerRows, parseFlagValue } from '../../lib/flags';
 import { formatFlag } from '../../lib/format';
@@ -20,6 +20,8 @@ type Row =
   | { kind: 'exp'; exp: Experiment; groupId: number | null }
   | { kind: 'detail'; exp: Experiment };
 
+const ROW_HEIGHT = 37;
+const GROUP_HEIGHT = 42;
 const W = { select: 34, star: 30, name: 230, state: 210, action: 70, epoch: 60, res: 80, links: 120, flag: 110 };
 const DRAG_TYPE = 'application/x-skydeck-experiments';
 
@@ -65,6 +67,69 @@ function CommonFlagPill({ k, v, members }: { k: string; v: FlagValue; members: E
     </Popover>
   );
 }
+
+interface RowActions {
+  toggleExpand: (e: Experiment) => void;
+  select: (e: Experiment, ev: { shiftKey: boolean }) => void;
+  toggleState: (e: Experiment) => void;
+  star: (e: Experiment) => void;
+  dragIds: (e: Experiment) => number[];
+}
+
+/** One experiment's row; memoised, so scrolling renders only the rows that come into view. */
+const ExperimentRowView = memo(function ExperimentRowView({ index, start, e, groupId, selected, highlighted, flagCols,
+  linkList, actions }: {
+  index: number; start: number; e: Experiment; groupId: number | null; selected: boolean; highlighted: boolean;
+  flagCols: string[]; linkList: { label: string; url_template: string }[]; actions: { current: RowActions };
+}) {
+  return (
+    <div data-index={index}
+      style={{ position: 'absolute', top: 0, left: 0, width: '100%', height: ROW_HEIGHT, transform: `translateY(${start}px)` }}
+      className={`grid-row${selected ? ' selected' : ''}${highlighted ? ' highlighted' : ''}`}
+      data-testid="exp-row" data-name={e.name} draggable
+      onDragStart={(ev) => {
+        ev.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ ids: actions.current.dragIds(e), from: groupId }));
+        ev.dataTransfer.effectAllowed = 'copyMove';
+      }}
+      onClick={() => actions.current.toggleExpand(e)}>
+      <div className="cell" style={{ width: W.select }} onClick={(ev) => { ev.stopPropagation(); actions.current.select(e, ev); }}>
+        <input type="checkbox" checked={selected} readOnly data-testid="select" aria-label={`select ${e.name}`} />
+      </div>
+      <div className="cell" style={{ width: W.star }} onClick={(ev) => { ev.stopPropagation(); actions.current.star(e); }}>
+        <span style={{ cursor: 'pointer', color: e.starred ? 'var(--mantine-color-yellow-filled)' : 'var(--mantine-color-dimmed)' }}>
+          {e.starred ? '★' : '☆'}</span>
+      </div>
+      <div className="cell name" style={{ width: W.name }} title={e.description ?? e.name}>{e.name}</div>
+      <div className="cell" style={{ width: W.state }} title={e.status?.state_reason ?? undefined}>
+        {/* plain elements in rows: thousands of them scroll by, Mantine components cost too much per row */}
+        <span data-testid="state" data-current={e.current_state} data-desired={e.desired_state}>
+          <span className={`pill c-${statusColor(e.current_state)}`}>{e.current_state}</span>
+          <span className="arrow">→</span>
+          <span className={`pill outline c-${e.desired_state === 'RUNNING' ? 'blue' : 'gray'}`}>{e.desired_state}</span>
+        </span>
+      </div>
+      <div className="cell" style={{ width: W.action }} onClick={(ev) => ev.stopPropagation()}>
+        <button type="button" className={`mini-btn ${e.desired_state === 'RUNNING' ? 'stop' : 'start'}`} data-testid="toggle"
+          onClick={() => actions.current.toggleState(e)}>{e.desired_state === 'RUNNING' ? 'Stop' : 'Start'}</button>
+      </div>
+      <div className="cell" style={{ width: W.epoch }} data-testid="epoch">{e.latest_epoch ?? '-'}</div>
+      <div className="cell" style={{ width: W.res }}>{e.nodes}×{e.gpus}</div>
+      {linkList.length > 0 && (
+        <div className="cell" style={{ width: W.links }} onClick={(ev) => ev.stopPropagation()}>
+          {linkList.map((l) => (
+            <Badge key={l.label} size="xs" variant="outline" component="a" target="_blank" rel="noreferrer"
+              href={l.url_template.replace('{name}', encodeURIComponent(e.name))} style={{ cursor: 'pointer' }}>{l.label}</Badge>
+          ))}
+        </div>
+      )}
+      {flagCols.map((k) => (
+        <div key={k} className="cell" style={{ width: W.flag }} data-flag={k} title={`${k}=${String(e.flags[k] ?? '')}`}>
+          <FlagCell value={e.flags[k]} />
+        </div>
+      ))}
+    </div>
+  );
+});
 
 export function ExperimentsPage() {
   const client = useQueryClient();
@@ -130,7 +195,7 @@ export function ExperimentsPage() {
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'detail' ? 460 : rows[i]?.kind === 'group' ? 42 : 37),
+    estimateSize: (i) => (rows[i]?.kind === 'detail' ? 460 : rows[i]?.kind === 'group' ? GROUP_HEIGHT : ROW_HEIGHT),
     overscan: 12,
     getItemKey: (i) => {
       const r = rows[i]!;
@@ -258,6 +323,15 @@ export function ExperimentsPage() {
     return () => window.removeEventListener('keydown', onKey);
   });
 
+  const actions = useRef<RowActions>(null as unknown as RowActions);
+  actions.current = {
+    toggleExpand,
+    select,
+    toggleState: (e) => void setState(e),
+    star: (e) => void api.star(e.id, !e.starred).then(refresh),
+    dragIds: (e) => (selected.has(e.id) ? [...selected] : [e.id]),
+  };
+
   const fixedWidth = W.select + W.star + W.name + W.state + W.action + W.epoch + W.res + (linkList.length ? W.links : 0);
   const width = fixedWidth + flagCols.length * W.flag;
   const highlightedId = expRows[highlight]?.e.id;
@@ -329,7 +403,7 @@ export function ExperimentsPage() {
                   const gid = row.group ? `g${row.group.id}` : 'u';
                   const common = row.group ? commonFlags(row.members) : {};
                   return (
-                    <div key={vi.key} ref={virtualizer.measureElement} data-index={vi.index} style={style}
+                    <div key={vi.key} data-index={vi.index} style={{ ...style, height: GROUP_HEIGHT }}
                       className={`group-row${dropTarget === gid ? ' drop' : ''}`} data-testid="group-row"
                       data-group={row.group?.name ?? 'Ungrouped'}
                       onDragOver={(ev) => { ev.preventDefault(); ev.dataTransfer.dropEffect = ev.altKey ? 'copy' : 'move'; setDropTarget(gid); }}
@@ -377,52 +451,10 @@ export function ExperimentsPage() {
                     </div>
                   );
                 }
-                const e = row.exp;
-                const isSel = selected.has(e.id);
                 return (
-                  <div key={vi.key} ref={virtualizer.measureElement} data-index={vi.index} style={style}
-                    className={`grid-row${isSel ? ' selected' : ''}${highlightedId === e.id ? ' highlighted' : ''}`}
-                    data-testid="exp-row" data-name={e.name} draggable
-                    onDragStart={(ev) => {
-                      const ids = isSel ? [...selected] : [e.id];
-                      ev.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ ids, from: row.groupId }));
-                      ev.dataTransfer.effectAllowed = 'copyMove';
-                    }}
-                    onClick={() => toggleExpand(e)}>
-                    <div className="cell" style={{ width: W.select }} onClick={(ev) => { ev.stopPropagation(); select(e, ev); }}>
-                      <Checkbox size="xs" checked={isSel} readOnly data-testid="select" />
-                    </div>
-                    <div className="cell" style={{ width: W.star }} onClick={(ev) => { ev.stopPropagation(); void api.star(e.id, !e.starred).then(refresh); }}>
-                      <span style={{ cursor: 'pointer', color: e.starred ? 'var(--mantine-color-yellow-filled)' : 'var(--mantine-color-dimmed)' }}>
-                        {e.starred ? '★' : '☆'}</span>
-                    </div>
-                    <div className="cell" style={{ width: W.name }} title={e.description ?? e.name}>
-                      <Text size="sm" fw={500} truncate>{e.name}</Text>
-                    </div>
-                    <div className="cell" style={{ width: W.state }} title={e.status?.state_reason ?? undefined}>
-                      <StateBadge current={e.current_state} desired={e.desired_state} />
-                    </div>
-                    <div className="cell" style={{ width: W.action }} onClick={(ev) => ev.stopPropagation()}>
-                      <Button size="compact-xs" variant={e.desired_state === 'RUNNING' ? 'light' : 'filled'}
-                        color={e.desired_state === 'RUNNING' ? 'red' : 'blue'} data-testid="toggle"
-                        onClick={() => void setState(e)}>{e.desired_state === 'RUNNING' ? 'Stop' : 'Start'}</Button>
-                    </div>
-                    <div className="cell" style={{ width: W.epoch }} data-testid="epoch">{e.latest_epoch ?? '-'}</div>
-                    <div className="cell" style={{ width: W.res }}>{e.nodes}×{e.gpus}</div>
-                    {linkList.length > 0 && (
-                      <div className="cell" style={{ width: W.links }} onClick={(ev) => ev.stopPropagation()}>
-                        {linkList.map((l) => (
-                          <Badge key={l.label} size="xs" variant="outline" component="a" target="_blank" rel="noreferrer"
-                            href={l.url_template.replace('{name}', encodeURIComponent(e.name))} style={{ cursor: 'pointer' }}>{l.label}</Badge>
-                        ))}
-                      </div>
-                    )}
-                    {flagCols.map((k) => (
-                      <div key={k} className="cell" style={{ width: W.flag }} data-flag={k} title={`${k}=${String(e.flags[k] ?? '')}`}>
-                        <FlagCell value={e.flags[k]} />
-                      </div>
-                    ))}
-                  </div>
+                  <ExperimentRowView key={vi.key} index={vi.index} start={vi.start} e={row.exp} groupId={row.groupId}
+                    selected={selected.has(row.exp.id)} highlighted={highlightedId === row.exp.id} flagCols={flagCols}
+                    linkList={linkList} actions={actions} />
                 );
               })}
             </div>

@@ -34,6 +34,11 @@ class DashboardIT {
                 .checkpointDirectory(dir.resolve("checkpoints")).gpuSlots(8).cancelGracePeriod(Duration.ofSeconds(2))
                 .build();
         Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
+        try (var old = Files.list(screenshots)) {
+            for (Path p : old.toList()) {
+                Files.delete(p); // only this run's pictures
+            }
+        }
         try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("skydeck.db")).backend(backend)
                 .checkpoints(new LocalCheckpointSource(dir.resolve("checkpoints")))
                 .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300))
