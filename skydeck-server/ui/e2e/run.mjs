@@ -142,6 +142,7 @@ try {
   });
 
   await step('drag an experiment between groups (Alt keeps it in both)', async () => {
+    await page.getByTestId('bulk-bar').getByText('Clear').click(); // drag one row, not the selection
     const one = (await api('POST', '/api/groups', { name: 'group one', experiment_ids: [] })).group;
     const two = (await api('POST', '/api/groups', { name: 'group two', experiment_ids: [] })).group;
     await page.locator('[data-testid="group-row"][data-group="group two"]').waitFor({ timeout: T });
@@ -170,6 +171,9 @@ try {
       return ga.experiment_ids.length === 1 && gb.experiment_ids.length === 1;
     }, [one.id, two.id], { timeout: T });
     await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').nth(1).waitFor({ timeout: T });
+    const members = async (gid) => (await api('GET', `/api/groups/${gid}`)).group.experiments.map((e) => e.name);
+    assert.deepEqual(await members(one.id), ['bulk.a']);
+    assert.deepEqual(await members(two.id), ['bulk.a']);
     await shot('04-groups');
   });
 
