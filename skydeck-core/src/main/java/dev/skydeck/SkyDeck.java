@@ -106,7 +106,7 @@ public final class SkyDeck implements AutoCloseable {
         this.flagCommand = b.flagCommand;
         Config config = b.config();
         this.reconciler = new Reconciler(writer, backend, clock, scheduler, config, b.random, this::reconciled);
-        this.poller = new Poller(writer, backend, clock, scheduler, config, this::jobsChanged);
+        this.poller = new Poller(writer, backend, clock, scheduler, config, this::jobsChanged, reconciler::launching);
         this.syncer = new CheckpointSyncer(writer, checkpoints, clock, scheduler, config, 4);
         log.info("SkyDeck {} started: store {}, backend {} ({}), checkpoints from {}", VERSION, store.describe(),
                 backend.kind(), backendReason, checkpoints.describe());

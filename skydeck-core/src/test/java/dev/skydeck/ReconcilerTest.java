@@ -421,6 +421,8 @@ class ReconcilerTest {
         Job job = onlyJob(deck, e);
         assertThat(job.backendJobId()).isEqualTo(backend.jobs().get(0).backendJobId());
         assertThat(job.status()).isEqualTo(JobStatus.PENDING);
+        assertThat(store.events(new EventQuery(0, e.id(), 100, false)))
+                .anySatisfy(ev -> assertThat(ev.message()).startsWith("adopted job"));
         clock.advance(Duration.ofMinutes(5));
         deck.reconcileAll();
         await().until(() -> deck.experiment(e.id()).status().observedGeneration() == e.generation());
@@ -444,6 +446,9 @@ class ReconcilerTest {
         assertThat(onlyJob(deck, e).status()).isEqualTo(JobStatus.RUNNING);
         deck.poll();
         assertThat(onlyJob(deck, e).status()).isEqualTo(JobStatus.RUNNING);
+        // our own launch, merely listed early: the timeline does not call it an orphan adopted after a crash
+        assertThat(store.events(new EventQuery(0, e.id(), 100, false)))
+                .noneSatisfy(ev -> assertThat(ev.message()).startsWith("adopted job"));
     }
 
     @Test

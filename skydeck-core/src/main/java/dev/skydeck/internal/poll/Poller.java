@@ -52,6 +52,7 @@ public final class Poller implements AutoCloseable {
     private final Clock clock;
     private final TaskScheduler scheduler;
     private final Config config;
+    private final java.util.function.Predicate<String> launching;
     private final Consumer<Set<String>> affected;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(Threads.named("skydeck-poller", true));
     /** The last observation written per backend job id: polls compare against it, not the store. */
@@ -64,10 +65,12 @@ public final class Poller implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param affected told the names of experiments whose jobs changed
+     * @param affected  told the names of experiments whose jobs changed
+     * @param launching whether this process is launching the job with that SkyDeck id right now
      */
     public Poller(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, Config config,
-                  Consumer<Set<String>> affected) {
+                  Consumer<Set<String>> affected, java.util.function.Predicate<String> launching) {
+        this.launching = launching;
         this.writer = writer;
         this.backend = backend;
         this.clock = clock;
@@ -211,14 +214,21 @@ public final class Poller implements AutoCloseable {
                 if (job == null && bj.launchId() != null) {
                     job = w.tx().jobByLaunchId(bj.launchId()).orElse(null);
                     if (job != null) {
-                        // A launch whose result was never recorded: adopt it here.
+                        // A launch whose result is not recorded (yet): adopt it here.
+                        boolean inFlight = launching.test(job.id());
                         job = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
                         w.tx().updateJob(job);
-                        Long experimentId = w.tx().experimentByName(job.experimentName())
-                                .map(dev.skydeck.Experiment::id).orElse(null);
-                        w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, experimentId, job.experimentName(),
-                                job.id(), true, "adopted job " + bj.backendJobId()
-                                        + " (launched before SkyDeck stopped, never recorded)", null));
+                        if (inFlight) {
+                            // our own launch, listed before it was recorded: its LAUNCH event follows from the reconciler
+                            log.debug("Job {} of {} listed before its launch was recorded", bj.backendJobId(),
+                                    job.experimentName());
+                        } else {
+                            Long experimentId = w.tx().experimentByName(job.experimentName())
+                                    .map(dev.skydeck.Experiment::id).orElse(null);
+                            w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, experimentId, job.experimentName(),
+                                    job.id(), true, "adopted job " + bj.backendJobId()
+                                            + " (launched before SkyDeck stopped, never recorded)", null));
+                        }
                     }
                 }
                 if (job == null) {

@@ -385,6 +385,11 @@ public final class Reconciler implements AutoCloseable {
 
     // ---- launching ----
 
+    /** Whether this reconciler is submitting the job with this SkyDeck id right now. */
+    public boolean launching(String jobId) {
+        return inFlight.contains(jobId);
+    }
+
     private void launchIfAdmitted(Experiment e, int attempt, ExperimentStatus status, Instant now) {
         Job intent;
         synchronized (launchQueue) {
