@@ -133,6 +133,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 declared.addAll(http.declared());
                 config.routes.get("/", ui::handle);
                 config.routes.get("/*", ui::handle);
+                config.routes.exception(Guard.Preflight.class, (e, ctx) -> ctx.status(204).result(""));
                 config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
                 config.routes.exception(SkyDeckException.class, SkyDeckServer::domainError);
                 config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),

@@ -91,6 +91,30 @@ class SecurityTest {
     }
 
     @Test
+    void onlyAllowedOriginsGetCorsHeadersAndPreflights() {
+        try (TestServer s = TestServer.start(dir, b -> b.allowedOrigins(Set.of("http://dash.example:5173"))
+                .authToken(TOKEN))) {
+            Response preflight = s.send(s.builder("/api/experiments").header("Origin", "http://dash.example:5173")
+                    .header("Access-Control-Request-Method", "POST")
+                    .header("Access-Control-Request-Headers", "authorization, content-type")
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+            assertThat(preflight.status()).isEqualTo(204);
+            assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("http://dash.example:5173");
+            assertThat(preflight.header("Access-Control-Allow-Headers")).contains("Authorization");
+            s.token(TOKEN);
+            Response get = s.send(s.builder("/api/experiments").header("Origin", "http://dash.example:5173"));
+            assertThat(get.status()).isEqualTo(200);
+            assertThat(get.header("Access-Control-Allow-Origin")).isEqualTo("http://dash.example:5173");
+            assertThat(get.header("Access-Control-Expose-Headers")).contains("X-Total-Count");
+            Response foreign = s.send(s.builder("/api/experiments").header("Origin", "http://evil.example"));
+            assertThat(foreign.header("Access-Control-Allow-Origin")).isNull();
+            Response foreignPreflight = s.send(s.builder("/api/experiments").header("Origin", "http://evil.example")
+                    .header("Access-Control-Request-Method", "POST").method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+            assertThat(foreignPreflight.header("Access-Control-Allow-Origin")).isNull();
+        }
+    }
+
+    @Test
     void unknownHostHeadersAreRefused() {
         try (TestServer s = TestServer.start(dir, b -> b.allowedHosts(Set.of("skydeck.internal")))) {
             Response rebound = s.send(s.builder("/api/health").header("Host", "attacker.example"));

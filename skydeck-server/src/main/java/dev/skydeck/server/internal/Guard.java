@@ -58,6 +58,19 @@ public final class Guard {
                     + ": this server answers to " + String.join(", ", new java.util.TreeSet<>(allowedHosts))
                     + " (set SKYDECK_ALLOWED_HOSTS to add names)");
         }
+        String requestOrigin = ctx.header("Origin");
+        if (requestOrigin != null && allowedOrigins.contains(requestOrigin)) {
+            // CORS for the configured origins only (a dashboard served elsewhere, pointed at this server)
+            ctx.header("Access-Control-Allow-Origin", requestOrigin);
+            ctx.header("Vary", "Origin");
+            ctx.header("Access-Control-Expose-Headers", "X-Total-Count, Location");
+            if (ctx.method() == HandlerType.OPTIONS && ctx.header("Access-Control-Request-Method") != null) {
+                ctx.header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
+                ctx.header("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID");
+                ctx.header("Access-Control-Max-Age", "600");
+                throw new Preflight();
+            }
+        }
         boolean api = ctx.path().startsWith("/api/") || ctx.path().equals("/api");
         if (api && token != null && !authorized(ctx.header("Authorization"))) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"skydeck\"");
@@ -85,6 +98,13 @@ public final class Guard {
                 throw new ApiException(413, "the request body is " + length + " bytes: at most " + MAX_BODY_BYTES
                         + " (1 MiB) are accepted");
             }
+        }
+    }
+
+    /** Ends a CORS preflight from an allowed origin with 204 (it carries no token and reaches no route). */
+    public static final class Preflight extends RuntimeException {
+        Preflight() {
+            super(null, null, false, false);
         }
     }
 
