@@ -936,6 +936,7 @@ public final class SkyDeck implements AutoCloseable {
         private ClusterBackend backend;
         private boolean ownsBackend;
         private String backendName;
+        private String backendChosenBy = "the builder";
         private String backendReason;
         private CheckpointSource checkpoints;
         private Clock clock = Clock.systemUTC();
@@ -1003,7 +1004,16 @@ public final class SkyDeck implements AutoCloseable {
 
         /** Selects a backend by name: {@code local}, {@code skypilot} or {@code auto}. */
         public Builder backend(String name) {
+            return backend(name, "the builder");
+        }
+
+        /**
+         * Selects a backend by name, saying who chose it ({@code "--backend"}, say) in the reason
+         * that logs and health show.
+         */
+        public Builder backend(String name, String chosenBy) {
             this.backendName = name;
+            this.backendChosenBy = java.util.Objects.requireNonNull(chosenBy, "chosenBy");
             return this;
         }
 
@@ -1190,7 +1200,7 @@ public final class SkyDeck implements AutoCloseable {
 
         private void selectBackend() {
             String name = backendName;
-            String source = "builder";
+            String source = backendChosenBy;
             if (name == null) {
                 name = System.getenv("SKYDECK_BACKEND");
                 source = "SKYDECK_BACKEND";

@@ -110,18 +110,18 @@ public final class ServerCommands {
         }
 
         static Running open(Settings s, String backend, boolean portFallback) throws IOException {
-            return open(s, backend, portFallback, d -> {
+            return open(s, backend, "--backend", portFallback, d -> {
             });
         }
 
-        static Running open(Settings s, String backend, boolean portFallback,
+        static Running open(Settings s, String backend, String backendChosenBy, boolean portFallback,
                             java.util.function.Consumer<SkyDeck> before) throws IOException {
             Files.createDirectories(s.home());
             Files.createDirectories(s.dbPath().getParent());
             SkyDeck.Builder b = SkyDeck.builder().databaseFile(s.dbPath()).pollInterval(s.pollInterval())
                     .reconcileInterval(s.reconcileInterval()).syncInterval(s.syncInterval());
             if (backend != null) {
-                b.backend(backend);
+                b.backend(backend, backendChosenBy);
             }
             SkyDeck deck = b.build();
             SkyDeckServer server;
@@ -486,7 +486,7 @@ public final class ServerCommands {
                     base.pollInterval(), base.reconcileInterval(), base.syncInterval(), "local", base.authToken(),
                     base.allowedHosts(), base.allowedOrigins(), base.links(), base.uiDirectory());
             int[] started = new int[1];
-            Running running = Running.open(s, "local", options.port == null,
+            Running running = Running.open(s, "local", "skydeck demo", options.port == null,
                     deck -> started[0] = DemoGrid.createAndStart(deck, count));
             running.announce(spec.commandLine().getOut(), "  demo      " + started[0]
                     + " toy experiments running as local processes; open the URL above");
