@@ -643,8 +643,14 @@ public final class SkyDeck implements AutoCloseable {
         return writer.write(w -> {
             w.tx().group(group.id()).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + group.id()));
             requireExperiments(w, group.experimentIds());
-            return w.tx().updateGroup(group);
+            return groupEvent(w, w.tx().updateGroup(group), "updated group " + group.name());
         });
+    }
+
+    /** Records a change to a group (so that every dashboard reloads its grouping) and returns the group. */
+    private Group groupEvent(Writer.Unit w, Group g, String message) {
+        w.event(Event.draft(clock.instant(), Actor.USER, EventType.UPDATE, null, null, true, message, null));
+        return g;
     }
 
     /** Deletes a group; its experiments stay. */
@@ -683,7 +689,8 @@ public final class SkyDeck implements AutoCloseable {
                     members.add(id);
                 }
             }
-            return w.tx().updateGroup(target.withExperimentIds(members));
+            return groupEvent(w, w.tx().updateGroup(target.withExperimentIds(members)), (multiHome ? "added " : "moved ")
+                    + experimentIds.size() + " experiment(s) to group " + target.name());
         });
     }
 
@@ -695,8 +702,9 @@ public final class SkyDeck implements AutoCloseable {
             if (!g.experimentIds().contains(experimentId)) {
                 throw new SkyDeckException.NotFound("experiment " + experimentId + " is not in group " + g.name());
             }
-            return w.tx().updateGroup(g.withExperimentIds(g.experimentIds().stream()
-                    .filter(id -> id != experimentId).toList()));
+            return groupEvent(w, w.tx().updateGroup(g.withExperimentIds(g.experimentIds().stream()
+                    .filter(id -> id != experimentId).toList())), "removed experiment " + experimentId + " from group "
+                    + g.name());
         });
     }
 
@@ -710,7 +718,7 @@ public final class SkyDeck implements AutoCloseable {
                 throw Validate.invalid("the new order must list exactly the group's " + g.experimentIds().size()
                         + " members, each once");
             }
-            return w.tx().updateGroup(g.withExperimentIds(experimentIds));
+            return groupEvent(w, w.tx().updateGroup(g.withExperimentIds(experimentIds)), "reordered group " + g.name());
         });
     }
 
@@ -723,6 +731,7 @@ public final class SkyDeck implements AutoCloseable {
                 Group g = w.tx().group(id).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + id));
                 w.tx().updateGroup(g.withOrder(i));
             }
+            w.event(Event.draft(clock.instant(), Actor.USER, EventType.UPDATE, null, null, true, "reordered groups", null));
             return w.tx().groups();
         });
     }

@@ -98,6 +98,24 @@ class SkyDeckApiTest {
     }
 
     @Test
+    void everyGroupChangeIsAnEventSoOtherDashboardsRegroup() {
+        Experiment a = deck.create(ExperimentSpec.named("a"));
+        Group one = deck.createGroup(Group.named("one"));
+        Group two = deck.createGroup(Group.named("two"));
+        long before = deck.events(new EventQuery(0, null, 1000, false)).size();
+        deck.addToGroup(one.id(), List.of(a.id()), false);
+        deck.addToGroup(two.id(), List.of(a.id()), true);
+        deck.removeFromGroup(one.id(), a.id());
+        deck.updateGroup(deck.group(two.id()).withName("renamed"));
+        deck.reorderGroups(List.of(two.id(), one.id()));
+        List<Event> after = deck.events(new EventQuery(0, null, 1000, false));
+        assertThat(after.subList((int) before, after.size())).extracting(Event::message).containsExactly(
+                "moved 1 experiment(s) to group one", "added 1 experiment(s) to group two",
+                "removed experiment " + a.id() + " from group one", "updated group renamed", "reordered groups");
+        assertThat(after.subList((int) before, after.size())).allSatisfy(e -> assertThat(e.experimentId()).isNull());
+    }
+
+    @Test
     void groupsMoveOrKeepExperimentsWhenAdding() {
         Experiment a = deck.create(ExperimentSpec.named("a"));
         Experiment b = deck.create(ExperimentSpec.named("b"));
