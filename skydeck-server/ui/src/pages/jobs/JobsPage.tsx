@@ -30,6 +30,12 @@ export function JobsPage() {
   const [logJob, setLogJob] = useState<Job | null>(null);
   const [raw, setRaw] = useState<Job | null>(null);
   const [search, setSearch] = useState(filters.q);
+  const [experiment, setExperiment] = useState(filters.experiment);
+  // the inputs follow the URL when it changes from elsewhere (back/forward, a restored filter)
+  useEffect(() => {
+    setSearch(filters.q);
+    setExperiment(filters.experiment);
+  }, [filters.q, filters.experiment]);
 
   // the filters live in the URL; arriving without any restores the last ones used
   const arrived = useRef(false);
@@ -76,8 +82,10 @@ export function JobsPage() {
         <Checkbox label="Active only" checked={filters.active} data-testid="jobs-active"
           onChange={(e) => set({ active: e.currentTarget.checked })} />
         <Checkbox label="Orphaned" checked={filters.orphaned} onChange={(e) => set({ orphaned: e.currentTarget.checked })} />
-        <TextInput placeholder="Experiment" value={filters.experiment}
-          onChange={(e) => set({ experiment: e.currentTarget.value })} />
+        <TextInput placeholder="Experiment (name or id)" value={experiment}
+          onChange={(e) => setExperiment(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === 'Enter') set({ experiment: experiment.trim() }); }}
+          onBlur={() => set({ experiment: experiment.trim() })} />
         <Text size="sm" c="dimmed" data-testid="jobs-total">{total} jobs</Text>
       </Group>
       <QueryState loading={q.isLoading} error={q.error} hasData={!!q.data} empty={jobs.length === 0}
