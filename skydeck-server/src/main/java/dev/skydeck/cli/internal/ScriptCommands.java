@@ -395,11 +395,24 @@ public final class ScriptCommands {
             for (JsonNode j : res.path("jobs")) {
                 rows.add(List.of(j.path("id").asText(), j.path("experiment_name").asText(), j.path("status").asText(),
                         j.path("backend").asText() + ":" + j.path("backend_job_id").asText("-"),
-                        j.path("started_at").asText("-"), j.path("exit_code").isNumber()
+                        localTime(j.path("started_at").asText(null)), j.path("exit_code").isNumber()
                                 ? j.path("exit_code").asText() : "-"));
             }
             Output.table(out, List.of("JOB", "EXPERIMENT", "STATUS", "BACKEND JOB", "STARTED", "EXIT"), rows);
             return 0;
+        }
+    }
+
+    /** An API time as local {@code YYYY-MM-DD HH:mm:ss}, the dashboard's format. */
+    static String localTime(String iso) {
+        if (iso == null) {
+            return "-";
+        }
+        try {
+            return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+                    .format(Instant.parse(iso).atZone(java.time.ZoneId.systemDefault()));
+        } catch (java.time.DateTimeException e) {
+            return iso;
         }
     }
 
