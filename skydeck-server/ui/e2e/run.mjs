@@ -199,6 +199,11 @@ try {
     await page.goto(`${URL}/jobs?q=e2e.first`);
     await page.locator('[data-testid="job-row"]').first().getByTestId('open-log').click();
     await page.getByTestId('log-text').filter({ hasText: 'epoch 3/3' }).waitFor({ timeout: T });
+    await page.waitForFunction(() => {
+      const d = document.querySelector('.mantine-Drawer-content');
+      return d !== null && getComputedStyle(d).opacity === '1'
+        && Math.abs(d.getBoundingClientRect().right - window.innerWidth) < 2;
+    }); // the drawer has finished sliding in
     await shot('06-log');
     await page.keyboard.press('Escape');
   });

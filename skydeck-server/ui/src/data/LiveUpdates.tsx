@@ -27,13 +27,21 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
       pending.current = [];
       const plan = planFor(batch);
       for (const key of plan.invalidate) void client.invalidateQueries({ queryKey: key as unknown[] });
-      if (plan.reloadList) {
+      // A list reload already on its way may have read the store before these events: restart it
+      // rather than patch into data it will overwrite.
+      if (plan.reloadList || client.isFetching({ queryKey: keys.groups }) > 0) {
         void client.invalidateQueries({ queryKey: keys.groups });
+        return;
       }
+      const issued = Date.now();
       for (const id of plan.patch) {
         api.experiment(id).then(({ experiment }) => {
+          const list = client.getQueryState(keys.groups);
+          // a list fetched after this request is at least as new: keep it
+          if (client.isFetching({ queryKey: keys.groups }) > 0 || (list && list.dataUpdatedAt > issued)) return;
+          // keep the list's own fetch time: only a full fetch may tell later patches they are stale
           client.setQueryData(keys.groups, (old: Parameters<typeof patchExperiment>[0] | undefined) =>
-            (old ? patchExperiment(old, experiment) : old));
+            (old ? patchExperiment(old, experiment) : old), { updatedAt: list?.dataUpdatedAt });
         }).catch(() => void client.invalidateQueries({ queryKey: keys.groups }));
       }
     };
