@@ -10,6 +10,15 @@ export class ApiError extends Error {
   }
 }
 
+/** The `detail` of an error body, or the body itself when it is not JSON. */
+export function errorDetail(body: string): string {
+  try {
+    return (JSON.parse(body) as { detail?: string }).detail ?? body;
+  } catch {
+    return body;
+  }
+}
+
 function base(): string {
   const b = loadSettings().backend.trim();
   return b.endsWith('/') ? b.slice(0, -1) : b;
@@ -31,15 +40,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     body: unsafe ? JSON.stringify(body ?? {}) : undefined,
   });
   const text = await res.text();
-  if (!res.ok) {
-    let detail = text;
-    try {
-      detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
-    } catch {
-      // not JSON
-    }
-    throw new ApiError(res.status, detail || res.statusText);
-  }
+  if (!res.ok) throw new ApiError(res.status, errorDetail(text) || res.statusText);
   const total = res.headers.get('X-Total-Count');
   return { data: (text ? JSON.parse(text) : {}) as T, total: total === null ? null : Number(total) };
 }
@@ -82,8 +83,6 @@ export const api = {
     `${base()}/api/jobs/${q(id)}/logs?tail=${tail}&follow=${follow}`,
   logHeaders: () => headers(false),
   createGroup: (name: string) => post<{ group: Group }>('/api/groups', { name }),
-  renameGroup: (gid: number, name: string) =>
-    request<{ group: Group }>('PATCH', `/api/groups/${gid}`, { name }).then((r) => r.data),
   patchGroup: (gid: number, body: Record<string, unknown>) =>
     request<{ group: Group }>('PATCH', `/api/groups/${gid}`, body).then((r) => r.data),
   expand: (id: number, expanded: boolean) =>

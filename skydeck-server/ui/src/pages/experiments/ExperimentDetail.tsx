@@ -6,7 +6,7 @@ import { api } from '../../api/client';
 import type { Checkpoint, Experiment, Flags, Job } from '../../api/types';
 import { keys } from '../../data/live';
 import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema } from '../../data/queries';
-import { statusColor, StatusBadge } from '../../components/StateBadge';
+import { statusColor, StatusBadge } from '../../components/StatusBadge';
 import { formatBytes, formatDuration, formatRelative, formatTime } from '../../lib/format';
 import { parseFlagValue } from '../../lib/flags';
 

@@ -8,7 +8,7 @@ import type { BulkItem, Experiment, FlagValue, Group as SkyGroup } from '../../a
 import { keys } from '../../data/live';
 import { useGroups, useLinks } from '../../data/queries';
 import { QueryState } from '../../components/QueryState';
-import { statusColor } from '../../components/StateBadge';
+import { statusColor } from '../../components/StatusBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
 import { commonFlags, flagKeys, headerRows, parseFlagValue } from '../../lib/flags';
 import { formatFlag } from '../../lib/format';
@@ -428,7 +428,7 @@ export function ExperimentsPage() {
                             <Menu.Item onClick={() => setCreate({ source: null, groupId: row.group!.id })}>New experiment here</Menu.Item>
                             <Menu.Item onClick={async () => {
                               const name = window.prompt('New name', row.group!.name);
-                              if (name) { await api.renameGroup(row.group!.id, name); refresh(); }
+                              if (name) { await api.patchGroup(row.group!.id, { name }); refresh(); }
                             }}>Rename</Menu.Item>
                             <Menu.Item onClick={async () => {
                               const ids = data!.groups.map((g) => g.id);

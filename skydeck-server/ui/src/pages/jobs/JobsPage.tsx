@@ -8,7 +8,7 @@ import type { Job } from '../../api/types';
 import { keys } from '../../data/live';
 import { useRefetchInterval } from '../../data/queries';
 import { QueryState } from '../../components/QueryState';
-import { StatusBadge } from '../../components/StateBadge';
+import { StatusBadge } from '../../components/StatusBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
 import { formatDuration, formatRelative, formatTime } from '../../lib/format';
 import { JOB_PAGE_SIZE, jobFiltersToApi, jobFiltersToParams, parseJobFilters, type JobFilters } from '../../lib/urlFilters';

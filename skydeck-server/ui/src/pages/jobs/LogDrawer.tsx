@@ -1,6 +1,6 @@
 import { Code, Drawer, Group, ScrollArea, SegmentedControl, Switch, Text } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../../api/client';
+import { api, errorDetail } from '../../api/client';
 import type { Job } from '../../api/types';
 
 /** A job's log in a right drawer: the last lines, and new ones as they come when following. */
@@ -21,14 +21,7 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
         const res = await fetch(api.logsUrl(job.id, Number(tail), follow && job.active),
           { headers: api.logHeaders(), signal: controller.signal });
         if (!res.ok || !res.body) {
-          const body = await res.text();
-          let detail = body;
-          try {
-            detail = (JSON.parse(body) as { detail: string }).detail;
-          } catch {
-            // plain text
-          }
-          setError(detail);
+          setError(errorDetail(await res.text()));
           return;
         }
         const reader = res.body.getReader();

@@ -215,6 +215,21 @@ public final class ServerBenchmark {
         return pb.start();
     }
 
+    /** Polls {@code /api/health} every 5 ms until the first 200 (what the cold start measures). */
+    private static void awaitHealth(Process p, int port, Path home) throws InterruptedException {
+        while (true) {
+            try {
+                get("http://127.0.0.1:" + port + "/api/health");
+                return;
+            } catch (IOException e) {
+                if (!p.isAlive()) {
+                    throw new IllegalStateException("server exited: see " + home);
+                }
+                Thread.sleep(5);
+            }
+        }
+    }
+
     private static int freePort() throws IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             return s.getLocalPort();
@@ -228,17 +243,7 @@ public final class ServerBenchmark {
             int port = freePort();
             long t0 = System.nanoTime();
             Process p = serve(jar, home, home.resolve("skydeck.db"), port);
-            while (true) {
-                try {
-                    get("http://127.0.0.1:" + port + "/api/health");
-                    break;
-                } catch (IOException e) {
-                    if (!p.isAlive()) {
-                        throw new IllegalStateException("server exited: see " + home);
-                    }
-                    Thread.sleep(5);
-                }
-            }
+            awaitHealth(p, port, home);
             millis.add((System.nanoTime() - t0) / 1e6);
             if (round == 0) {
                 get("http://127.0.0.1:" + port + "/api/experiments");
@@ -257,14 +262,7 @@ public final class ServerBenchmark {
             int port = freePort();
             long t0 = System.nanoTime();
             Process p = serve(jar, home, home.resolve("skydeck.db"), port);
-            while (true) {
-                try {
-                    get("http://127.0.0.1:" + port + "/api/health");
-                    break;
-                } catch (IOException e) {
-                    Thread.sleep(5);
-                }
-            }
+            awaitHealth(p, port, home);
             existing.add((System.nanoTime() - t0) / 1e6);
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
@@ -286,14 +284,7 @@ public final class ServerBenchmark {
         Process p = serve(jar, home, db, port);
         String base = "http://127.0.0.1:" + port;
         try {
-            while (true) {
-                try {
-                    get(base + "/api/health");
-                    break;
-                } catch (IOException e) {
-                    Thread.sleep(20);
-                }
-            }
+            awaitHealth(p, port, home);
             Map<String, Long> rss = new LinkedHashMap<>();
             rss.put("idle after start", rssKb(p.pid()));
             for (int i = 0; i < 20; i++) {

@@ -101,29 +101,20 @@ public final class Validate {
     // NAME and FLAG_KEY as plain loops: they run for every row a store reads, where regexes showed in profiles
 
     private static boolean isName(String v) {
-        int n = v.length();
-        if (n == 0 || n > 128 || !isAsciiLetterOrDigit(v.charAt(0))) {
-            return false;
-        }
-        for (int i = 1; i < n; i++) {
-            char c = v.charAt(i);
-            if (!isAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != '-') {
-                return false;
-            }
-        }
-        return true;
+        return v.length() <= 128 && !v.isEmpty() && isAsciiLetterOrDigit(v.charAt(0)) && restIsWordChars(v);
     }
 
     private static boolean isFlagKey(String v) {
-        int n = v.length();
-        if (n == 0 || n > 200) {
+        if (v.isEmpty() || v.length() > 200) {
             return false;
         }
         char first = v.charAt(0);
-        if (!(first >= 'A' && first <= 'Z' || first >= 'a' && first <= 'z' || first == '_')) {
-            return false;
-        }
-        for (int i = 1; i < n; i++) {
+        return (first >= 'A' && first <= 'Z' || first >= 'a' && first <= 'z' || first == '_') && restIsWordChars(v);
+    }
+
+    /** Whether every character after the first is a letter, digit, '.', '_' or '-'. */
+    private static boolean restIsWordChars(String v) {
+        for (int i = 1; i < v.length(); i++) {
             char c = v.charAt(i);
             if (!isAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != '-') {
                 return false;

@@ -142,8 +142,7 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
 
     /** The URL a client on this machine uses. */
     public String localUrl() {
-        String h = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
-        return "http://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + port;
+        return dev.skydeck.server.SkyDeckServer.localUrl(host, port);
     }
 
     private static Path path(String name, String value) {

@@ -65,6 +65,7 @@ public final class SkyDeckServer implements AutoCloseable {
     private EventStream events;
     private List<String> routes = List.of();
     private boolean closed;
+    private volatile byte[] openApiJson;
 
     private SkyDeckServer(Builder b) {
         this.deck = b.deck;
@@ -94,20 +95,6 @@ public final class SkyDeckServer implements AutoCloseable {
             Guard guard = new Guard(hosts, options.allowedOrigins, options.authToken);
             StaticFiles ui = new StaticFiles(options.uiDirectory);
             EventStream stream = new EventStream(deck, options.heartbeat);
-            // parsed on first use: reading the YAML costs a noticeable part of start-up
-            java.util.function.Supplier<byte[]> openApi = new java.util.function.Supplier<>() {
-                private volatile byte[] doc;
-
-                @Override
-                public byte[] get() {
-                    byte[] d = doc;
-                    if (d == null) {
-                        d = openApi();
-                        doc = d;
-                    }
-                    return d;
-                }
-            };
             ExperimentRoutes experiments = new ExperimentRoutes(deck);
             List<String> declared = new ArrayList<>();
             Javalin created = Javalin.create(config -> {
@@ -129,7 +116,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 new GroupRoutes(deck, experiments).register(http);
                 new SystemRoutes(deck, experiments, options.links, options.clock).register(http);
                 http.get("/api/events", stream::handle);
-                http.get("/api/openapi.json", ctx -> ctx.contentType("application/json").result(openApi.get()));
+                http.get("/api/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson()));
                 declared.addAll(http.declared());
                 config.routes.get("/", ui::handle);
                 config.routes.get("/*", ui::handle);
@@ -190,7 +177,17 @@ public final class SkyDeckServer implements AutoCloseable {
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
-    private static byte[] openApi() {
+    /** The OpenAPI document as JSON, read on first use: parsing the YAML costs a noticeable part of start-up. */
+    private byte[] openApiJson() {
+        byte[] doc = openApiJson;
+        if (doc == null) {
+            doc = readOpenApi();
+            openApiJson = doc;
+        }
+        return doc;
+    }
+
+    private static byte[] readOpenApi() {
         try (InputStream in = SkyDeckServer.class.getResourceAsStream("openapi.yaml")) {
             JsonNode doc = new YAMLMapper().readTree(Objects.requireNonNull(in, "openapi.yaml is missing"));
             return Json.MAPPER.writeValueAsBytes(doc);
@@ -211,11 +208,13 @@ public final class SkyDeckServer implements AutoCloseable {
 
     /** The base URL, such as {@code http://127.0.0.1:8000}. */
     public String url() {
-        String h = options.host;
-        if (h.equals("0.0.0.0") || h.equals("::")) {
-            h = "127.0.0.1";
-        }
-        return "http://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + port();
+        return localUrl(options.host, port());
+    }
+
+    /** The URL a client on this machine uses for a server bound to {@code host}: a wildcard means loopback. */
+    public static String localUrl(String host, int port) {
+        String h = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        return "http://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + port;
     }
 
     /** Every API route, as {@code "GET /api/experiments/{id}"}. */

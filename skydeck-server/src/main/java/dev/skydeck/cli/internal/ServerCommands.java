@@ -236,12 +236,17 @@ public final class ServerCommands {
         if (!Files.exists(log)) {
             return "(no log)";
         }
-        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+        List<String> all = new String(readFrom(log, from), StandardCharsets.UTF_8).lines().toList();
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** What the file holds from byte {@code from} on (at most 1 MiB). */
+    private static byte[] readFrom(Path file, long from) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             f.seek(Math.min(from, f.length()));
             byte[] rest = new byte[(int) Math.min(f.length() - f.getFilePointer(), 1 << 20)];
             f.readFully(rest);
-            List<String> all = new String(rest, StandardCharsets.UTF_8).lines().toList();
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+            return rest;
         }
     }
 
@@ -407,14 +412,10 @@ public final class ServerCommands {
                     pos = 0; // the log was truncated or rotated
                 }
                 if (size > pos) {
-                    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-                        f.seek(pos);
-                        byte[] chunk = new byte[(int) Math.min(size - pos, 1 << 20)];
-                        f.readFully(chunk);
-                        out.print(new String(chunk, StandardCharsets.UTF_8));
-                        out.flush();
-                        pos += chunk.length;
-                    }
+                    byte[] chunk = readFrom(log, pos);
+                    out.print(new String(chunk, StandardCharsets.UTF_8));
+                    out.flush();
+                    pos += chunk.length;
                 } else {
                     Thread.sleep(200);
                 }

@@ -124,7 +124,7 @@ public final class EventStream implements AutoCloseable {
         if (v == null || v.isBlank()) {
             v = ctx.queryParam("after_seq");
         }
-        return v == null || v.isBlank() ? null : ExperimentRoutes.parseSeq(v);
+        return v == null || v.isBlank() ? null : Http.parseSeq(v);
     }
 
     private static void send(OutputStream out, Event e) throws IOException {

@@ -262,22 +262,9 @@ public final class ExperimentRoutes {
 
     private void events(Context ctx) {
         Experiment e = resolve(ctx);
-        String afterText = textParam(ctx, "after_seq");
-        long after = afterText == null ? 0 : parseSeq(afterText);
-        json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after, e.id(),
+        Long after = Http.seqParam(ctx, "after_seq");
+        json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after == null ? 0 : after, e.id(),
                 intParam(ctx, "limit", 100, 1, 10_000), false)))));
-    }
-
-    static long parseSeq(String v) {
-        try {
-            long n = Long.parseLong(v.strip());
-            if (n < 0) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("'" + v + "' is not an event sequence number (an integer, 0 or more)");
-        }
     }
 
     private void reorder(Context ctx) {

@@ -108,6 +108,25 @@ public final class Http {
         };
     }
 
+    /** An event sequence number query parameter ({@code after_seq}), or {@code null} when absent. */
+    public static Long seqParam(Context ctx, String name) {
+        String v = textParam(ctx, name);
+        return v == null ? null : parseSeq(v);
+    }
+
+    /** Parses an event sequence number (0 or more), or throws a 400 that says so. */
+    public static long parseSeq(String v) {
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("'" + v + "' is not an event sequence number (an integer, 0 or more)");
+        }
+    }
+
     /** A string query parameter, {@code null} when absent or blank. */
     public static String textParam(Context ctx, String name) {
         String v = ctx.queryParam(name);

@@ -101,12 +101,10 @@ public final class SystemRoutes {
     private void operations(Context ctx) {
         String experiment = textParam(ctx, "experiment");
         Long experimentId = experiment == null ? null : experiments.resolve(experiment).id();
-        String afterText = textParam(ctx, "after_seq");
-        long after = afterText == null ? 0 : ExperimentRoutes.parseSeq(afterText);
+        Long after = Http.seqParam(ctx, "after_seq");
         // without after_seq: the newest events (a log view); with it: what came after, oldest first (paging)
-        boolean newestFirst = afterText == null;
-        json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after, experimentId,
-                intParam(ctx, "limit", 200, 1, 10_000), newestFirst)))));
+        json(ctx, Map.of("events", EventView.of(deck.events(new EventQuery(after == null ? 0 : after, experimentId,
+                intParam(ctx, "limit", 200, 1, 10_000), after == null)))));
     }
 
     private void getSetting(Context ctx) throws JsonProcessingException {
