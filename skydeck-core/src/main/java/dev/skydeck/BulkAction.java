@@ -2,8 +2,10 @@ package dev.skydeck;
 
 /** Actions {@link SkyDeck#bulk} applies to many experiments, one result each. */
 public enum BulkAction {
-    /** Set RUNNING. */
+    /** Set RUNNING (nothing changes for one that is RUNNING already). */
     START,
+    /** Start a new generation: cancel the active job, if any, then launch once. */
+    RESTART,
     /** Set STOPPED. */
     STOP,
     /** Set TERMINATED. */

@@ -12,6 +12,8 @@ public enum EventType {
     UNDELETE,
     /** Desired state set to RUNNING. */
     START,
+    /** A restart: desired RUNNING in a new generation (the active job, if any, is cancelled first). */
+    RESTART,
     /** Desired state set to STOPPED or TERMINATED. */
     STOP,
     /** A job was submitted to the backend (or adopted after a crash). */

@@ -16,15 +16,19 @@ import java.util.Objects;
  * @param deleted      soft-deleted (can be undeleted)
  * @param createdAt    creation time
  * @param updatedAt    last change by a user
- * @param version      optimistic-concurrency version, bumped by every user change
- * @param generation   bumped by every desired-state change; jobs record the one they ran for
+ * @param version      optimistic-concurrency version, bumped by every change to what the experiment runs or
+ *                     says (its spec, deletion); presentation (star, expansion, order, groups) leaves it
+ * @param generation   bumped when the experiment starts running (a transition to RUNNING) and by every
+ *                     restart; jobs record the one they were launched for
  * @param currentState derived from the latest job (see {@link ExperimentStatus#currentState})
  * @param status       the reconciler's observations
  * @param latestEpoch  the highest checkpoint epoch seen, or {@code null}
+ * @param drifted      whether its active job runs an older configuration than its spec (see
+ *                     {@link ExperimentSpec#configHash()}): restart it to apply the change
  */
 public record Experiment(long id, ExperimentSpec spec, boolean starred, int order, boolean expanded,
                          boolean deleted, Instant createdAt, Instant updatedAt, long version, long generation,
-                         JobStatus currentState, ExperimentStatus status, Long latestEpoch) {
+                         JobStatus currentState, ExperimentStatus status, Long latestEpoch, boolean drifted) {
     /** Validates the required fields. */
     public Experiment {
         Objects.requireNonNull(spec, "spec");
@@ -54,44 +58,72 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
         return status.stateReason();
     }
 
-    /** Whether the reconciler has nothing left to do for the current generation. */
+    /** What the reconciler acts on: the desired state, or {@code STOPPED} once deleted. */
+    public DesiredState effectiveDesired() {
+        return deleted ? DesiredState.STOPPED : spec.desiredState();
+    }
+
+    /** Whether the reconciler has nothing left to do for the current generation and desired state. */
     public boolean settled() {
-        return status.settled() && status.observedGeneration() == generation;
+        return status.settled() && status.observedGeneration() == generation
+                && status.observedDesired() == effectiveDesired();
     }
 
     /** This experiment with another spec (the store assigns version and times on write). */
     public Experiment withSpec(ExperimentSpec value) {
         return new Experiment(id, value, starred, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch);
+                generation, currentState, status, latestEpoch, drifted);
     }
 
-    /** This experiment with a desired state and the next generation. */
+    /**
+     * This experiment with a desired state: a transition to RUNNING starts the next generation,
+     * anything else keeps it.
+     */
     public Experiment withDesired(DesiredState value) {
+        long next = value == DesiredState.RUNNING && spec.desiredState() != DesiredState.RUNNING
+                ? generation + 1 : generation;
         return new Experiment(id, spec.desired(value), starred, order, expanded, deleted, createdAt, updatedAt,
-                version, generation + 1, currentState, status, latestEpoch);
+                version, next, currentState, status, latestEpoch, drifted);
+    }
+
+    /** This experiment desired RUNNING in the next generation (a restart). */
+    public Experiment restarted() {
+        return new Experiment(id, spec.desired(DesiredState.RUNNING), starred, order, expanded, deleted, createdAt,
+                updatedAt, version, generation + 1, currentState, status, latestEpoch, drifted);
+    }
+
+    /** Whether {@code other} holds the same presentation (star, expansion, order). */
+    public boolean samePresentation(Experiment other) {
+        return starred == other.starred && expanded == other.expanded && order == other.order;
+    }
+
+    /** This experiment as of another version (for an update that says which version it read). */
+    public Experiment withVersion(long value) {
+        return new Experiment(id, spec, starred, order, expanded, deleted, createdAt, updatedAt, value,
+                generation, currentState, status, latestEpoch, drifted);
     }
 
     /** This experiment starred or not. */
     public Experiment withStarred(boolean value) {
         return new Experiment(id, spec, value, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch);
+                generation, currentState, status, latestEpoch, drifted);
     }
 
     /** This experiment expanded or not. */
     public Experiment withExpanded(boolean value) {
         return new Experiment(id, spec, starred, order, value, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch);
+                generation, currentState, status, latestEpoch, drifted);
     }
 
     /** This experiment at another position. */
     public Experiment withOrder(int value) {
         return new Experiment(id, spec, starred, value, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch);
+                generation, currentState, status, latestEpoch, drifted);
     }
 
     /** This experiment deleted or restored. */
     public Experiment withDeleted(boolean value) {
         return new Experiment(id, spec, starred, order, expanded, value, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch);
+                generation, currentState, status, latestEpoch, drifted);
     }
 }

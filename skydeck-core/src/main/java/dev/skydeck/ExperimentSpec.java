@@ -195,4 +195,66 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
     public int totalGpus() {
         return nodes * gpus;
     }
+
+    /**
+     * The fields that differ from {@code before}, named as the REST API names them
+     * ({@code flags.lr} for each flag added, removed or changed in value or type, {@code gpus},
+     * {@code resources.instance_type}, {@code desired_state}, …); empty when the two are equal.
+     */
+    public List<String> changesFrom(ExperimentSpec before) {
+        List<String> out = new java.util.ArrayList<>();
+        java.util.Set<String> keys = new java.util.TreeSet<>(before.flags.keySet());
+        keys.addAll(flags.keySet());
+        for (String k : keys) {
+            if (!Objects.equals(before.flags.get(k), flags.get(k))) {
+                out.add("flags." + k);
+            }
+        }
+        Resources b = before.resources;
+        Object[][] fields = {
+            {"name", before.name, name}, {"base_command", before.baseCommand, baseCommand},
+            {"tool_path", before.toolPath, toolPath}, {"git_branch", before.gitBranch, gitBranch},
+            {"nodes", before.nodes, nodes}, {"gpus", before.gpus, gpus},
+            {"resources.cloud", b.cloud(), resources.cloud()}, {"resources.region", b.region(), resources.region()},
+            {"resources.instance_type", b.instanceType(), resources.instanceType()},
+            {"resources.accelerator", b.accelerator(), resources.accelerator()},
+            {"resources.spot", b.spot(), resources.spot()}, {"desired_state", before.desiredState, desiredState},
+            {"restart_policy", before.restartPolicy, restartPolicy}, {"priority", before.priority, priority},
+            {"description", before.description, description}, {"tags", before.tags, tags},
+            {"task_template", before.taskTemplate, taskTemplate}};
+        for (Object[] f : fields) {
+            if (!Objects.equals(f[1], f[2])) {
+                out.add((String) f[0]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A short hash of what a job of this spec runs: flags (with their types), command, tool path,
+     * git branch, nodes, GPUs, resources and task template. Name, desired state, restart policy,
+     * priority, description and tags are not part of it. Jobs record the hash they were launched
+     * with, so an experiment whose hash differs from its active job's has drifted.
+     */
+    public String configHash() {
+        StringBuilder b = new StringBuilder(256);
+        java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>(flags);
+        for (Map.Entry<String, Object> e : sorted.entrySet()) {
+            Object v = e.getValue();
+            char type = v instanceof Long ? 'i' : v instanceof Double ? 'd' : v instanceof Boolean ? 'b' : 's';
+            b.append(e.getKey()).append('=').append(type).append(':').append(v).append('\0');
+        }
+        Resources r = resources;
+        for (Object part : new Object[] {baseCommand, toolPath, gitBranch, nodes, gpus, r.cloud(), r.region(),
+            r.instanceType(), r.accelerator(), r.spot(), taskTemplate}) {
+            b.append('\u0001').append(part == null ? "" : part);
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JVM", e);
+        }
+    }
 }

@@ -17,10 +17,11 @@ import java.time.Instant;
  * @param syncer        the checkpoint syncer
  * @param experiments   live experiments, or -1 when the store cannot be read
  * @param activeJobs    active jobs, or -1 when the store cannot be read
+ * @param waits         callers waiting for experiments to settle ({@link SkyDeck#awaitSettledAsync})
  */
 public record Health(String version, String store, String backendKind, String backendReason, boolean backendHealthy,
                      String backendDetail, String checkpointSource, Component poller, Component reconciler, Component syncer,
-                     long experiments, long activeJobs) {
+                     long experiments, long activeJobs, int waits) {
     /**
      * One background component.
      *

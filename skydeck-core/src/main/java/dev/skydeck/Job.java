@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param gpus           GPUs per node
  * @param resources      resources requested
  * @param gitRef         git ref it ran, or {@code null}
+ * @param configHash     {@link ExperimentSpec#configHash()} of the spec it was launched from, or {@code null}
+ *                       for jobs SkyDeck did not launch
  * @param createdAt      when SkyDeck recorded it
  * @param submittedAt    when the backend accepted it, or {@code null}
  * @param startedAt      when it started running, or {@code null}
@@ -38,14 +40,16 @@ import java.util.Objects;
  * @param clusterName    the cluster or infra it ran on, or {@code null}
  * @param cloud          the cloud, or {@code null}
  * @param region         the region, or {@code null}
+ * @param cancel         a cancel asked for, or {@code null}
  * @param updatedAt      last change to this record
  */
 public record Job(String id, String experimentName, String backend, String backendJobId, String launchId,
                   JobStatus status, String backendStatus, String failureReason, String details, JobStage stage,
                   Instant stageSince, int attempt, long generation, List<String> command,
                   Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
-                  Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt, Integer exitCode,
-                  int recoveryCount, String clusterName, String cloud, String region, Instant updatedAt) {
+                  String configHash, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
+                  Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
+                  JobCancel cancel, Instant updatedAt) {
     /** Validates the required fields and freezes the collections. */
     public Job {
         Objects.requireNonNull(id, "id");
@@ -79,14 +83,41 @@ public record Job(String id, String experimentName, String backend, String backe
         Instant since = o.stage() == stage ? stageSince : now;
         return new Job(id, experimentName, backend, backendJobId, launchId, o.status(), o.backendStatus(),
                 o.failureReason(), o.details(), o.stage(), since, attempt, generation, command, flags, nodes, gpus,
-                resources, gitRef, createdAt, submittedAt, o.startedAt(), o.endedAt(), o.exitCode(),
-                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), now);
+                resources, gitRef, configHash, createdAt, submittedAt, o.startedAt(), o.endedAt(), o.exitCode(),
+                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), cancel, now);
     }
 
     /** This job with its backend id and submission time set. */
     public Job submitted(String newBackendJobId, Instant at) {
         return new Job(id, experimentName, backend, newBackendJobId, launchId, status, backendStatus, failureReason,
                 details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
-                createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region, at);
+                configHash, createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region,
+                cancel, at);
+    }
+
+    /** This job with another cancel request. */
+    public Job withCancel(JobCancel value, Instant now) {
+        return new Job(id, experimentName, backend, backendJobId, launchId, status, backendStatus, failureReason,
+                details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+                configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
+                region, value, now);
+    }
+
+    /** This job with another detail line (for example why its launch waits). */
+    public Job withDetails(String value, Instant now) {
+        return new Job(id, experimentName, backend, backendJobId, launchId, status, backendStatus, failureReason,
+                value, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+                configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
+                region, cancel, now);
+    }
+
+    /** This job touched at {@code now} with nothing else changed (claims a stale launch). */
+    public Job touched(Instant now) {
+        return withDetails(details, now);
+    }
+
+    /** Whether a cancel was asked for. */
+    public boolean cancelRequested() {
+        return cancel != null;
     }
 }

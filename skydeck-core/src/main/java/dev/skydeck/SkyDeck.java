@@ -1,39 +1,34 @@
 package dev.skydeck;
 
-import dev.skydeck.internal.Config;
-import dev.skydeck.internal.EventBus;
-import dev.skydeck.internal.SkyDeckHome;
-import dev.skydeck.internal.SystemScheduler;
+import dev.skydeck.internal.Assembly;
+import dev.skydeck.internal.Engine;
 import dev.skydeck.internal.Validate;
-import dev.skydeck.internal.Writer;
 import dev.skydeck.internal.checkpoint.CheckpointSyncer;
-import dev.skydeck.internal.poll.Poller;
-import dev.skydeck.internal.reconcile.Reconciler;
-import dev.skydeck.local.LocalBackend;
-import dev.skydeck.spi.BackendProvider;
+import dev.skydeck.internal.schema.FlagSchemaCache;
+import dev.skydeck.internal.usecase.ExperimentCommands;
+import dev.skydeck.internal.usecase.GroupCommands;
+import dev.skydeck.internal.usecase.JobCommands;
+import dev.skydeck.spi.BackendHealth;
 import dev.skydeck.spi.CheckpointSource;
 import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.Store;
-import dev.skydeck.spi.StoreProvider;
+import dev.skydeck.spi.StoreReads;
 import dev.skydeck.spi.TaskScheduler;
 import java.io.Reader;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
@@ -54,78 +49,61 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>Intent is idempotent: writing a desired state an experiment already has changes nothing, so
+ * starting a running experiment never launches it again; {@link #restart} is the explicit way to
+ * run it anew. Editing a running experiment does not relaunch it ({@link Experiment#drifted()}
+ * tells that its job runs an older configuration; restart applies it).
+ *
  * <p>Thread-safe. Methods taking an {@link Experiment} use only its id, so a stale copy is fine.
  * Errors are {@link SkyDeckException}s saying what to do. {@link #close()} stops the background
  * work (jobs keep running and are re-adopted by the next {@code SkyDeck}).
  */
 public final class SkyDeck implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SkyDeck.class);
-    /** SkyDeck's version. */
-    public static final String VERSION = "0.1.0";
+    /** SkyDeck's version, from the build. */
+    public static final String VERSION = Version.read();
 
-    private final Store store;
-    private final boolean ownsStore;
-    private final ClusterBackend backend;
-    private final boolean ownsBackend;
-    private final String backendReason;
-    private final CheckpointSource checkpoints;
-    private final Clock clock;
-    private final TaskScheduler scheduler;
-    private final SystemScheduler ownScheduler;
-    private final EventBus bus = new EventBus();
-    private final Writer writer;
-    private final Reconciler reconciler;
-    private final Poller poller;
-    private final CheckpointSyncer syncer;
-    private final Map<Long, List<CompletableFuture<Void>>> waiters = new HashMap<>();
+    private final Assembly parts;
+    private final Engine engine;
+    private final ExperimentCommands experiments;
+    private final JobCommands jobs;
+    private final GroupCommands groups;
     private final FlagSchema declaredFlags;
-    private final dev.skydeck.internal.schema.FlagSchemaCache flagCommand;
+    private final FlagSchemaCache flagCommand;
     private volatile boolean closed;
 
-    private SkyDeck(Builder b) {
-        this.clock = b.clock;
-        this.store = b.store;
-        this.ownsStore = b.ownsStore;
-        this.backend = b.backend;
-        this.ownsBackend = b.ownsBackend;
-        this.backendReason = b.backendReason;
-        this.checkpoints = b.checkpoints;
-        if (b.scheduler == null) {
-            ownScheduler = new SystemScheduler();
-            scheduler = ownScheduler;
-        } else {
-            ownScheduler = null;
-            scheduler = b.scheduler;
-        }
-        this.writer = new Writer(store, bus);
+    private SkyDeck(Builder b, SkyDeckConfig config, Assembly parts) {
+        this.parts = parts;
+        this.engine = new Engine(parts.store(), parts.backend(), parts.checkpoints(), config, b.clock, b.scheduler,
+                b.random);
+        this.experiments = new ExperimentCommands(engine);
+        this.jobs = new JobCommands(engine);
+        this.groups = new GroupCommands(engine);
         FlagSchema declared = FlagSchema.EMPTY;
         for (Class<?> type : b.flagClasses) {
             declared = declared.merge(FlagSchema.fromClass(type));
         }
         this.declaredFlags = declared;
-        this.flagCommand = b.flagCommand;
-        Config config = b.config();
-        this.reconciler = new Reconciler(writer, backend, clock, scheduler, config, b.random, this::reconciled);
-        this.poller = new Poller(writer, backend, clock, scheduler, config, this::jobsChanged, reconciler::launching);
-        this.syncer = new CheckpointSyncer(writer, checkpoints, clock, scheduler, config, 4);
-        log.info("SkyDeck {} started: store {}, backend {} ({}), checkpoints from {}", VERSION, store.describe(),
-                backend.kind(), backendReason, checkpoints.describe());
-        if (b.autoStart) {
-            start();
-        }
+        this.flagCommand = config.flagSchemaCommand() == null ? null : FlagSchemaCache.forCommand(
+                config.flagSchemaCommand(), FlagSchemaCache.DEFAULT_TIMEOUT, FlagSchemaCache.DEFAULT_TTL, b.clock);
+        log.info("SkyDeck {} started: store {}, backend {} ({}), checkpoints from {}", VERSION,
+                parts.store().describe(), parts.backend().kind(), parts.backendReason(), parts.checkpoints().describe());
     }
 
-    /** Opens SkyDeck with every default: {@code ~/.skydeck/skydeck.db} and the backend {@code auto}. */
+    /**
+     * Opens SkyDeck as configured by this process's environment ({@link SkyDeckConfig#fromEnvironment}):
+     * by default {@code ~/.skydeck/skydeck.db} and the backend {@code auto}.
+     */
     public static SkyDeck open() {
-        return builder().build();
+        return builder().config(SkyDeckConfig.fromEnvironment(System.getenv())).build();
     }
 
-    /** Opens SkyDeck on the given database file with the backend {@code auto}. */
+    /** Opens SkyDeck on the given database file, otherwise as {@link #open()}. */
     public static SkyDeck open(Path databaseFile) {
-        return builder().databaseFile(databaseFile).build();
+        return builder().config(SkyDeckConfig.fromEnvironment(System.getenv())).databaseFile(databaseFile).build();
     }
 
-    /** A builder for every option. */
+    /** A builder for every option; it reads no environment unless given {@link SkyDeckConfig#fromEnvironment}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -133,9 +111,7 @@ public final class SkyDeck implements AutoCloseable {
     /** Starts the reconciler and poller (builders do this unless told not to). Idempotent. */
     public void start() {
         checkOpen();
-        reconciler.start();
-        poller.start();
-        syncer.start();
+        engine.start();
     }
 
     // ---- experiments ----
@@ -151,28 +127,31 @@ public final class SkyDeck implements AutoCloseable {
      */
     public List<Experiment> createAll(List<ExperimentSpec> specs) {
         checkOpen();
-        Map<String, Boolean> names = new HashMap<>();
-        for (ExperimentSpec s : specs) {
-            if (names.put(s.name(), true) != null) {
-                throw new SkyDeckException.Conflict("the name '" + s.name() + "' appears twice in one bulk create");
-            }
-        }
-        Instant now = clock.instant();
-        List<Experiment> created = writer.write(w -> {
-            List<Experiment> out = new ArrayList<>(specs.size());
-            for (ExperimentSpec s : specs) {
-                Experiment e = w.tx().insertExperiment(s, now);
-                out.add(e);
-                w.event(Event.draft(now, Actor.USER, EventType.CREATE, e, null, true,
-                        "created experiment " + e.name() + (s.desiredState() == DesiredState.RUNNING ? " (RUNNING)" : ""),
-                        null));
-            }
-            return out;
-        });
-        for (Experiment e : created) {
-            reconciler.enqueue(e.id());
-        }
-        return created;
+        return experiments.createAll(specs);
+    }
+
+    /**
+     * Makes the stored experiments match {@code specs}, like {@code kubectl apply}, in one
+     * transaction: experiments that do not exist are created, ones that differ are updated (only
+     * the differences, without relaunching a running job), equal ones are left untouched. A
+     * desired state an experiment already has is no change, so applying the same specs twice
+     * launches nothing new.
+     *
+     * @return one result per spec, in order: created, updated (with the fields changed) or unchanged
+     */
+    public List<ApplyResult> apply(Collection<ExperimentSpec> specs) {
+        checkOpen();
+        return experiments.applySpecs(specs);
+    }
+
+    /**
+     * {@link #apply(Collection)} with partial changes: for each name, {@code change} turns the
+     * stored spec (or, for a new experiment, {@link ExperimentSpec#named}'s defaults) into the
+     * wanted one. Fields a change leaves alone stay as stored.
+     */
+    public List<ApplyResult> applyChanges(Map<String, UnaryOperator<ExperimentSpec>> changes) {
+        checkOpen();
+        return experiments.apply(changes);
     }
 
     /** Every live experiment, in display order (up to 10,000; page with {@link #experiments(ExperimentQuery)}). */
@@ -183,7 +162,7 @@ public final class SkyDeck implements AutoCloseable {
     /** A filtered, sorted page of experiments. */
     public Page<Experiment> experiments(ExperimentQuery query) {
         checkOpen();
-        return store.experiments(query);
+        return engine.store().experiments(query);
     }
 
     /** The live experiment with this name. */
@@ -195,13 +174,14 @@ public final class SkyDeck implements AutoCloseable {
     /** The live experiment with this name, if any. */
     public Optional<Experiment> findExperiment(String name) {
         checkOpen();
-        return store.experimentByName(name);
+        return engine.store().experimentByName(name);
     }
 
     /** An experiment by id (deleted ones too). */
     public Experiment experiment(long id) {
         checkOpen();
-        return store.experiment(id).orElseThrow(() -> new SkyDeckException.NotFound("no experiment with id " + id));
+        return engine.store().experiment(id).orElseThrow(() -> new SkyDeckException.NotFound("no experiment with id "
+                + id));
     }
 
     /** The current stored state of {@code e}. */
@@ -210,113 +190,34 @@ public final class SkyDeck implements AutoCloseable {
     }
 
     /**
-     * Writes a user change to an experiment: its spec (a changed desired state counts as a new
-     * generation), star, order, expansion. {@code changed.version()} must be the stored version.
+     * Writes a user change to an experiment: its spec (and deletion) at {@code changed.version()},
+     * and its presentation (star, order, expansion), which never conflicts. A desired state
+     * changed to RUNNING starts a new generation; anything else keeps it.
      *
-     * @throws SkyDeckException.Conflict when someone else changed it since {@code changed} was read
+     * @throws SkyDeckException.Conflict ({@link SkyDeckException.Conflict.Reason#STALE_VERSION}) when
+     *         someone changed the spec since {@code changed} was read
      */
     public Experiment update(Experiment changed) {
         checkOpen();
-        Instant now = clock.instant();
-        Experiment written = writer.write(w -> {
-            Experiment stored = w.tx().experiment(changed.id()).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no experiment with id " + changed.id()));
-            Experiment next = changed;
-            if (!stored.name().equals(changed.name())) {
-                boolean active = w.tx().jobs(new JobQuery(null, true, null, stored.name(), 1, 0)).total() > 0;
-                if (active) {
-                    throw new SkyDeckException.Conflict("experiment '" + stored.name()
-                            + "' has an active job: stop it before renaming (jobs belong to experiments by name)");
-                }
-            }
-            boolean desiredChanged = stored.desiredState() != changed.desiredState();
-            if (desiredChanged && changed.generation() == stored.generation()) {
-                next = new Experiment(changed.id(), changed.spec(), changed.starred(), changed.order(),
-                        changed.expanded(), changed.deleted(), changed.createdAt(), changed.updatedAt(),
-                        changed.version(), stored.generation() + 1, null, null, null);
-            }
-            Experiment e = w.tx().updateExperiment(next, now);
-            w.event(Event.draft(now, Actor.USER, desiredChanged ? stateEvent(e.desiredState()) : EventType.UPDATE, e,
-                    null, true, desiredChanged ? "desired state " + e.desiredState() : "updated experiment " + e.name(),
-                    null));
-            return e;
-        });
-        reconciler.enqueue(written.id());
-        return written;
+        return experiments.update(changed);
     }
 
     /** Applies {@code change} to the experiment's spec (read, change, write; retried if someone else wrote meanwhile). */
     public Experiment update(Experiment e, UnaryOperator<ExperimentSpec> change) {
-        for (int attempt = 1; ; attempt++) {
-            Experiment current = experiment(e.id());
-            try {
-                return update(current.withSpec(change.apply(current.spec())));
-            } catch (SkyDeckException.Conflict c) {
-                if (attempt >= 5 || !c.getMessage().contains("stale")) {
-                    throw c;
-                }
-            }
-        }
+        checkOpen();
+        return experiments.update(e.id(), change);
     }
 
     /**
-     * Sets the desired state. Setting RUNNING again on an experiment whose job ended starts a new
-     * generation: that is how an experiment is restarted.
+     * Sets the desired state. The state it already has changes nothing (no new generation, no
+     * launch, no new version); use {@link #restart} to run an experiment again.
      */
     public Experiment setDesired(Experiment e, DesiredState state) {
         checkOpen();
-        Instant now = clock.instant();
-        Experiment written = writer.write(w -> {
-            Experiment stored = w.tx().experiment(e.id()).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no experiment with id " + e.id()));
-            if (stored.deleted()) {
-                throw new SkyDeckException.Conflict("experiment '" + stored.name()
-                        + "' is deleted: undelete it before changing its state");
-            }
-            Experiment next = w.tx().updateExperiment(stored.withDesired(state), now);
-            w.event(Event.draft(now, Actor.USER, stateEvent(state), next, null, true,
-                    "desired state " + state + " (generation " + next.generation() + ")", null));
-            return next;
-        });
-        reconciler.enqueue(written.id());
-        return written;
+        return experiments.setDesired(e.id(), state);
     }
 
-    /** Sets the desired state of many experiments in one transaction; one result per id. */
-    private List<BulkResult> setDesiredAll(List<Long> ids, DesiredState state) {
-        Instant now = clock.instant();
-        List<BulkResult> results = writer.write(w -> {
-            List<BulkResult> out = new ArrayList<>(ids.size());
-            Map<Long, Experiment> found = new HashMap<>();
-            for (Experiment e : w.tx().experiments(ids)) {
-                found.put(e.id(), e);
-            }
-            for (long id : ids) {
-                Experiment stored = found.get(id);
-                if (stored == null) {
-                    out.add(new BulkResult(id, false, "no experiment with id " + id, null));
-                } else if (stored.deleted()) {
-                    out.add(new BulkResult(id, false, "experiment '" + stored.name()
-                            + "' is deleted: undelete it before changing its state", null));
-                } else {
-                    Experiment next = w.tx().updateExperiment(stored.withDesired(state), now);
-                    found.put(id, next);
-                    w.event(Event.draft(now, Actor.USER, stateEvent(state), next, null, true,
-                            "desired state " + state + " (generation " + next.generation() + ")", null));
-                    out.add(new BulkResult(id, true, state.name().toLowerCase(Locale.ROOT) + ": " + next.name(), next));
-                }
-            }
-            return out;
-        });
-        for (BulkResult r : results) {
-            if (r.ok()) {
-                reconciler.enqueue(r.id());
-            }
-        }
-        return results;
-    }
-
-    /** Sets RUNNING: launches a job (again, if one ended). */
+    /** Sets RUNNING: launches a job unless it is RUNNING already. */
     public Experiment start(Experiment e) {
         return setDesired(e, DesiredState.RUNNING);
     }
@@ -331,9 +232,13 @@ public final class SkyDeck implements AutoCloseable {
         return setDesired(e, DesiredState.TERMINATED);
     }
 
-    /** Starts a new generation with desired RUNNING (the same as {@link #start}). */
+    /**
+     * Runs the experiment anew in a new generation, with its current spec: the active job, if
+     * any, is cancelled, then exactly one job is launched (its restart policy starts afresh).
+     */
     public Experiment restart(Experiment e) {
-        return start(e);
+        checkOpen();
+        return experiments.restart(e.id());
     }
 
     /** Replaces all flags. */
@@ -344,30 +249,14 @@ public final class SkyDeck implements AutoCloseable {
 
     /** Soft-deletes: the experiment disappears from lists, its job is cancelled, its name is free. */
     public Experiment delete(Experiment e) {
-        return setDeleted(e, true);
+        checkOpen();
+        return experiments.setDeleted(e.id(), true);
     }
 
     /** Restores a soft-deleted experiment (its name must still be free). */
     public Experiment undelete(Experiment e) {
-        return setDeleted(e, false);
-    }
-
-    private Experiment setDeleted(Experiment e, boolean deleted) {
         checkOpen();
-        Instant now = clock.instant();
-        Experiment written = writer.write(w -> {
-            Experiment stored = w.tx().experiment(e.id()).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no experiment with id " + e.id()));
-            if (stored.deleted() == deleted) {
-                return stored;
-            }
-            Experiment next = w.tx().updateExperiment(stored.withDeleted(deleted), now);
-            w.event(Event.draft(now, Actor.USER, deleted ? EventType.DELETE : EventType.UNDELETE, next, null, true,
-                    (deleted ? "deleted experiment " : "restored experiment ") + next.name(), null));
-            return next;
-        });
-        reconciler.enqueue(written.id());
-        return written;
+        return experiments.setDeleted(e.id(), false);
     }
 
     /**
@@ -381,104 +270,31 @@ public final class SkyDeck implements AutoCloseable {
     /** Copies an experiment with edits applied before it is stored (desired STOPPED unless the edits say otherwise). */
     public Experiment duplicate(Experiment e, String newName, UnaryOperator<ExperimentSpec> edits) {
         checkOpen();
-        Instant now = clock.instant();
-        Experiment copy = writer.write(w -> {
-            Experiment source = w.tx().experiment(e.id()).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no experiment with id " + e.id()));
-            String name = newName != null ? newName : freeCopyName(w, source.name());
-            ExperimentSpec spec = edits.apply(source.spec().name(name).desired(DesiredState.STOPPED));
-            Experiment created = w.tx().insertExperiment(spec, now);
-            for (Group g : w.tx().groups()) {
-                if (g.experimentIds().contains(source.id())) {
-                    List<Long> members = new ArrayList<>(g.experimentIds());
-                    members.add(members.indexOf(source.id()) + 1, created.id());
-                    w.tx().updateGroup(g.withExperimentIds(members));
-                }
-            }
-            w.event(Event.draft(now, Actor.USER, EventType.CREATE, created, null, true,
-                    "duplicated " + source.name() + " as " + created.name(), null));
-            return created;
-        });
-        reconciler.enqueue(copy.id());
-        return copy;
+        return experiments.duplicate(e.id(), newName, edits);
     }
 
-    private static String freeCopyName(Writer.Unit w, String name) {
-        String base = name.length() > 118 ? name.substring(0, 118) : name;
-        for (int i = 1; i < 10_000; i++) {
-            String candidate = base + ".copy" + (i == 1 ? "" : Integer.toString(i));
-            if (w.tx().experimentByName(candidate).isEmpty()) {
-                return candidate;
-            }
-        }
-        throw new SkyDeckException.Conflict("no free copy name for '" + name + "': give the copy a name");
-    }
-
-    /** Stars or unstars (no version check: a toggle never conflicts). */
+    /** Stars or unstars (presentation: never a conflict, never a new version). */
     public Experiment star(Experiment e, boolean starred) {
-        return touch(e, x -> x.withStarred(starred));
-    }
-
-    /** Expands or collapses the experiment's row in the dashboard. */
-    public Experiment expand(Experiment e, boolean expanded) {
-        return touch(e, x -> x.withExpanded(expanded));
-    }
-
-    private Experiment touch(Experiment e, UnaryOperator<Experiment> change) {
         checkOpen();
-        Instant now = clock.instant();
-        return writer.write(w -> {
-            Experiment stored = w.tx().experiment(e.id()).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no experiment with id " + e.id()));
-            return w.tx().updateExperiment(change.apply(stored), now);
-        });
+        return experiments.present(e.id(), starred, null);
     }
 
-    /** Sets the display order of experiments to the order of {@code ids}. */
+    /** Expands or collapses the experiment's row in the dashboard (presentation, like {@link #star}). */
+    public Experiment expand(Experiment e, boolean expanded) {
+        checkOpen();
+        return experiments.present(e.id(), null, expanded);
+    }
+
+    /** Sets the display order of experiments to the order of {@code ids} (presentation). */
     public void reorder(List<Long> ids) {
         checkOpen();
-        writer.write(w -> {
-            w.tx().reorderExperiments(ids);
-            return null;
-        });
+        experiments.reorder(ids);
     }
 
     /** Applies one action to many experiments; one result per id, in order, failures included. */
     public List<BulkResult> bulk(BulkAction action, List<Long> ids) {
         checkOpen();
-        switch (action) {
-            case START -> {
-                return setDesiredAll(ids, DesiredState.RUNNING);
-            }
-            case STOP -> {
-                return setDesiredAll(ids, DesiredState.STOPPED);
-            }
-            case TERMINATE -> {
-                return setDesiredAll(ids, DesiredState.TERMINATED);
-            }
-            default -> {
-                // the others go one by one below
-            }
-        }
-        List<BulkResult> results = new ArrayList<>(ids.size());
-        for (long id : ids) {
-            try {
-                Experiment e = experiment(id);
-                Experiment after = switch (action) {
-                    case START -> start(e);
-                    case STOP -> stop(e);
-                    case TERMINATE -> terminate(e);
-                    case DELETE -> delete(e);
-                    case UNDELETE -> undelete(e);
-                    case DUPLICATE -> duplicate(e, null);
-                };
-                results.add(new BulkResult(id, true, action.name().toLowerCase(Locale.ROOT) + ": " + after.name(),
-                        after));
-            } catch (SkyDeckException ex) {
-                results.add(new BulkResult(id, false, ex.getMessage(), null));
-            }
-        }
-        return results;
+        return experiments.bulk(action, ids);
     }
 
     // ---- jobs ----
@@ -486,48 +302,32 @@ public final class SkyDeck implements AutoCloseable {
     /** The jobs of an experiment, newest first (up to 1,000). */
     public List<Job> jobs(Experiment e) {
         checkOpen();
-        return store.jobs(JobQuery.of(experiment(e.id()).name(), 1000)).items();
+        return engine.store().jobs(JobQuery.of(experiment(e.id()).name(), 1000)).items();
     }
 
     /** A filtered page of jobs, newest first. */
     public Page<Job> jobs(JobQuery query) {
         checkOpen();
-        return store.jobs(query);
+        return engine.store().jobs(query);
     }
 
     /** A job by SkyDeck id. */
     public Job job(String id) {
         checkOpen();
-        return store.job(id).orElseThrow(() -> new SkyDeckException.NotFound("no job with id " + id));
+        return engine.store().job(id).orElseThrow(() -> new SkyDeckException.NotFound("no job with id " + id));
     }
 
     /**
-     * Cancels one job now. If its experiment is still desired RUNNING, its restart policy decides
-     * what happens next; to stop an experiment, use {@link #stop}.
+     * Asks for a job to be cancelled and returns at once with the request recorded
+     * ({@link Job#cancel()}); SkyDeck sends it to the backend and the job's status shows when it
+     * took. If its experiment is still desired RUNNING, its restart policy decides what happens
+     * next; to stop an experiment, use {@link #stop}.
+     *
+     * @throws SkyDeckException.Conflict ({@link SkyDeckException.Conflict.Reason#JOB_ENDED}) when it has ended
      */
     public Job cancel(Job job) {
         checkOpen();
-        Job current = job(job.id());
-        if (!current.isActive()) {
-            throw new SkyDeckException.Conflict("job " + current.id() + " has already ended (" + current.status() + ")");
-        }
-        if (current.backendJobId() == null) {
-            throw new SkyDeckException.Conflict("job " + current.id()
-                    + " is still being submitted: stop its experiment instead, SkyDeck cancels it once submitted");
-        }
-        backend.cancel(current.backendJobId());
-        Instant now = clock.instant();
-        Job written = writer.write(w -> {
-            Job j = w.tx().job(current.id()).orElse(current);
-            Job updated = j.isActive() ? w.tx().updateJob(j.observe(j.observation().withStatus(JobStatus.CANCELLING,
-                    j.backendStatus(), j.failureReason()), now)) : j;
-            Experiment e = w.tx().experimentByName(j.experimentName()).orElse(null);
-            w.event(Event.draft(now, Actor.USER, EventType.CANCEL, e, j.id(), true,
-                    "cancel requested for job " + (j.backendJobId() != null ? j.backendJobId() : j.id()), null));
-            return updated;
-        });
-        poller.requestPoll();
-        return written;
+        return jobs.cancel(job.id());
     }
 
     /**
@@ -536,14 +336,7 @@ public final class SkyDeck implements AutoCloseable {
      */
     public Reader logs(Job job, int tail, boolean follow) {
         checkOpen();
-        Job current = job(job.id());
-        if (current.backendJobId() == null) {
-            throw new SkyDeckException.Conflict("job " + current.id() + " has no log yet: it was never submitted");
-        }
-        if (tail < 0) {
-            throw Validate.invalid("tail " + tail + " is not allowed: use 0 (everything) or more");
-        }
-        return backend.logs(current.backendJobId(), tail, follow);
+        return jobs.logs(job.id(), tail, follow);
     }
 
     // ---- flags and resources ----
@@ -576,28 +369,29 @@ public final class SkyDeck implements AutoCloseable {
     public List<Checkpoint> checkpoints(Experiment e, int limit) {
         checkOpen();
         Validate.range("limit", limit, 1, 10_000);
-        return store.checkpoints(e.id(), limit);
+        return engine.store().checkpoints(e.id(), limit);
     }
 
     /** A slice of the event log. */
     public List<Event> events(EventQuery query) {
         checkOpen();
-        return store.events(query);
+        return engine.store().events(query);
     }
 
     /**
-     * Calls {@code listener} with every event committed by this SkyDeck, in order, on the
-     * committing thread (keep it quick). Close the handle to stop.
+     * Calls {@code listener} with every event committed from now on, exactly once each and in
+     * sequence order, on SkyDeck's event thread (keep it quick), whichever thread committed it.
+     * Close the subscription to stop.
      */
-    public AutoCloseable onEvent(Consumer<Event> listener) {
+    public Subscription onEvent(Consumer<Event> listener) {
         checkOpen();
-        return bus.subscribe(listener);
+        return engine.feed().subscribe(Objects.requireNonNull(listener, "listener"));
     }
 
     /** A stored setting. */
     public Optional<String> setting(String key) {
         checkOpen();
-        return store.setting(key);
+        return engine.store().setting(key);
     }
 
     /** Stores a setting (keys like names; values up to 64 KiB). */
@@ -605,7 +399,7 @@ public final class SkyDeck implements AutoCloseable {
         checkOpen();
         Validate.flagKey(key);
         Validate.text("setting " + key, value, 65_536);
-        writer.write(w -> {
+        engine.writer().write(w -> {
             w.tx().putSetting(key, value);
             return null;
         });
@@ -616,53 +410,31 @@ public final class SkyDeck implements AutoCloseable {
     /** Every group, in order. */
     public List<Group> groups() {
         checkOpen();
-        return store.groups();
+        return engine.store().groups();
     }
 
     /** A group by id. */
     public Group group(long id) {
         checkOpen();
-        return store.group(id).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + id));
+        return engine.store().group(id).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + id));
     }
 
     /** Creates a group (at the end). */
     public Group createGroup(Group group) {
         checkOpen();
-        Instant now = clock.instant();
-        return writer.write(w -> {
-            requireExperiments(w, group.experimentIds());
-            Group g = w.tx().insertGroup(group);
-            w.event(Event.draft(now, Actor.USER, EventType.CREATE, null, null, true, "created group " + g.name(), null));
-            return g;
-        });
+        return groups.create(group);
     }
 
     /** Writes a group's name, prefix, flags, order, collapsed state and members. */
     public Group updateGroup(Group group) {
         checkOpen();
-        return writer.write(w -> {
-            w.tx().group(group.id()).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + group.id()));
-            requireExperiments(w, group.experimentIds());
-            return groupEvent(w, w.tx().updateGroup(group), "updated group " + group.name());
-        });
-    }
-
-    /** Records a change to a group (so that every dashboard reloads its grouping) and returns the group. */
-    private Group groupEvent(Writer.Unit w, Group g, String message) {
-        w.event(Event.draft(clock.instant(), Actor.USER, EventType.UPDATE, null, null, true, message, null));
-        return g;
+        return groups.update(group);
     }
 
     /** Deletes a group; its experiments stay. */
     public void deleteGroup(long groupId) {
         checkOpen();
-        Instant now = clock.instant();
-        writer.write(w -> {
-            Group g = w.tx().group(groupId).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + groupId));
-            w.tx().deleteGroup(groupId);
-            w.event(Event.draft(now, Actor.USER, EventType.DELETE, null, null, true, "deleted group " + g.name(), null));
-            return null;
-        });
+        groups.delete(groupId);
     }
 
     /**
@@ -671,81 +443,25 @@ public final class SkyDeck implements AutoCloseable {
      */
     public Group addToGroup(long groupId, List<Long> experimentIds, boolean multiHome) {
         checkOpen();
-        return writer.write(w -> {
-            Group target = w.tx().group(groupId).orElseThrow(() ->
-                    new SkyDeckException.NotFound("no group with id " + groupId));
-            requireExperiments(w, experimentIds);
-            if (!multiHome) {
-                for (Group g : w.tx().groups()) {
-                    if (g.id() != groupId && g.experimentIds().stream().anyMatch(experimentIds::contains)) {
-                        w.tx().updateGroup(g.withExperimentIds(g.experimentIds().stream()
-                                .filter(id -> !experimentIds.contains(id)).toList()));
-                    }
-                }
-            }
-            List<Long> members = new ArrayList<>(target.experimentIds());
-            for (long id : experimentIds) {
-                if (!members.contains(id)) {
-                    members.add(id);
-                }
-            }
-            return groupEvent(w, w.tx().updateGroup(target.withExperimentIds(members)), (multiHome ? "added " : "moved ")
-                    + experimentIds.size() + " experiment(s) to group " + target.name());
-        });
+        return groups.add(groupId, experimentIds, multiHome);
     }
 
     /** Removes one experiment from a group. */
     public Group removeFromGroup(long groupId, long experimentId) {
         checkOpen();
-        return writer.write(w -> {
-            Group g = w.tx().group(groupId).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + groupId));
-            if (!g.experimentIds().contains(experimentId)) {
-                throw new SkyDeckException.NotFound("experiment " + experimentId + " is not in group " + g.name());
-            }
-            return groupEvent(w, w.tx().updateGroup(g.withExperimentIds(g.experimentIds().stream()
-                    .filter(id -> id != experimentId).toList())), "removed experiment " + experimentId + " from group "
-                    + g.name());
-        });
+        return groups.remove(groupId, experimentId);
     }
 
     /** Orders a group's members as {@code experimentIds} (which must be exactly its members). */
     public Group reorderGroup(long groupId, List<Long> experimentIds) {
         checkOpen();
-        return writer.write(w -> {
-            Group g = w.tx().group(groupId).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + groupId));
-            if (!new java.util.HashSet<>(experimentIds).equals(new java.util.HashSet<>(g.experimentIds()))
-                    || experimentIds.size() != g.experimentIds().size()) {
-                throw Validate.invalid("the new order must list exactly the group's " + g.experimentIds().size()
-                        + " members, each once");
-            }
-            return groupEvent(w, w.tx().updateGroup(g.withExperimentIds(experimentIds)), "reordered group " + g.name());
-        });
+        return groups.reorder(groupId, experimentIds);
     }
 
     /** Orders groups as {@code groupIds}. */
     public List<Group> reorderGroups(List<Long> groupIds) {
         checkOpen();
-        return writer.write(w -> {
-            for (int i = 0; i < groupIds.size(); i++) {
-                long id = groupIds.get(i);
-                Group g = w.tx().group(id).orElseThrow(() -> new SkyDeckException.NotFound("no group with id " + id));
-                w.tx().updateGroup(g.withOrder(i));
-            }
-            w.event(Event.draft(clock.instant(), Actor.USER, EventType.UPDATE, null, null, true, "reordered groups", null));
-            return w.tx().groups();
-        });
-    }
-
-    private static void requireExperiments(Writer.Unit w, Collection<Long> ids) {
-        if (ids.isEmpty()) {
-            return;
-        }
-        List<Experiment> found = w.tx().experiments(ids);
-        if (found.size() != new java.util.HashSet<>(ids).size()) {
-            List<Long> missing = new ArrayList<>(ids);
-            missing.removeAll(found.stream().map(Experiment::id).toList());
-            throw new SkyDeckException.NotFound("no experiments with ids " + missing);
-        }
+        return groups.reorderAll(groupIds);
     }
 
     // ---- waiting, refresh, health ----
@@ -757,15 +473,18 @@ public final class SkyDeck implements AutoCloseable {
      * @throws SkyDeckException when {@code timeout} passes first (naming the ones still busy)
      */
     public List<Experiment> awaitSettled(Collection<Experiment> experiments, Duration timeout) {
+        CompletableFuture<List<Experiment>> wait = awaitSettledAsync(experiments);
         try {
-            return awaitSettledAsync(experiments).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return wait.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            wait.cancel(false);
             List<String> busy = experiments.stream().map(x -> experiment(x.id())).filter(x -> !x.settled())
                     .map(x -> x.name() + " (" + x.currentState() + (x.stateReason() == null ? "" : ": " + x.stateReason())
                             + ")").toList();
             throw new SkyDeckException("timed out after " + timeout + " waiting for " + busy.size()
                     + " experiment(s) to settle: " + String.join(", ", busy), true, e);
         } catch (InterruptedException e) {
+            wait.cancel(false);
             Thread.currentThread().interrupt();
             throw new SkyDeckException("interrupted while waiting for experiments to settle", true, e);
         } catch (ExecutionException e) {
@@ -774,65 +493,45 @@ public final class SkyDeck implements AutoCloseable {
         }
     }
 
-    /** Completes when every experiment is settled, with them as they are then. */
+    /**
+     * Completes when every experiment is settled, with them as they are then. Cancelling the
+     * future (or completing it any other way) ends the wait at once.
+     */
     public CompletableFuture<List<Experiment>> awaitSettledAsync(Collection<Experiment> experiments) {
         checkOpen();
         List<Long> ids = experiments.stream().map(Experiment::id).distinct().toList();
-        List<CompletableFuture<Void>> futures = new ArrayList<>();
-        for (long id : ids) {
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            synchronized (waiters) {
-                waiters.computeIfAbsent(id, k -> new ArrayList<>()).add(f);
-            }
-            futures.add(f);
-            reconciler.enqueue(id);
-        }
-        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-                .thenApply(v -> store.experiments(ids));
+        CompletableFuture<List<Experiment>> wait = engine.waits().register(ids);
+        ids.forEach(engine.reconciler()::enqueue);
+        return wait;
+    }
+
+    /**
+     * Like {@link #awaitSettledAsync(Collection)}, but after {@code timeout} it completes with the
+     * experiments as they are then, settled or not (see {@link Experiment#settled()}); the wait is
+     * gone either way.
+     */
+    public CompletableFuture<List<Experiment>> awaitSettledAsync(Collection<Experiment> experiments, Duration timeout) {
+        List<Long> ids = experiments.stream().map(Experiment::id).distinct().toList();
+        return awaitSettledAsync(experiments).completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(list -> list != null ? list : engine.store().experiments(ids));
     }
 
     /** Which of these experiments are settled now. */
     public List<Experiment> settled(Collection<Long> ids) {
         checkOpen();
-        return store.experiments(ids).stream().filter(Experiment::settled).toList();
-    }
-
-    private void reconciled(long id) {
-        List<CompletableFuture<Void>> list;
-        synchronized (waiters) {
-            list = waiters.get(id);
-            if (list == null) {
-                return;
-            }
-        }
-        Experiment e = store.experiment(id).orElse(null);
-        if (e == null || e.settled()) {
-            synchronized (waiters) {
-                List<CompletableFuture<Void>> done = waiters.remove(id);
-                if (done != null) {
-                    done.forEach(f -> f.complete(null));
-                }
-            }
-        }
-    }
-
-    private void jobsChanged(java.util.Set<String> names) {
-        for (String name : names) {
-            store.experimentByName(name).ifPresent(e -> reconciler.enqueue(e.id()));
-        }
-        reconciler.wakeQueued();
+        return engine.store().experiments(ids).stream().filter(Experiment::settled).toList();
     }
 
     /** Polls the backend now and waits for the result. */
     public void poll() {
         checkOpen();
-        poller.pollNow();
+        engine.poller().pollNow();
     }
 
     /** Reconciles every experiment now (without waiting). */
     public void reconcileAll() {
         checkOpen();
-        reconciler.resyncNow();
+        engine.reconciler().resyncNow();
     }
 
     /**
@@ -841,7 +540,7 @@ public final class SkyDeck implements AutoCloseable {
      */
     public void syncCheckpoints() {
         checkOpen();
-        syncer.syncOnce();
+        engine.syncer().syncOnce();
     }
 
     /**
@@ -850,12 +549,12 @@ public final class SkyDeck implements AutoCloseable {
      *
      * @return how many checkpoints were added or changed
      */
-    public int backfillCheckpoints(java.util.function.BiConsumer<Integer, Integer> progress) {
+    public int backfillCheckpoints(BiConsumer<Integer, Integer> progress) {
         checkOpen();
-        CheckpointSyncer.Result r = syncer.backfill(progress);
+        CheckpointSyncer.Result r = engine.syncer().backfill(progress);
         if (r.failed() > 0) {
             throw new SkyDeckException("backfill could not list " + r.failed() + " experiment(s): "
-                    + syncer.status().lastError(), true, null);
+                    + engine.syncer().status().lastError(), true, null);
         }
         return r.upserted();
     }
@@ -863,35 +562,38 @@ public final class SkyDeck implements AutoCloseable {
     /** How SkyDeck and its backend are doing; answers even when the store fails (counts are then -1). */
     public Health health() {
         checkOpen();
-        dev.skydeck.spi.BackendHealth bh = backend.health();
-        dev.skydeck.spi.StoreReads.StoreCounts counts;
+        BackendHealth bh = engine.backend().health();
+        StoreReads.StoreCounts counts;
         try {
-            counts = store.counts();
+            counts = engine.store().counts();
         } catch (SkyDeckException e) {
             // Health must answer when the store does not: -1 says "unknown", the components say why.
-            counts = new dev.skydeck.spi.StoreReads.StoreCounts(-1, -1);
+            counts = new StoreReads.StoreCounts(-1, -1);
         }
-        return new Health(VERSION, store.describe(), backend.kind(), backendReason, bh.healthy(), bh.detail(),
-                checkpoints.describe(),
-                poller.status().snapshot(),
-                new Health.Component(reconciler.lastPass(), null, null),
-                syncer.status().snapshot(),
-                counts.experiments(), counts.activeJobs());
+        return new Health(VERSION, engine.store().describe(), engine.backend().kind(), parts.backendReason(),
+                bh.healthy(), bh.detail(), engine.checkpoints().describe(), engine.poller().status().snapshot(),
+                new Health.Component(engine.reconciler().lastPass(), null, null), engine.syncer().status().snapshot(),
+                counts.experiments(), counts.activeJobs(), engine.waits().size());
+    }
+
+    /** The settings this SkyDeck runs with. */
+    public SkyDeckConfig config() {
+        return engine.config();
     }
 
     /** The backend in use. */
     public ClusterBackend backend() {
-        return backend;
+        return engine.backend();
     }
 
     /** The store in use. */
     public Store store() {
-        return store;
+        return engine.store();
     }
 
     /** The checkpoint source in use. */
     public CheckpointSource checkpointSource() {
-        return checkpoints;
+        return engine.checkpoints();
     }
 
     /**
@@ -906,25 +608,14 @@ public final class SkyDeck implements AutoCloseable {
             }
             closed = true;
         }
-        reconciler.close();
-        poller.close();
-        syncer.close();
-        synchronized (waiters) {
-            waiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(
-                    new SkyDeckException("SkyDeck was closed while waiting"))));
-            waiters.clear();
-        }
-        if (ownScheduler != null) {
-            ownScheduler.close();
-        }
-        if (ownsBackend) {
-            backend.close();
-        }
-        checkpoints.close();
-        if (ownsStore) {
-            store.close();
-        }
+        engine.close();
+        parts.close();
         log.info("SkyDeck closed");
+    }
+
+    /** Per-experiment entries held in memory (timers, queue places, sync fingerprints): tests check they shrink. */
+    int bookkeeping() {
+        return engine.reconciler().trackedExperiments() + engine.syncer().remembered();
     }
 
     private void checkOpen() {
@@ -933,42 +624,32 @@ public final class SkyDeck implements AutoCloseable {
         }
     }
 
-    private static EventType stateEvent(DesiredState s) {
-        return s == DesiredState.RUNNING ? EventType.START : EventType.STOP;
-    }
-
-    /** Options for {@link SkyDeck}; every one has a default. */
+    /**
+     * Options for {@link SkyDeck}; every one has a default. The settings are a
+     * {@link SkyDeckConfig} ({@link #config}); the other options are the parts SkyDeck uses.
+     */
     public static final class Builder {
+        private SkyDeckConfig.Builder config = SkyDeckConfig.builder();
         private Store store;
-        private boolean ownsStore;
-        private Path databaseFile;
         private ClusterBackend backend;
-        private boolean ownsBackend;
-        private String backendName;
-        private String backendChosenBy = "the builder";
-        private String backendReason;
         private CheckpointSource checkpoints;
         private Clock clock = Clock.systemUTC();
         private TaskScheduler scheduler;
         private RandomGenerator random = new java.util.SplittableRandom();
         private boolean autoStart = true;
-        private Config base = Config.DEFAULTS;
-        private Duration reconcileInterval;
-        private Duration pollInterval;
-        private Duration fastPollInterval;
-        private Duration syncInterval;
-        private Integer maxConcurrentLaunches;
-        private Integer maxGpus;
-        private Duration launchLease;
-        private Duration retryBase;
-        private Duration retryCap;
-        private Duration vanishedGrace;
-        private Integer reconcilerThreads;
         private final List<Class<?>> flagClasses = new ArrayList<>();
-        private dev.skydeck.internal.schema.FlagSchemaCache flagCommand;
-        private boolean flagCommandSet;
 
         private Builder() {
+        }
+
+        /** Uses these settings (replacing any set before on this builder). */
+        public Builder config(SkyDeckConfig value) {
+            this.config = value.toBuilder();
+            return this;
+        }
+
+        SkyDeckConfig config() {
+            return config.build();
         }
 
         /**
@@ -976,20 +657,16 @@ public final class SkyDeck implements AutoCloseable {
          * become dotted keys, enums choices, defaults come from a no-arg instance.
          */
         public Builder flagSchema(Class<?> type) {
-            flagClasses.add(java.util.Objects.requireNonNull(type, "type"));
+            flagClasses.add(Objects.requireNonNull(type, "type"));
             return this;
         }
 
         /**
          * An external command that prints a flag schema for a tool path (run without a shell,
-         * with the tool path as one argument; cached for 5 minutes). Default:
-         * {@code SKYDECK_FLAG_SCHEMA_COMMAND}, if set.
+         * with the tool path as one argument; cached for 5 minutes).
          */
         public Builder flagSchemaCommand(List<String> command) {
-            this.flagCommand = command == null ? null : dev.skydeck.internal.schema.FlagSchemaCache.forCommand(
-                    command, dev.skydeck.internal.schema.FlagSchemaCache.DEFAULT_TIMEOUT,
-                    dev.skydeck.internal.schema.FlagSchemaCache.DEFAULT_TTL, clock);
-            this.flagCommandSet = true;
+            config.flagSchemaCommand(command);
             return this;
         }
 
@@ -999,13 +676,13 @@ public final class SkyDeck implements AutoCloseable {
             return this;
         }
 
-        /** The SQLite file to open. Default {@code SKYDECK_DB_PATH}, else {@code ~/.skydeck/skydeck.db}. */
+        /** The SQLite file to open when no store is given. Default {@code <home>/skydeck.db}. */
         public Builder databaseFile(Path value) {
-            this.databaseFile = value;
+            config.databaseFile(value);
             return this;
         }
 
-        /** Uses this backend (SkyDeck will not close it). Default: {@code SKYDECK_BACKEND}, else auto. */
+        /** Uses this backend (SkyDeck will not close it). Default: the configured backend, else auto. */
         public Builder backend(ClusterBackend value) {
             this.backend = value;
             return this;
@@ -1021,12 +698,11 @@ public final class SkyDeck implements AutoCloseable {
          * that logs and health show.
          */
         public Builder backend(String name, String chosenBy) {
-            this.backendName = name;
-            this.backendChosenBy = java.util.Objects.requireNonNull(chosenBy, "chosenBy");
+            config.backend(name, chosenBy);
             return this;
         }
 
-        /** Where checkpoints are listed. Default: the local checkpoint directory. */
+        /** Where checkpoints are listed. Default: chosen for the backend (S3 for SkyPilot, else local files). */
         public Builder checkpoints(CheckpointSource value) {
             this.checkpoints = value;
             return this;
@@ -1034,7 +710,7 @@ public final class SkyDeck implements AutoCloseable {
 
         /** The clock (tests use a manual one). */
         public Builder clock(Clock value) {
-            this.clock = java.util.Objects.requireNonNull(value, "clock");
+            this.clock = Objects.requireNonNull(value, "clock");
             return this;
         }
 
@@ -1046,7 +722,7 @@ public final class SkyDeck implements AutoCloseable {
 
         /** The randomness behind backoff jitter (tests seed it). */
         public Builder random(RandomGenerator value) {
-            this.random = java.util.Objects.requireNonNull(value, "random");
+            this.random = Objects.requireNonNull(value, "random");
             return this;
         }
 
@@ -1056,204 +732,87 @@ public final class SkyDeck implements AutoCloseable {
             return this;
         }
 
-        /** Periodic resync of every experiment (default 60 s, {@code SKYDECK_RECONCILE_INTERVAL}). */
+        /** Periodic resync of every experiment (default 60 s). */
         public Builder reconcileInterval(Duration value) {
-            this.reconcileInterval = value;
+            config.reconcileInterval(value);
             return this;
         }
 
-        /** Poll interval when quiet (default 30 s, {@code SKYDECK_POLL_INTERVAL}). */
+        /** Poll interval when quiet (default 30 s). */
         public Builder pollInterval(Duration value) {
-            this.pollInterval = value;
+            config.pollInterval(value);
             return this;
         }
 
         /** Poll interval while jobs launch or change (default 5 s). */
         public Builder fastPollInterval(Duration value) {
-            this.fastPollInterval = value;
+            config.fastPollInterval(value);
             return this;
         }
 
-        /** Checkpoint sync interval (default 60 s, {@code SKYDECK_SYNC_INTERVAL}). */
+        /** Checkpoint sync interval (default 60 s). */
         public Builder syncInterval(Duration value) {
-            this.syncInterval = value;
+            config.syncInterval(value);
             return this;
         }
 
         /** Launches in progress at once; 0 (default) is no limit. */
         public Builder maxConcurrentLaunches(int value) {
-            this.maxConcurrentLaunches = value;
+            config.maxConcurrentLaunches(value);
             return this;
         }
 
         /** GPUs in use at once across all jobs; 0 (default) is no limit. */
         public Builder maxGpus(int value) {
-            this.maxGpus = value;
+            config.maxGpus(value);
             return this;
         }
 
         /** How long a launch recorded by another process is left alone before adoption (default 2 min). */
         public Builder launchLease(Duration value) {
-            this.launchLease = value;
+            config.launchLease(value);
             return this;
         }
 
         /** Backoff bounds for retryable backend failures (default 5 s first, 5 min cap). */
         public Builder retryBackoff(Duration first, Duration cap) {
-            this.retryBase = first;
-            this.retryCap = cap;
+            config.retryBackoff(first, cap);
             return this;
         }
 
         /** How long a job the backend stopped listing stays UNKNOWN before FAILED (default 10 min). */
         public Builder vanishedGrace(Duration value) {
-            this.vanishedGrace = value;
+            config.vanishedGrace(value);
+            return this;
+        }
+
+        /** How long before an unconfirmed cancel is sent again, and how many sends at most (2 min, 3). */
+        public Builder cancelRetry(Duration value, int attempts) {
+            config.cancelRetry(value, attempts);
             return this;
         }
 
         /** Reconcile threads (default 4). */
         public Builder reconcilerThreads(int value) {
-            this.reconcilerThreads = value;
+            config.reconcilerThreads(value);
             return this;
-        }
-
-        Config config() {
-            return new Config(or(reconcileInterval, envSeconds("SKYDECK_RECONCILE_INTERVAL", base.reconcileInterval())),
-                    or(pollInterval, envSeconds("SKYDECK_POLL_INTERVAL", base.pollInterval())),
-                    or(fastPollInterval, base.fastPollInterval()),
-                    or(syncInterval, envSeconds("SKYDECK_SYNC_INTERVAL", base.syncInterval())),
-                    or(reconcilerThreads, base.reconcilerThreads()),
-                    or(maxConcurrentLaunches, base.maxConcurrentLaunches()),
-                    or(maxGpus, base.maxGpus()),
-                    or(launchLease, base.launchLease()),
-                    or(retryBase, base.retryBase()),
-                    or(retryCap, base.retryCap()),
-                    or(vanishedGrace, base.vanishedGrace()),
-                    base.cancelRetry());
-        }
-
-        private static <T> T or(T value, T fallback) {
-            return value != null ? value : fallback;
-        }
-
-        private static Duration envSeconds(String name, Duration fallback) {
-            String v = System.getenv(name);
-            if (v == null || v.isBlank()) {
-                return fallback;
-            }
-            try {
-                long s = Long.parseLong(v.strip());
-                if (s <= 0) {
-                    throw new NumberFormatException();
-                }
-                return Duration.ofSeconds(s);
-            } catch (NumberFormatException e) {
-                throw Validate.invalid(name + "=" + v + " is not allowed: use a whole number of seconds above 0");
-            }
         }
 
         /** Validates the options, opens what is needed, and starts SkyDeck (unless {@code autoStart(false)}). */
         public SkyDeck build() {
-            Config validated = config();
-            java.util.Objects.requireNonNull(validated);
-            if (!flagCommandSet) {
-                flagCommand = dev.skydeck.internal.schema.FlagSchemaCache.fromEnvironment(System.getenv(), clock)
-                        .orElse(null);
-            }
-            if (store == null) {
-                Path file = databaseFile;
-                if (file == null) {
-                    String env = System.getenv("SKYDECK_DB_PATH");
-                    file = env != null && !env.isBlank() ? Path.of(env) : SkyDeckHome.dir().resolve("skydeck.db");
-                }
-                StoreProvider provider = ServiceLoader.load(StoreProvider.class).findFirst().orElseThrow(() ->
-                        new SkyDeckException("no file store on the classpath: add the dev.skydeck:skydeck-sqlite"
-                                + " dependency, or pass .store(new InMemoryStore())"));
-                store = provider.open(file);
-                ownsStore = true;
-            }
+            SkyDeckConfig settings = config();
+            Assembly parts = Assembly.of(settings, store, backend, checkpoints);
+            SkyDeck deck;
             try {
-                if (backend == null) {
-                    selectBackend();
-                    ownsBackend = true;
-                } else if (backendReason == null) {
-                    backendReason = "given to the builder";
-                }
-                if (checkpoints == null) {
-                    selectCheckpoints();
-                }
-                return new SkyDeck(this);
+                deck = new SkyDeck(this, settings, parts);
             } catch (RuntimeException e) {
-                if (ownsBackend && backend != null) {
-                    backend.close();
-                }
-                if (ownsStore) {
-                    store.close();
-                }
+                parts.close();
                 throw e;
             }
-        }
-
-        private void selectCheckpoints() {
-            for (dev.skydeck.spi.CheckpointSourceProvider p : ServiceLoader.load(dev.skydeck.spi.CheckpointSourceProvider.class)) {
-                Optional<String> why = p.detect(backend.kind());
-                if (why.isPresent()) {
-                    checkpoints = p.create();
-                    log.info("Checkpoints from {} ({})", checkpoints.describe(), why.get());
-                    return;
-                }
+            if (autoStart) {
+                deck.start();
             }
-            checkpoints = backend instanceof LocalBackend ? new dev.skydeck.local.LocalCheckpointSource()
-                    : CheckpointSource.NONE;
-        }
-
-        private void selectBackend() {
-            String name = backendName;
-            String source = backendChosenBy;
-            if (name == null) {
-                name = System.getenv("SKYDECK_BACKEND");
-                source = "SKYDECK_BACKEND";
-            }
-            if (name == null || name.isBlank()) {
-                name = "auto";
-                source = null;
-            }
-            name = name.strip().toLowerCase(Locale.ROOT);
-            Map<String, BackendProvider> providers = new LinkedHashMap<>();
-            for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-                providers.put(p.kind(), p);
-            }
-            switch (name) {
-                case "local" -> {
-                    backend = LocalBackend.builder().build();
-                    backendReason = "selected by " + source;
-                }
-                case "auto" -> {
-                    for (BackendProvider p : providers.values()) {
-                        Optional<String> why = p.detect();
-                        if (why.isPresent()) {
-                            backend = p.create();
-                            backendReason = "auto: " + why.get();
-                            return;
-                        }
-                    }
-                    backend = LocalBackend.builder().build();
-                    backendReason = "auto: no SkyPilot API server configured (SKYPILOT_API_SERVER_ENDPOINT or"
-                            + " ~/.sky/config.yaml), so jobs run as local processes";
-                }
-                default -> {
-                    BackendProvider p = providers.get(name);
-                    if (p == null) {
-                        throw Validate.invalid((source == null ? "backend" : source) + "=" + name
-                                + " is not allowed: use local, auto" + (providers.isEmpty() ? ""
-                                : ", " + String.join(", ", providers.keySet()))
-                                + (name.equals("skypilot") ? " (skypilot needs dev.skydeck:skydeck-skypilot on the classpath)"
-                                : ""));
-                    }
-                    backend = p.create();
-                    backendReason = "selected by " + source;
-                }
-            }
+            return deck;
         }
     }
 }

@@ -45,15 +45,44 @@ public class SkyDeckException extends RuntimeException {
     }
 
     /**
-     * The change conflicts with the stored state: a name already taken, a stale
-     * {@code version}, or a second active job for one experiment. Nothing was changed.
+     * The change conflicts with the stored state; {@link #reason()} says how. Nothing was changed.
+     * Branch on the reason, never on the message.
      */
     public static class Conflict extends SkyDeckException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message says what conflicts and how to resolve it */
-        public Conflict(String message) {
+        /** How a change conflicts with what is stored. */
+        public enum Reason {
+            /** The {@code version} given is not the stored one: someone changed the experiment meanwhile. */
+            STALE_VERSION,
+            /** A live experiment already has that name (or a request names one twice). */
+            NAME_TAKEN,
+            /** The experiment already has an active job (one runs at a time), or an active job blocks the change. */
+            ACTIVE_JOB,
+            /** The experiment is soft-deleted: undelete it first. */
+            DELETED,
+            /** The job has already ended. */
+            JOB_ENDED,
+            /** A launch id or job id is already recorded. */
+            ALREADY_RECORDED,
+            /** Something else, said by the message. */
+            OTHER
+        }
+
+        private final Reason reason;
+
+        /**
+         * @param reason  what kind of conflict it is
+         * @param message says what conflicts and how to resolve it
+         */
+        public Conflict(Reason reason, String message) {
             super(message);
+            this.reason = java.util.Objects.requireNonNull(reason, "reason");
+        }
+
+        /** What kind of conflict this is. */
+        public Reason reason() {
+            return reason;
         }
     }
 }

@@ -25,7 +25,7 @@ class FlagSchemaTest {
     private static Experiment experiment(String name, Map<String, ?> flags) {
         Instant t = Instant.parse("2026-01-01T00:00:00Z");
         return new Experiment(1, ExperimentSpec.named(name).flags(flags), false, 0, false, false, t, t, 1, 0,
-                null, null, null);
+                null, null, null, false);
     }
 
     private static Map<String, Object> flags(Object... kv) {

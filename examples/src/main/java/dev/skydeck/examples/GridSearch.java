@@ -1,12 +1,14 @@
 package dev.skydeck.examples;
 
+import dev.skydeck.ApplyResult;
+import dev.skydeck.BulkAction;
 import dev.skydeck.DesiredState;
 import dev.skydeck.Experiment;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.Job;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,19 +16,24 @@ import java.util.Locale;
 
 /**
  * The grid search of the original SkyDeck: a 2 × 4 grid (nodes × layers on SkyPilot; GPUs ×
- * layers on the local backend, where a job has one node), all started at once, waited for, and
- * summarised. Runs with no configuration: SkyDeck's default database and backend {@code auto}
- * (local processes running {@link ToyTrainer} here). Run it again to restart the same grid.
+ * layers on the local backend, where a job has one node), declared with {@link SkyDeck#apply},
+ * waited for, and summarised. Runs with no configuration: SkyDeck's default database and backend
+ * {@code auto} (local processes running {@link ToyTrainer} here).
+ *
+ * <p>Applying is idempotent: running it again launches nothing new (the grid is already what it
+ * declares) and prints the same jobs; change a flag here and only that experiment is updated.
+ * {@code --restart} runs the whole grid anew.
  */
 public final class GridSearch {
     private GridSearch() {
     }
 
-    /** Creates (or restarts) the grid, waits for it, and prints a table. */
+    /** Applies the grid (restarting it with {@code --restart}), waits for it, and prints a table. */
     public static void main(String[] args) {
+        boolean restart = List.of(args).contains("--restart");
         try (SkyDeck deck = SkyDeck.open()) {
             boolean local = deck.backend() instanceof LocalBackend;
-            List<Experiment> grid = new ArrayList<>();
+            List<ExperimentSpec> grid = new ArrayList<>();
             for (int size : new int[] {1, 2}) {
                 for (int layers : new int[] {1, 4, 16, 64}) {
                     String name = (local ? "grid.gpus" : "grid.nodes") + size + ".layers" + layers;
@@ -38,22 +45,26 @@ public final class GridSearch {
                             .description("grid search: " + (local ? "gpus " : "nodes ") + size + " × layers " + layers)
                             .tags(List.of("grid"));
                     spec = local ? spec.baseCommand(ToyTrainer.baseCommand()).gpus(size) : spec.nodes(size).gpus(4);
-                    grid.add(upsertAndStart(deck, spec));
+                    grid.add(spec.desired(DesiredState.RUNNING));
                 }
             }
-            System.out.printf("Started %d experiments on the %s backend (%s); waiting for them…%n", grid.size(),
-                    deck.backend().kind(), deck.health().backendReason());
-            List<Experiment> settled = deck.awaitSettled(grid, Duration.ofMinutes(30));
+            List<ApplyResult> applied = deck.apply(grid);
+            List<Experiment> experiments = applied.stream().map(ApplyResult::experiment).toList();
+            if (restart) {
+                deck.bulk(BulkAction.RESTART, experiments.stream().map(Experiment::id).toList());
+            }
+            System.out.printf("Applied %d experiments on the %s backend (%s): %d created, %d updated, %d unchanged%s;"
+                    + " waiting for them…%n", grid.size(), deck.backend().kind(), deck.health().backendReason(),
+                    count(applied, ApplyResult.Outcome.CREATED), count(applied, ApplyResult.Outcome.UPDATED),
+                    count(applied, ApplyResult.Outcome.UNCHANGED), restart ? ", all restarted" : "");
+            List<Experiment> settled = deck.awaitSettled(experiments, Duration.ofMinutes(30));
             deck.syncCheckpoints();
             printTable(deck, settled);
         }
     }
 
-    /** Creates the experiment RUNNING, or, if it exists from an earlier run, updates and restarts it. */
-    static Experiment upsertAndStart(SkyDeck deck, ExperimentSpec spec) {
-        return deck.findExperiment(spec.name())
-                .map(existing -> deck.start(deck.update(existing, s -> spec.desired(s.desiredState()))))
-                .orElseGet(() -> deck.create(spec.desired(DesiredState.RUNNING)));
+    private static long count(List<ApplyResult> results, ApplyResult.Outcome outcome) {
+        return results.stream().filter(r -> r.outcome() == outcome).count();
     }
 
     static void printTable(SkyDeck deck, List<Experiment> experiments) {

@@ -7,7 +7,7 @@ import dev.skydeck.Job;
 import dev.skydeck.RestartPolicy;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.time.Duration;
@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * One experiment, end to end: a toy run that fails at epoch 3 once, is restarted by its
- * {@code ON_FAILURE} policy, and is then stopped and started again by hand. Prints its jobs,
+ * {@code ON_FAILURE} policy, and is then fixed and restarted by hand. Prints its jobs,
  * the tail of its log and its checkpoints.
  */
 public final class SingleExperiment {
@@ -41,9 +41,9 @@ public final class SingleExperiment {
             e = deck.awaitSettled(List.of(e), Duration.ofMinutes(10)).get(0);
             System.out.println("settled: " + e.currentState() + " — " + e.stateReason());
 
-            System.out.println("fixing the flag and restarting by setting RUNNING again");
+            System.out.println("fixing the flag and restarting it (a new generation)");
             e = deck.update(e, s -> s.withoutFlag("fail_at_epoch"));
-            e = deck.start(e);
+            e = deck.restart(e);
             e = deck.awaitSettled(List.of(e), Duration.ofMinutes(10)).get(0);
             deck.syncCheckpoints();
             e = deck.refresh(e);

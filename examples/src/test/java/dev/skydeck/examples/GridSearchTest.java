@@ -33,11 +33,11 @@ class GridSearchTest {
         }
     }
 
-    private String run() {
+    private String run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            GridSearch.main(new String[0]);
+            GridSearch.main(args);
         } finally {
             System.setOut(stdout);
         }
@@ -45,7 +45,7 @@ class GridSearchTest {
     }
 
     @Test
-    void theGridRunsToCompletionAndRunsAgainAsANewGeneration() {
+    void theGridRunsToCompletionAgainChangesNothingAndRestartRunsItAnew() {
         System.setProperty("skydeck.home", home.toString());
         String first = run();
         List<String> rows = Arrays.stream(first.split("\n")).filter(l -> l.startsWith("grid.")).toList();
@@ -53,8 +53,15 @@ class GridSearchTest {
                 .containsPattern("SUCCEEDED\\s+\\d+\\s+1×[12] GPU\\s+0\\s+5\\s+j-"));
         assertThat(first).contains("on the local backend");
 
+        assertThat(first).contains("8 created, 0 updated, 0 unchanged");
+
         String second = run();
-        List<String> again = Arrays.stream(second.split("\n")).filter(l -> l.startsWith("grid.")).toList();
+        List<String> same = Arrays.stream(second.split("\n")).filter(l -> l.startsWith("grid.")).toList();
+        assertThat(second).contains("0 created, 0 updated, 8 unchanged");
+        assertThat(same).containsExactlyElementsOf(rows); // applied twice: nothing new was launched
+
+        String third = run("--restart");
+        List<String> again = Arrays.stream(third.split("\n")).filter(l -> l.startsWith("grid.")).toList();
         assertThat(again).hasSize(8).allSatisfy(row -> assertThat(row).contains("SUCCEEDED"));
         assertThat(again).doesNotContainAnyElementsOf(rows); // each row names a new job
     }

@@ -10,7 +10,7 @@ import dev.skydeck.Job;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import dev.skydeck.local.LocalCheckpointSource;
 import dev.skydeck.testing.NoThreadLeaks;
 import java.io.BufferedReader;

@@ -7,7 +7,7 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.spi.BackendJob;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.spi.LaunchRequest;
 import dev.skydeck.spi.Store;
 import dev.skydeck.sqlite.SqliteStore;

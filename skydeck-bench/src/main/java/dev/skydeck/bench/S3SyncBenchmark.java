@@ -10,7 +10,7 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.skypilot.s3.S3CheckpointSource;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.spi.Store;
 import dev.skydeck.sqlite.SqliteStore;
 import dev.skydeck.testing.FakeBackend;

@@ -92,7 +92,7 @@ public final class ServerBenchmark {
                             tx.insertJob(new Job(id, e.name(), "fake", "fake-" + id, id, JobStatus.SUCCEEDED,
                                     "SUCCEEDED", null, null, null, t, j + 1, j + 1,
                                     List.of("lt", "run=" + e.name(), "epochs=10"), e.flags(), 1, e.spec().gpus(), null,
-                                    "main", t, t, t.plusSeconds(60), t.plusSeconds(3600), 0, 0, null, null, null, t));
+                                    "main", null, t, t, t.plusSeconds(60), t.plusSeconds(3600), 0, 0, null, null, null, null, t));
                         }
                     }
                     return null;

@@ -6,7 +6,7 @@ import dev.skydeck.SkyDeck;
 import dev.skydeck.skypilot.SkyPilotBackend;
 import dev.skydeck.skypilot.SkyPilotStub;
 import dev.skydeck.spi.CheckpointSource;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.spi.JobPage;
 import java.nio.file.Files;
 import java.nio.file.Path;

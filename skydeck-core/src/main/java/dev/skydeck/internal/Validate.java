@@ -160,7 +160,11 @@ public final class Validate {
             }
             return d;
         }
-        if (value instanceof java.math.BigInteger b && b.bitLength() < 64) {
+        if (value instanceof java.math.BigInteger b) {
+            if (b.bitLength() >= 64) {
+                throw invalid("flag " + key + " = " + b + " is out of range: whole numbers must fit in 64 bits"
+                        + " (-9223372036854775808 to 9223372036854775807); use a decimal or a string instead");
+            }
             return b.longValue();
         }
         if (value instanceof java.math.BigDecimal b) {

@@ -1,6 +1,7 @@
 package dev.skydeck.internal;
 
 import dev.skydeck.Event;
+import dev.skydeck.internal.events.EventFeed;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import java.util.ArrayList;
@@ -8,27 +9,32 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Runs store transactions and publishes the events they append once they have committed, so
- * listeners never see an event that was rolled back.
+ * Runs store transactions, collecting the events they append in one batch, and wakes the event
+ * feed once they have committed (listeners never see an event that was rolled back, and the feed
+ * delivers them in the store's order).
  */
 public final class Writer {
     private final Store store;
-    private final EventBus bus;
+    private final EventFeed feed;
 
-    /** @param store where to write; @param bus where committed events go */
-    public Writer(Store store, EventBus bus) {
+    /** @param store where to write; @param feed woken after each commit that appended events */
+    public Writer(Store store, EventFeed feed) {
         this.store = store;
-        this.bus = bus;
+        this.feed = feed;
     }
 
-    /** One transaction; events appended through {@link Unit#event} are published after commit. */
+    /** One transaction; events added through {@link Unit#event} are appended in one statement at its end. */
     public <T> T write(Function<Unit, T> work) {
-        List<Event> appended = new ArrayList<>();
+        boolean[] appended = new boolean[1];
         T result = store.write(tx -> {
-            appended.clear();
-            return work.apply(new Unit(tx, appended));
+            Unit unit = new Unit(tx);
+            T r = work.apply(unit);
+            appended[0] = unit.flush();
+            return r;
         });
-        bus.publish(appended);
+        if (appended[0]) {
+            feed.wake();
+        }
         return result;
     }
 
@@ -37,14 +43,13 @@ public final class Writer {
         return store;
     }
 
-    /** A transaction plus event collection. */
+    /** A transaction plus the events it will append. */
     public static final class Unit {
         private final StoreTx tx;
-        private final List<Event> appended;
+        private final List<Event> drafts = new ArrayList<>();
 
-        Unit(StoreTx tx, List<Event> appended) {
+        Unit(StoreTx tx) {
             this.tx = tx;
-            this.appended = appended;
         }
 
         /** The store transaction. */
@@ -52,11 +57,17 @@ public final class Writer {
             return tx;
         }
 
-        /** Appends an event in this transaction. */
-        public Event event(Event draft) {
-            Event e = tx.appendEvent(draft);
-            appended.add(e);
-            return e;
+        /** Adds an event, appended (and numbered) when the work returns, in the order added. */
+        public void event(Event draft) {
+            drafts.add(draft);
+        }
+
+        private boolean flush() {
+            if (drafts.isEmpty()) {
+                return false;
+            }
+            tx.appendEvents(drafts);
+            return true;
         }
     }
 }

@@ -3,7 +3,7 @@ package dev.skydeck.local;
 import dev.skydeck.CommandLine;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.SkyDeckHome;
+import dev.skydeck.SkyDeckHome;
 import dev.skydeck.internal.Validate;
 import dev.skydeck.internal.local.GpuSlots;
 import dev.skydeck.internal.local.JobDir;
@@ -116,7 +116,7 @@ public final class LocalBackend implements ClusterBackend {
         this.cancelGrace = b.cancelGrace;
         this.clock = b.clock;
         this.pageSize = b.pageSize;
-        this.gpus = GpuSlots.resolve(b.gpuSlots, System.getenv(), "nvidia-smi");
+        this.gpus = GpuSlots.resolve(b.gpuSlots, b.environment, "nvidia-smi");
         try {
             Files.createDirectories(jobsDir);
         } catch (IOException e) {
@@ -722,15 +722,22 @@ public final class LocalBackend implements ClusterBackend {
 
     /** Configures a {@link LocalBackend}; validated when built. */
     public static final class Builder {
-        private Path jobsDir = SkyDeckHome.localJobs();
-        private Path checkpointsDir = SkyDeckHome.localCheckpoints();
+        private Path jobsDir = SkyDeckHome.localJobs(SkyDeckHome.dir());
+        private Path checkpointsDir = SkyDeckHome.localCheckpoints(SkyDeckHome.dir());
         private Path workingDir = Path.of(System.getProperty("user.dir"));
         private Integer gpuSlots;
         private Duration cancelGrace = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
         private int pageSize = 500;
+        private Map<String, String> environment = System.getenv();
 
         private Builder() {
+        }
+
+        /** The environment read for {@code SKYDECK_LOCAL_GPUS}; default this process's. */
+        public Builder environment(Map<String, String> env) {
+            this.environment = Map.copyOf(env);
+            return this;
         }
 
         /** Where job directories go; default {@code <SkyDeck home>/local/jobs}. */

@@ -1,7 +1,7 @@
 package dev.skydeck.local;
 
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.SkyDeckHome;
+import dev.skydeck.SkyDeckHome;
 import dev.skydeck.internal.Validate;
 import dev.skydeck.spi.CheckpointObject;
 import dev.skydeck.spi.CheckpointSource;
@@ -27,7 +27,7 @@ public final class LocalCheckpointSource implements CheckpointSource {
 
     /** A source over {@code <SkyDeck home>/local/checkpoints}. */
     public LocalCheckpointSource() {
-        this(SkyDeckHome.localCheckpoints());
+        this(SkyDeckHome.localCheckpoints(SkyDeckHome.dir()));
     }
 
     /** A source over {@code dir}, which holds one directory per experiment. */

@@ -1,5 +1,6 @@
 package dev.skydeck.spi;
 
+import dev.skydeck.SkyDeckConfig;
 import java.util.Optional;
 
 /**
@@ -12,8 +13,8 @@ public interface CheckpointSourceProvider {
      * Why this source should be used with a backend of kind {@code backendKind} (for example
      * "SKYDECK_S3_BUCKET is set"), or empty when it does not apply.
      */
-    Optional<String> detect(String backendKind);
+    Optional<String> detect(String backendKind, SkyDeckConfig config);
 
-    /** Creates the source from its configuration (environment, credentials chain). */
-    CheckpointSource create();
+    /** Creates the source from its configuration ({@link SkyDeckConfig#environment()}, the credentials chain). */
+    CheckpointSource create(SkyDeckConfig config);
 }

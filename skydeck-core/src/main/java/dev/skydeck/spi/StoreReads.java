@@ -20,7 +20,9 @@ import java.util.Optional;
  *
  * <p>Experiments come back with {@link Experiment#currentState()} derived by
  * {@link dev.skydeck.ExperimentStatus#currentState} from their latest job (by creation time, then
- * id) and {@link Experiment#latestEpoch()} from their present checkpoints.
+ * id), {@link Experiment#latestEpoch()} from their present checkpoints, and
+ * {@link Experiment#drifted()} true when their active SkyDeck launch has a
+ * {@link Job#configHash()} other than their spec's {@link dev.skydeck.ExperimentSpec#configHash()}.
  */
 public interface StoreReads {
     /** An experiment by id, deleted or not. */
@@ -28,6 +30,9 @@ public interface StoreReads {
 
     /** The live (not deleted) experiment with this name. */
     Optional<Experiment> experimentByName(String name);
+
+    /** Live experiments by name, in one read; names no live experiment has are absent from the map. */
+    Map<String, Experiment> experimentsByName(Collection<String> names);
 
     /** Experiments by id, deleted or not, in no particular order; unknown ids are skipped. */
     List<Experiment> experiments(Collection<Long> ids);
@@ -44,6 +49,9 @@ public interface StoreReads {
     /** A job by launch id. */
     Optional<Job> jobByLaunchId(String launchId);
 
+    /** Jobs by launch id, in one read; unknown ids are absent from the map. */
+    Map<String, Job> jobsByLaunchId(Collection<String> launchIds);
+
     /** Jobs of one backend by the backend's ids; unknown ids are absent from the map. */
     Map<String, Job> jobsByBackendId(String backend, Collection<String> backendJobIds);
 
@@ -52,6 +60,12 @@ public interface StoreReads {
 
     /** Every active job (status not terminal). */
     List<Job> activeJobs();
+
+    /** What active jobs hold, for the launch queue: one aggregate read, whatever the number of jobs. */
+    ActiveJobs activeJobStats();
+
+    /** Active jobs with a cancel asked for whose name no live experiment has (orphans), oldest request first. */
+    List<Job> orphanedCancels();
 
     /** Every group, in order, with its members in order. */
     List<Group> groups();
@@ -73,6 +87,16 @@ public interface StoreReads {
 
     /** Counts for health: live experiments and active jobs. */
     StoreCounts counts();
+
+    /**
+     * What active jobs hold.
+     *
+     * @param active    active jobs
+     * @param launching active jobs still launching: {@code INIT}, {@code PENDING} or {@code STARTING}
+     * @param gpus      GPUs held by active jobs ({@code nodes × gpus} summed)
+     */
+    record ActiveJobs(long active, long launching, long gpus) {
+    }
 
     /**
      * Counts for health.

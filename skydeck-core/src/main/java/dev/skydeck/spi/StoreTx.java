@@ -25,12 +25,21 @@ public interface StoreTx extends StoreReads {
     /**
      * Writes a user change: the spec, {@code starred}, {@code order}, {@code expanded},
      * {@code deleted} and {@code generation} of {@code changed}. The stored version must equal
-     * {@code changed.version()}; it becomes one higher.
+     * {@code changed.version()}; it becomes one higher. (Presentation alone goes through
+     * {@link #updatePresentation}, which leaves the version as it is.)
      *
      * @throws dev.skydeck.SkyDeckException.NotFound when there is no such experiment
      * @throws dev.skydeck.SkyDeckException.Conflict on a stale version, or a name taken by another live experiment
      */
     Experiment updateExperiment(Experiment changed, Instant now);
+
+    /**
+     * Writes how an experiment is shown (starred, expanded, its position); no version or
+     * {@code updated_at} change.
+     *
+     * @throws dev.skydeck.SkyDeckException.NotFound when there is no such experiment
+     */
+    void updatePresentation(long experimentId, boolean starred, boolean expanded, int order);
 
     /** Writes the reconciler's observations; no version change. */
     void updateStatus(long experimentId, ExperimentStatus status);
@@ -50,6 +59,13 @@ public interface StoreTx extends StoreReads {
     /** Replaces a stored job (found by id) with {@code job}. */
     Job updateJob(Job job);
 
+    /**
+     * Replaces many stored jobs in one statement (a poll's changes).
+     *
+     * @throws dev.skydeck.SkyDeckException.NotFound when one of them does not exist (nothing is written)
+     */
+    void updateJobs(List<Job> jobs);
+
     /** Inserts a group at the end of the order, with its members. */
     Group insertGroup(Group group);
 
@@ -62,8 +78,15 @@ public interface StoreTx extends StoreReads {
     /** Inserts or replaces the checkpoint for (experiment, epoch). */
     void upsertCheckpoint(Checkpoint checkpoint);
 
-    /** Appends an event; returns it with its sequence number. */
+    /**
+     * Appends an event; returns it with its sequence number. Sequence numbers follow commit order
+     * without gaps: a reader that sees event {@code n} has every event before it, so a reader
+     * tailing {@code seq > last} never misses one (the store serialises writers that append).
+     */
     Event appendEvent(Event draft);
+
+    /** Appends many events, in order, in one statement; returns them with their sequence numbers. */
+    List<Event> appendEvents(List<Event> drafts);
 
     /** Stores a setting. */
     void putSetting(String key, String value);

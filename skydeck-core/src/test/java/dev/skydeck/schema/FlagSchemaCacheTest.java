@@ -8,7 +8,7 @@ import dev.skydeck.FlagSpec;
 import dev.skydeck.FlagType;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.internal.schema.FlagSchemaCache;
-import dev.skydeck.testing.ManualClock;
+import dev.skydeck.SkyDeckConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +21,35 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FlagSchemaCacheTest {
+    /** A clock the test moves by hand. */
+    static final class MovableClock extends java.time.Clock {
+        private Instant now;
 
-    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+        MovableClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    private final MovableClock clock = new MovableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final List<String> calls = new ArrayList<>();
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
@@ -74,10 +101,11 @@ class FlagSchemaCacheTest {
 
     @Test
     void isOffWithoutTheEnvironmentVariable() {
-        assertThat(FlagSchemaCache.fromEnvironment(Map.of(), clock)).isEmpty();
-        assertThat(FlagSchemaCache.fromEnvironment(Map.of(FlagSchemaCache.COMMAND_ENV, "  "), clock)).isEmpty();
-        assertThatThrownBy(() -> FlagSchemaCache.fromEnvironment(Map.of(FlagSchemaCache.COMMAND_ENV, "x 'y"), clock))
-                .isInstanceOf(SkyDeckException.InvalidInput.class);
+        assertThat(SkyDeckConfig.fromEnvironment(Map.of()).flagSchemaCommand()).isNull();
+        assertThat(SkyDeckConfig.fromEnvironment(Map.of("SKYDECK_FLAG_SCHEMA_COMMAND", "  ")).flagSchemaCommand())
+                .isNull();
+        assertThatThrownBy(() -> SkyDeckConfig.fromEnvironment(Map.of("SKYDECK_FLAG_SCHEMA_COMMAND", "x 'y")))
+                .isInstanceOf(SkyDeckException.InvalidInput.class).hasMessageContaining("SKYDECK_FLAG_SCHEMA_COMMAND");
     }
 
     @Test
@@ -87,8 +115,9 @@ class FlagSchemaCacheTest {
         Files.writeString(script, "echo \"$1\" >> '" + log + "'\n"
                 + "echo '{\"schema\": {\"lr\": {\"type\": \"float\", \"default\": 0.1}}}'\n");
         String command = "/bin/sh '" + script + "'";
-        FlagSchemaCache real = FlagSchemaCache.fromEnvironment(Map.of(FlagSchemaCache.COMMAND_ENV, command), clock)
-                .orElseThrow();
+        FlagSchemaCache real = FlagSchemaCache.forCommand(SkyDeckConfig.fromEnvironment(
+                Map.of("SKYDECK_FLAG_SCHEMA_COMMAND", command)).flagSchemaCommand(), FlagSchemaCache.DEFAULT_TIMEOUT,
+                FlagSchemaCache.DEFAULT_TTL, clock);
         assertThat(real.get("recipes.train").get("lr").orElseThrow().defaultValue()).isEqualTo(0.1);
         real.get("recipes.train");
         assertThat(Files.readAllLines(log)).containsExactly("recipes.train");

@@ -1,5 +1,6 @@
 package dev.skydeck.cli;
 
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.SkyDeckException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,11 +30,13 @@ import java.util.stream.Collectors;
  * @param allowedOrigins    {@code SKYDECK_ALLOWED_ORIGINS}: more origins that may send unsafe requests
  * @param links             {@code SKYDECK_LINKS}: {@code label=https://…{name}…}, comma separated
  * @param uiDirectory       {@code SKYDECK_UI_DIR}: serve the dashboard from here (development), or {@code null}
+ * @param engine            the library's settings ({@link SkyDeckConfig#fromEnvironment} over the same
+ *                          environment and flags), which the server's SkyDeck runs with
  */
 public record Settings(Path home, Path dbPath, String host, int port, Duration pollInterval,
                        Duration reconcileInterval, Duration syncInterval, String backend, String authToken,
                        Set<String> allowedHosts, Set<String> allowedOrigins, Map<String, String> links,
-                       Path uiDirectory) {
+                       Path uiDirectory, SkyDeckConfig engine) {
     /** Every environment variable this reads. */
     public static final Set<String> VARIABLES = Set.of("SKYDECK_HOME", "SKYDECK_DB_PATH", "SKYDECK_HOST",
             "SKYDECK_PORT", "SKYDECK_POLL_INTERVAL", "SKYDECK_RECONCILE_INTERVAL", "SKYDECK_SYNC_INTERVAL",
@@ -127,7 +130,12 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
                 throw bad("SKYDECK_UI_DIR", ui.toString(), "it has no index.html (build the dashboard first)");
             }
         }
-        return new Settings(home, db, host, port, poll, reconcile, sync, backend, token, hosts, origins, links, ui);
+        Map<String, String> merged = new LinkedHashMap<>(env);
+        merged.putAll(v);
+        SkyDeckConfig engine = SkyDeckConfig.fromEnvironment(merged).toBuilder().home(home).databaseFile(db)
+                .pollInterval(poll).reconcileInterval(reconcile).syncInterval(sync).build();
+        return new Settings(home, db, host, port, poll, reconcile, sync, backend, token, hosts, origins, links, ui,
+                engine);
     }
 
     /** The pid file of the background server. */

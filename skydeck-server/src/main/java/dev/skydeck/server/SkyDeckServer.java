@@ -146,8 +146,18 @@ public final class SkyDeckServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, int status, String detail) {
+        error(ctx, status, detail, null);
+    }
+
+    /** An error body: {@code {"detail": …}}, and for a conflict its {@code "reason"} ({@code STALE_VERSION}, …). */
+    private static void error(Context ctx, int status, String detail, String reason) {
         Guard.headers(ctx);
-        ctx.status(status).contentType("application/json").result(Json.bytes(Map.of("detail", detail)));
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("detail", detail);
+        if (reason != null) {
+            body.put("reason", reason);
+        }
+        ctx.status(status).contentType("application/json").result(Json.bytes(body));
     }
 
     private static void domainError(SkyDeckException e, Context ctx) {
@@ -155,8 +165,8 @@ public final class SkyDeckServer implements AutoCloseable {
             error(ctx, 400, e.getMessage());
         } else if (e instanceof SkyDeckException.NotFound) {
             error(ctx, 404, e.getMessage());
-        } else if (e instanceof SkyDeckException.Conflict) {
-            error(ctx, 409, e.getMessage());
+        } else if (e instanceof SkyDeckException.Conflict c) {
+            error(ctx, 409, e.getMessage(), c.reason().name());
         } else {
             log.warn("{} {} failed: {}", ctx.method(), ctx.path(), e.getMessage());
             error(ctx, e.retryable() ? 503 : 500, e.getMessage());

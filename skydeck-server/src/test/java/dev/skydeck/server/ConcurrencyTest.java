@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import dev.skydeck.server.TestServer.Response;
 import dev.skydeck.server.internal.Json;
 import dev.skydeck.testing.NoThreadLeaks;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.local.LocalBackend;
 import dev.skydeck.local.LocalCheckpointSource;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

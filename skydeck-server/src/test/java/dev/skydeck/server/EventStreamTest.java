@@ -105,7 +105,8 @@ class EventStreamTest {
         settle("journey");
         assertThat(s.get("/api/experiments/journey").json().path("experiment").path("current_state").asText())
                 .isEqualTo("SUCCEEDED");
-        s.post("/api/experiments/journey/state", "{\"desired_state\": \"RUNNING\"}"); // restart: a new generation
+        s.post("/api/experiments/journey/state", "{\"desired_state\": \"RUNNING\"}"); // RUNNING already: nothing
+        s.post("/api/experiments/journey/restart", ""); // a new generation
         await().atMost(Duration.ofSeconds(60)).until(() ->
                 s.get("/api/experiments/journey/jobs").json().path("jobs").size() == 2);
         s.post("/api/experiments/journey/state", "{\"desired_state\": \"STOPPED\"}");
@@ -125,11 +126,12 @@ class EventStreamTest {
                 if (msg.endsWith("SUCCEEDED")) {
                     story.add("SUCCEEDED");
                 }
-            } else if (List.of("CREATE", "START", "LAUNCH", "STOP").contains(type)) {
+            } else if (List.of("CREATE", "START", "RESTART", "LAUNCH", "STOP").contains(type)) {
                 story.add(type);
             }
         }
-        assertThat(story).containsSubsequence("CREATE", "START", "LAUNCH", "SUCCEEDED", "START", "LAUNCH", "STOP");
+        assertThat(story).containsSubsequence("CREATE", "START", "LAUNCH", "SUCCEEDED", "RESTART", "LAUNCH", "STOP");
+        assertThat(story.stream().filter("START"::equals).count()).isEqualTo(1); // the repeated start did nothing
         assertThat(c.events()).allSatisfy(e -> assertThat(e.path("experiment_name").asText()).isEqualTo("journey"));
     }
 
@@ -147,6 +149,42 @@ class EventStreamTest {
         List<String> names = c.events().stream().map(e -> e.path("experiment_name").asText()).toList();
         assertThat(names).containsExactly("r2", "r3", "r4", "live");
         assertThat(c.ids().get(0)).isEqualTo(second + 1);
+    }
+
+    @Test
+    void eightWritersFourHundredCreatesEveryStreamSeesEveryEventInOrderAndAResumeGetsExactlyTheMissed()
+            throws Exception {
+        s = TestServer.start(dir);
+        List<Client> live = List.of(connect(null), connect(null), connect(null));
+        long start = s.get("/api/operation-logs?limit=1").json().path("events").path(0).path("seq").asLong(0);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<?>> writers = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            writers.add(pool.submit(() -> {
+                for (int i = 0; i < 50; i++) {
+                    TestServer.Response r = s.post("/api/experiments", "{\"name\": \"w" + thread + "-" + i + "\"}");
+                    assertThat(r.status()).as(r.body()).isEqualTo(201);
+                }
+            }));
+        }
+        for (var w : writers) {
+            w.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        }
+        pool.shutdown();
+        long last = s.get("/api/operation-logs?limit=1").json().path("events").get(0).path("seq").asLong();
+        List<Long> expected = java.util.stream.LongStream.rangeClosed(start + 1, last).boxed().toList();
+        assertThat(expected).hasSizeGreaterThanOrEqualTo(400);
+        for (Client c : live) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> !c.ids().isEmpty() && c.ids().get(c.ids().size() - 1) == last);
+            assertThat(c.ids()).containsExactlyElementsOf(expected);
+            assertThat(c.events()).filteredOn(e -> e.path("type").asText().equals("CREATE")).hasSize(400);
+        }
+        long resumeAt = expected.get(123);
+        Client resumed = connect(Long.toString(resumeAt));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !resumed.ids().isEmpty()
+                && resumed.ids().get(resumed.ids().size() - 1) == last);
+        assertThat(resumed.ids()).containsExactlyElementsOf(expected.subList(124, expected.size()));
     }
 
     @Test

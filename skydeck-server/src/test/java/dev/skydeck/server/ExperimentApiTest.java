@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import dev.skydeck.server.TestServer.Response;
 import dev.skydeck.server.internal.Json;
 import dev.skydeck.testing.NoThreadLeaks;
@@ -280,5 +280,110 @@ class ExperimentApiTest {
                         .path("settled").asBoolean());
         assertThat(s.get("/api/experiments/slow").json().path("experiment").path("current_state").asText())
                 .isEqualTo("CANCELLED");
+    }
+
+    // ---- issue 10: idempotent intent, explicit restart, faithful flags, no leaks ----
+
+    @Test
+    void startingARunningExperimentAgainChangesNothingAndRestartRunsItOnceMore() {
+        create(toy("twice", 1, "RUNNING"));
+        settle("twice");
+        JsonNode ended = s.get("/api/experiments/twice").json().path("experiment");
+
+        JsonNode again = s.post("/api/experiments/twice/state", "{\"desired_state\": \"RUNNING\"}").json()
+                .path("experiment");
+        JsonNode bulk = s.post("/api/experiments/bulk", "{\"action\": \"start\", \"ids\": [\"twice\"]}").json();
+
+        assertThat(again.path("generation").asLong()).isEqualTo(ended.path("generation").asLong());
+        assertThat(again.path("version").asLong()).isEqualTo(ended.path("version").asLong());
+        assertThat(bulk.path("results").get(0).path("detail").asText()).startsWith("unchanged");
+        s.post("/api/reconcile", "");
+        settle("twice");
+        assertThat(s.get("/api/experiments/twice/jobs").json().path("jobs")).hasSize(1);
+
+        Response restarted = s.post("/api/experiments/twice/restart", "");
+        assertThat(restarted.status()).as(restarted.body()).isEqualTo(200);
+        assertThat(restarted.json().path("experiment").path("generation").asLong())
+                .isEqualTo(ended.path("generation").asLong() + 1);
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                s.get("/api/experiments/twice/jobs").json().path("jobs").size() == 2);
+        settle("twice");
+        assertThat(s.get("/api/experiments/twice/jobs").json().path("jobs")).hasSize(2);
+    }
+
+    private void settle(String name) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.post("/api/waits/experiments",
+                "{\"ids\": [\"" + name + "\"], \"timeout_seconds\": 10}").json().path("settled").asBoolean());
+    }
+
+    @Test
+    void expandingOrStarringThenSavingWithTheVersionReadBeforeIs200() {
+        JsonNode read = create("{\"name\": \"expanded\", \"flags\": {\"lr\": 3.0}}");
+        long version = read.path("version").asLong();
+        s.post("/api/experiments/expanded/expanded", "{\"expanded\": true}");
+        s.post("/api/experiments/expanded/starred", "{\"starred\": true}");
+        s.patch("/api/experiments/expanded", "{\"expanded\": false, \"version\": " + version + "}");
+
+        Response saved = s.patch("/api/experiments/expanded", "{\"version\": " + version
+                + ", \"set_flags\": {\"layers\": 4}}");
+
+        assertThat(saved.status()).as(saved.body()).isEqualTo(200);
+        assertThat(saved.json().path("experiment").path("version").asLong()).isEqualTo(version + 1);
+        Response stale = s.patch("/api/experiments/expanded", "{\"version\": " + version
+                + ", \"description\": \"late\"}");
+        assertThat(stale.status()).isEqualTo(409);
+        assertThat(stale.json().path("reason").asText()).isEqualTo("STALE_VERSION");
+    }
+
+    @Test
+    void aDecimalStaysADecimalAndOnlyTheFlagsSentChange() {
+        create("{\"name\": \"typed\", \"flags\": {\"lr\": 3.0, \"layers\": 3, \"seed\": 9007199254740993}}");
+
+        Response r = s.patch("/api/experiments/typed", "{\"set_flags\": {\"layers\": 4}, \"unset_flags\": [\"seed\"]}");
+
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"lr\":3.0").contains("\"layers\":4").doesNotContain("seed");
+        assertThat(r.json().path("experiment").path("command").asText()).contains("lr=3.0").contains("layers=4");
+        Response big = s.patch("/api/experiments/typed", "{\"set_flags\": {\"seed\": 123456789012345678901234567890}}");
+        assertThat(big.status()).isEqualTo(400);
+        assertThat(big.detail()).contains("seed").contains("64 bits");
+        assertThat(s.get("/api/experiments/typed").body()).contains("\"lr\":3.0").doesNotContain("seed");
+        assertThat(s.post("/api/experiments", "{\"name\": \"huge\", \"flags\": {\"n\": 1234567890123456789012345678}}")
+                .detail()).contains("'n'").contains("64 bits");
+    }
+
+    @Test
+    void applyTwiceCreatesThenChangesNothingAndLaunchesNothingNew() {
+        String list = "{\"experiments\": [" + toy("ap1", 1, "RUNNING") + ", " + toy("ap2", 1, "RUNNING") + "]}";
+
+        JsonNode first = s.post("/api/experiments/apply", list).json();
+        assertThat(first.path("created").asLong()).isEqualTo(2);
+        settle("ap1");
+        settle("ap2");
+        JsonNode second = s.post("/api/experiments/apply", list).json();
+
+        assertThat(second.path("unchanged").asLong()).isEqualTo(2);
+        assertThat(second.path("results").get(0).path("outcome").asText()).isEqualTo("unchanged");
+        s.post("/api/reconcile", "");
+        settle("ap1");
+        assertThat(s.get("/api/jobs").json().path("jobs")).hasSize(2);
+        JsonNode third = s.post("/api/experiments/apply",
+                "{\"experiments\": [{\"name\": \"ap1\", \"gpus\": 1}]}").json();
+        assertThat(third.path("results").get(0).path("changed")).extracting(JsonNode::asText).containsExactly("gpus");
+        assertThat(s.post("/api/experiments/apply", "{\"experiments\": [{\"name\": \"ap9\"}, {\"name\": \"ap9\"}]}")
+                .status()).isEqualTo(400);
+        assertThat(s.get("/api/experiments/ap9").status()).isEqualTo(404);
+    }
+
+    @Test
+    void timedOutWaitRequestsLeaveNoWaitBehind() {
+        create(Json.string(Map.of("name", "long", "base_command", ToyTrainer.baseCommand(),
+                "flags", Map.of("epochs", 1000, "sleep_ms", 1000), "desired_state", "RUNNING")));
+        for (int i = 0; i < 100; i++) {
+            JsonNode r = s.post("/api/waits/experiments", "{\"ids\": [\"long\"], \"timeout_seconds\": 0}").json();
+            assertThat(r.path("settled").asBoolean()).isFalse();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> s.get("/api/health").json().path("waits").asInt() == 0);
+        s.post("/api/experiments/long/state", "{\"desired_state\": \"STOPPED\"}");
     }
 }

@@ -12,7 +12,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.server.TestServer.Response;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.NoThreadLeaks;
 import java.io.ByteArrayInputStream;

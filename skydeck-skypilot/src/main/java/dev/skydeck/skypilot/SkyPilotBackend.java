@@ -3,7 +3,7 @@ package dev.skydeck.skypilot;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.SkyDeckHome;
+import dev.skydeck.SkyDeckHome;
 import dev.skydeck.skypilot.internal.ApiClient;
 import dev.skydeck.skypilot.internal.JobRecords;
 import dev.skydeck.skypilot.internal.PendingLaunches;
@@ -108,7 +108,7 @@ public final class SkyPilotBackend implements ClusterBackend {
         try {
             result = api.await(requestId, launchTimeout);
         } catch (BackendException e) {
-            if (e instanceof ApiClient.ResubmitException || !e.retryable() && e.getMessage().contains("unknown")) {
+            if (e instanceof ApiClient.ResubmitException || e instanceof ApiClient.UnknownRequestException) {
                 // The server lost the request: only resubmit if the job never appeared.
                 Optional<BackendJob> existing = findInQueue(request.launchId());
                 if (existing.isPresent()) {

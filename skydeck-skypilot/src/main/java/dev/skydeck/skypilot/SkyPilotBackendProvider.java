@@ -1,25 +1,28 @@
 package dev.skydeck.skypilot;
 
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.skypilot.internal.ServerConfig;
 import dev.skydeck.spi.BackendProvider;
 import dev.skydeck.spi.ClusterBackend;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Makes {@code SKYDECK_BACKEND=skypilot} work, and {@code auto} choose SkyPilot when an endpoint is configured. */
+/**
+ * Makes {@code SKYDECK_BACKEND=skypilot} work, and {@code auto} choose SkyPilot when an endpoint is
+ * configured (in the environment SkyDeck was configured with, or in {@code ~/.sky/config.yaml} /
+ * {@code .sky.yaml}).
+ */
 public final class SkyPilotBackendProvider implements BackendProvider {
-    private final java.util.Map<String, String> env;
     private final Path userHome;
     private final Path workdir;
 
-    /** Reads the process environment and the user's files (used by the service loader). */
+    /** Looks for the SkyPilot config files in the user's home and working directory (used by the service loader). */
     public SkyPilotBackendProvider() {
-        this(System.getenv(), Path.of(System.getProperty("user.home")), Path.of(System.getProperty("user.dir")));
+        this(Path.of(System.getProperty("user.home")), Path.of(System.getProperty("user.dir")));
     }
 
-    /** Reads the given environment and directories (for tests). */
-    public SkyPilotBackendProvider(java.util.Map<String, String> env, Path userHome, Path workdir) {
-        this.env = java.util.Map.copyOf(env);
+    /** Looks for the SkyPilot config files in the given directories (for tests). */
+    public SkyPilotBackendProvider(Path userHome, Path workdir) {
         this.userHome = userHome;
         this.workdir = workdir;
     }
@@ -30,14 +33,15 @@ public final class SkyPilotBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Optional<String> detect() {
-        ServerConfig c = ServerConfig.discover(env, userHome, workdir, "localhost");
+    public Optional<String> detect(SkyDeckConfig config) {
+        ServerConfig c = ServerConfig.discover(config.environment(), userHome, workdir, "localhost");
         return c.configured() ? Optional.of("a SkyPilot API server is configured (" + c.source() + "): "
                 + c.endpoint()) : Optional.empty();
     }
 
     @Override
-    public ClusterBackend create() {
-        return SkyPilotBackend.builder().environment(env).userHome(userHome).workingDirectory(workdir).build();
+    public ClusterBackend create(SkyDeckConfig config) {
+        return SkyPilotBackend.builder().environment(config.environment()).userHome(userHome).workingDirectory(workdir)
+                .skydeckHome(config.home()).build();
     }
 }

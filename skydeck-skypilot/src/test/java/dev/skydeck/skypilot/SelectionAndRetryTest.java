@@ -9,12 +9,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import dev.skydeck.DesiredState;
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.Experiment;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.spi.CheckpointSource;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.spi.Store;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;
@@ -35,12 +36,13 @@ class SelectionAndRetryTest {
     @Test
     void autoChoosesSkyPilotOnlyWhenAnEndpointIsConfiguredAndSaysWhy() throws Exception {
         Path home = dir.resolve("home");
-        assertThat(new SkyPilotBackendProvider(Map.of(), home, dir).detect()).isEmpty();
-        assertThat(new SkyPilotBackendProvider(Map.of("SKYPILOT_API_SERVER_ENDPOINT", "http://sky:46580"), home, dir)
-                .detect()).get().asString().contains("SKYPILOT_API_SERVER_ENDPOINT").contains("http://sky:46580");
+        assertThat(new SkyPilotBackendProvider(home, dir).detect(env(Map.of()))).isEmpty();
+        assertThat(new SkyPilotBackendProvider(home, dir).detect(env(Map.of("SKYPILOT_API_SERVER_ENDPOINT",
+                "http://sky:46580")))).get().asString().contains("SKYPILOT_API_SERVER_ENDPOINT")
+                .contains("http://sky:46580");
         Files.createDirectories(home.resolve(".sky"));
         Files.writeString(home.resolve(".sky/config.yaml"), "api_server:\n  endpoint: https://team.example\n");
-        assertThat(new SkyPilotBackendProvider(Map.of(), home, dir).detect()).get().asString()
+        assertThat(new SkyPilotBackendProvider(home, dir).detect(env(Map.of()))).get().asString()
                 .contains("config.yaml").contains("https://team.example");
     }
 
@@ -131,5 +133,9 @@ class SelectionAndRetryTest {
                 .userHome(dir.resolve("home")).workingDirectory(dir).hostname("box").skydeckHome(dir.resolve("skydeck"))
                 .statusPolling(Duration.ofMillis(1), Duration.ofMillis(2))
                 .requestTimeouts(callTimeout, launchTimeout).build();
+    }
+
+    private static SkyDeckConfig env(Map<String, String> env) {
+        return SkyDeckConfig.builder().environment(env).build();
     }
 }

@@ -107,7 +107,8 @@ class SkyDeckOnSkyPilotTest {
         assertThat(job(a).status()).isEqualTo(JobStatus.SUCCEEDED);
         await().until(() -> deck.refresh(a).settled());
 
-        deck.start(a);
+        deck.start(a); // RUNNING already: nothing happens
+        deck.restart(a);
         await().until(() -> deck.jobs(a).size() == 2 && job(a).backendJobId() != null);
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(4);
         assertThat(job(a).attempt()).isEqualTo(2);

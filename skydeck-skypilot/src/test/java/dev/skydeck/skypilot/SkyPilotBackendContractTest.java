@@ -2,7 +2,7 @@ package dev.skydeck.skypilot;
 
 import dev.skydeck.Resources;
 import dev.skydeck.spi.ClusterBackend;
-import dev.skydeck.spi.ClusterBackendContract;
+import dev.skydeck.testing.ClusterBackendContract;
 import dev.skydeck.spi.LaunchRequest;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -157,6 +157,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public Map<String, Experiment> experimentsByName(Collection<String> names) {
+        return StoreSql.inRead(database, r -> r.experimentsByName(names));
+    }
+
+    @Override
     public Page<Experiment> experiments(ExperimentQuery query) {
         return StoreSql.inRead(database, r -> r.experiments(query));
     }
@@ -177,6 +182,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public Map<String, Job> jobsByLaunchId(Collection<String> launchIds) {
+        return StoreSql.inRead(database, r -> r.jobsByLaunchId(launchIds));
+    }
+
+    @Override
     public Map<String, Job> jobsByBackendId(String backend, Collection<String> backendJobIds) {
         return StoreSql.inRead(database, r -> r.jobsByBackendId(backend, backendJobIds));
     }
@@ -189,6 +199,16 @@ public final class SqliteStore implements Store {
     @Override
     public List<Job> activeJobs() {
         return StoreSql.inRead(database, StoreSql::activeJobs);
+    }
+
+    @Override
+    public ActiveJobs activeJobStats() {
+        return StoreSql.inRead(database, StoreSql::activeJobStats);
+    }
+
+    @Override
+    public List<Job> orphanedCancels() {
+        return StoreSql.inRead(database, StoreSql::orphanedCancels);
     }
 
     @Override

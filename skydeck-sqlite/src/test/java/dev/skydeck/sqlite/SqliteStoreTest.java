@@ -1,7 +1,7 @@
 package dev.skydeck.sqlite;
 
 import dev.skydeck.spi.Store;
-import dev.skydeck.spi.StoreContract;
+import dev.skydeck.testing.StoreContract;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -9,7 +9,7 @@ import dev.skydeck.ExperimentQuery;
 import dev.skydeck.Job;
 import dev.skydeck.JobQuery;
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.Config;
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.internal.Status;
 import dev.skydeck.internal.Threads;
 import dev.skydeck.internal.Writer;
@@ -56,7 +56,7 @@ public final class CheckpointSyncer implements AutoCloseable {
     private final CheckpointSource source;
     private final Clock clock;
     private final TaskScheduler scheduler;
-    private final Config config;
+    private final SkyDeckConfig config;
     private final ExecutorService listers;
     private final ExecutorService cycles = Executors.newSingleThreadExecutor(Threads.named("skydeck-syncer", true));
     private final Object cycleLock = new Object();
@@ -75,7 +75,7 @@ public final class CheckpointSyncer implements AutoCloseable {
     /**
      * @param concurrency listings in flight at once
      */
-    public CheckpointSyncer(Writer writer, CheckpointSource source, Clock clock, TaskScheduler scheduler, Config config,
+    public CheckpointSyncer(Writer writer, CheckpointSource source, Clock clock, TaskScheduler scheduler, SkyDeckConfig config,
                             int concurrency) {
         this.writer = writer;
         this.source = source;
@@ -114,6 +114,16 @@ public final class CheckpointSyncer implements AutoCloseable {
             delay = config.syncInterval().multipliedBy(factor);
         }
         schedule(delay);
+    }
+
+    /** Drops what is remembered about a deleted experiment. */
+    public void forget(long experimentId) {
+        lastWritten.remove(experimentId);
+    }
+
+    /** Experiments whose last listing is remembered (for leak checks). */
+    public int remembered() {
+        return lastWritten.size();
     }
 
     /** When sync cycles last worked and failed, and why. */
@@ -163,11 +173,13 @@ public final class CheckpointSyncer implements AutoCloseable {
         }
         List<Experiment> batch = new ArrayList<>();
         Set<Long> picked = new java.util.HashSet<>();
+        Map<String, Experiment> byName = busy.isEmpty() ? Map.of() : writer.store().experimentsByName(busy);
         for (String name : busy) {
-            writer.store().experimentByName(name).ifPresent(e -> {
+            Experiment e = byName.get(name);
+            if (e != null) {
                 batch.add(e);
                 picked.add(e.id());
-            });
+            }
         }
         // A rotating slice of the quiet ones, so every experiment is visited eventually.
         var page = writer.store().experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.CREATED_AT, false)

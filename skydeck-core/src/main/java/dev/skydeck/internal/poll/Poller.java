@@ -6,7 +6,8 @@ import dev.skydeck.EventType;
 import dev.skydeck.Job;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.Config;
+import dev.skydeck.Experiment;
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.internal.Ids;
 import dev.skydeck.internal.Status;
 import dev.skydeck.internal.Threads;
@@ -51,7 +52,7 @@ public final class Poller implements AutoCloseable {
     private final ClusterBackend backend;
     private final Clock clock;
     private final TaskScheduler scheduler;
-    private final Config config;
+    private final SkyDeckConfig config;
     private final java.util.function.Predicate<String> launching;
     private final Consumer<Set<String>> affected;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(Threads.named("skydeck-poller", true));
@@ -61,6 +62,8 @@ public final class Poller implements AutoCloseable {
     private volatile AutoCloseable changeSubscription;
     private final java.util.concurrent.atomic.AtomicBoolean pollQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final Status status = new Status();
+    /** When the listing of the last successful poll was asked for: a job's status is known as of then. */
+    private volatile Instant lastListed;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -68,7 +71,7 @@ public final class Poller implements AutoCloseable {
      * @param affected  told the names of experiments whose jobs changed
      * @param launching whether this process is launching the job with that SkyDeck id right now
      */
-    public Poller(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, Config config,
+    public Poller(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, SkyDeckConfig config,
                   Consumer<Set<String>> affected, java.util.function.Predicate<String> launching) {
         this.launching = launching;
         this.writer = writer;
@@ -122,6 +125,11 @@ public final class Poller implements AutoCloseable {
         }
     }
 
+    /** When the listing of the last successful poll started, or {@code null} before one worked. */
+    public Instant lastListed() {
+        return lastListed;
+    }
+
     /** When polls last worked and failed, and why. */
     public Status status() {
         return status;
@@ -147,12 +155,7 @@ public final class Poller implements AutoCloseable {
     }
 
     private boolean anyLaunching() {
-        for (Job j : writer.store().activeJobs()) {
-            if (j.status() != JobStatus.RUNNING) {
-                return true;
-            }
-        }
-        return false;
+        return writer.store().activeJobStats().launching() > 0;
     }
 
     /** One poll on the calling thread. A failed listing changes nothing and is rethrown. */
@@ -193,6 +196,7 @@ public final class Poller implements AutoCloseable {
         }
         seen.keySet().retainAll(listed.keySet());
         Instant end = clock.instant();
+        lastListed = start;
         String recovered = status.succeeded(end);
         if (recovered != null) {
             log.info("Polling the {} backend works again after: {}", backend.kind(), recovered);
@@ -207,50 +211,55 @@ public final class Poller implements AutoCloseable {
                               Instant now) {
         writer.write(w -> {
             counts[0] = counts[1] = counts[2] = 0;
+            // one read per kind of lookup, whatever the number of changed jobs
             Map<String, Job> stored = changed.isEmpty() ? Map.of()
                     : w.tx().jobsByBackendId(backend.kind(), changed.stream().map(BackendJob::backendJobId).toList());
+            List<String> unknownLaunches = changed.stream()
+                    .filter(bj -> !stored.containsKey(bj.backendJobId()) && bj.launchId() != null)
+                    .map(BackendJob::launchId).toList();
+            Map<String, Job> byLaunch = unknownLaunches.isEmpty() ? Map.of() : w.tx().jobsByLaunchId(unknownLaunches);
+            Set<String> touched = new LinkedHashSet<>();
+            for (BackendJob bj : changed) {
+                Job job = stored.get(bj.backendJobId());
+                touched.add(job != null ? job.experimentName() : bj.name());
+                if (job == null && bj.launchId() != null && byLaunch.containsKey(bj.launchId())) {
+                    touched.add(byLaunch.get(bj.launchId()).experimentName());
+                }
+            }
+            Map<String, Experiment> experiments = touched.isEmpty() ? Map.of() : w.tx().experimentsByName(touched);
+            List<Job> updates = new ArrayList<>();
             for (BackendJob bj : changed) {
                 Job job = stored.get(bj.backendJobId());
                 if (job == null && bj.launchId() != null) {
-                    job = w.tx().jobByLaunchId(bj.launchId()).orElse(null);
+                    job = byLaunch.get(bj.launchId());
                     if (job != null) {
-                        // A launch whose result is not recorded (yet): adopt it here.
-                        boolean inFlight = launching.test(job.id());
-                        job = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
-                        w.tx().updateJob(job);
-                        if (inFlight) {
-                            // our own launch, listed before it was recorded: its LAUNCH event follows from the reconciler
-                            log.debug("Job {} of {} listed before its launch was recorded", bj.backendJobId(),
-                                    job.experimentName());
-                        } else {
-                            Long experimentId = w.tx().experimentByName(job.experimentName())
-                                    .map(dev.skydeck.Experiment::id).orElse(null);
-                            w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, experimentId, job.experimentName(),
-                                    job.id(), true, "adopted job " + bj.backendJobId()
-                                            + " (launched before SkyDeck stopped, never recorded)", null));
-                        }
+                        job = adopt(w, job, bj, experiments, now);
                     }
                 }
                 if (job == null) {
-                    insertObserved(w, bj, now);
+                    insertObserved(w, bj, experiments.get(bj.name()), now);
                     names.add(bj.name());
                     counts[1]++;
                     continue;
                 }
                 if (!job.observation().equals(bj.observation())) {
                     Job updated = job.observe(bj.observation(), now);
-                    w.tx().updateJob(updated);
+                    updates.add(updated);
                     counts[0]++;
                     names.add(job.experimentName());
                     if (job.status() != updated.status()) {
-                        w.event(jobEvent(w, updated, job.status(), now));
+                        w.event(jobEvent(updated, job.status(), experiments, now));
                     }
+                } else if (job != stored.get(bj.backendJobId())) {
+                    updates.add(job); // adopted, with nothing else new
                 }
             }
+            w.tx().updateJobs(updates);
             // Something can only have vanished if the store holds more active jobs than the listing
             // shows (a cheap count first: reading every active job of a big fleet each poll is not).
             long listedActive = listed.values().stream().filter(j -> j.observation().status().isActive()).count();
-            List<Job> candidates = w.tx().counts().activeJobs() > listedActive ? w.tx().activeJobs() : List.of();
+            List<Job> candidates = w.tx().activeJobStats().active() > listedActive ? w.tx().activeJobs() : List.of();
+            List<Job> vanished = new ArrayList<>();
             for (Job job : candidates) {
                 if (!backend.kind().equals(job.backend()) || job.backendJobId() == null
                         || listed.containsKey(job.backendJobId())) {
@@ -258,14 +267,38 @@ public final class Poller implements AutoCloseable {
                 }
                 Job updated = vanished(job, now);
                 if (updated != null) {
-                    w.tx().updateJob(updated);
+                    vanished.add(updated);
+                }
+            }
+            if (!vanished.isEmpty()) {
+                Map<String, Experiment> owners = w.tx().experimentsByName(
+                        vanished.stream().map(Job::experimentName).collect(java.util.stream.Collectors.toSet()));
+                w.tx().updateJobs(vanished);
+                for (Job updated : vanished) {
                     counts[2]++;
-                    names.add(job.experimentName());
-                    w.event(jobEvent(w, updated, job.status(), now));
+                    names.add(updated.experimentName());
+                    JobStatus from = updated.status() == JobStatus.UNKNOWN ? JobStatus.RUNNING : JobStatus.UNKNOWN;
+                    w.event(jobEvent(updated, from, owners, now));
                 }
             }
             return null;
         });
+    }
+
+    /** A launch whose result is not recorded (yet), listed by the backend: record its backend id. */
+    private Job adopt(Writer.Unit w, Job job, BackendJob bj, Map<String, Experiment> experiments, Instant now) {
+        boolean inFlight = launching.test(job.id());
+        Job adopted = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
+        if (inFlight) {
+            // our own launch, listed before it was recorded: its LAUNCH event follows from the reconciler
+            log.debug("Job {} of {} listed before its launch was recorded", bj.backendJobId(), job.experimentName());
+        } else {
+            Experiment e = experiments.get(job.experimentName());
+            w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, e == null ? null : e.id(), job.experimentName(),
+                    job.id(), true, "adopted job " + bj.backendJobId()
+                            + " (launched before SkyDeck stopped, never recorded)", null));
+        }
+        return adopted;
     }
 
     private Job vanished(Job job, Instant now) {
@@ -281,32 +314,38 @@ public final class Poller implements AutoCloseable {
         return null;
     }
 
-    private void insertObserved(Writer.Unit w, BackendJob bj, Instant now) {
+    /**
+     * Records a job SkyDeck has no row for. One with a launch id is a SkyDeck launch whose record
+     * was lost: it counts for the experiment's current generation, so a restart never mistakes it
+     * for an older one.
+     */
+    private void insertObserved(Writer.Unit w, BackendJob bj, Experiment owner, Instant now) {
         JobObservation o = bj.observation();
         Instant created = bj.submittedAt() != null ? bj.submittedAt() : now;
+        long generation = owner != null && bj.launchId() != null ? owner.generation() : 0;
         Job job = new Job(Ids.newJobId(created), bj.name(), backend.kind(), bj.backendJobId(), bj.launchId(),
-                o.status(), o.backendStatus(), o.failureReason(), o.details(), o.stage(), now, 0, 0, List.of(),
-                Map.of(), 1, 0, null, null, created, bj.submittedAt(), o.startedAt(), o.endedAt(), o.exitCode(),
-                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), now);
+                o.status(), o.backendStatus(), o.failureReason(), o.details(), o.stage(), now, 0, generation,
+                List.of(), Map.of(), 1, 0, null, null, null, created, bj.submittedAt(), o.startedAt(), o.endedAt(),
+                o.exitCode(), o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), null, now);
         try {
             w.tx().insertJob(job);
         } catch (SkyDeckException.Conflict c) {
             // An active launched job exists already for that name: record this one as launched outside SkyDeck.
             w.tx().insertJob(new Job(job.id(), job.experimentName(), job.backend(), job.backendJobId(), null,
                     job.status(), job.backendStatus(), job.failureReason(), job.details(), job.stage(),
-                    job.stageSince(), 0, 0, List.of(), Map.of(), 1, 0, null, null, job.createdAt(), job.submittedAt(),
-                    job.startedAt(), job.endedAt(), job.exitCode(), job.recoveryCount(), job.clusterName(),
-                    job.cloud(), job.region(), now));
+                    job.stageSince(), 0, 0, List.of(), Map.of(), 1, 0, null, null, null, job.createdAt(),
+                    job.submittedAt(), job.startedAt(), job.endedAt(), job.exitCode(), job.recoveryCount(),
+                    job.clusterName(), job.cloud(), job.region(), null, now));
         }
     }
 
-    private static Event jobEvent(Writer.Unit w, Job job, JobStatus from, Instant now) {
-        Long experimentId = w.tx().experimentByName(job.experimentName()).map(dev.skydeck.Experiment::id).orElse(null);
+    private static Event jobEvent(Job job, JobStatus from, Map<String, Experiment> experiments, Instant now) {
+        Experiment e = experiments.get(job.experimentName());
         String msg = "job " + (job.backendJobId() != null ? job.backendJobId() : job.id()) + ": " + from + " → "
                 + job.status();
         boolean ok = job.status() != JobStatus.FAILED && job.status() != JobStatus.UNKNOWN;
-        return new Event(0, now, Actor.POLLER, EventType.JOB_STATUS, experimentId, job.experimentName(), job.id(), ok, msg,
-                job.failureReason());
+        return new Event(0, now, Actor.POLLER, EventType.JOB_STATUS, e == null ? null : e.id(), job.experimentName(),
+                job.id(), ok, msg, job.failureReason());
     }
 
     private void recordFailure(RuntimeException e) {
@@ -315,8 +354,11 @@ public final class Poller implements AutoCloseable {
             log.warn("Polling the {} backend failed: {}. Nothing was changed; polling retries every {} s",
                     backend.kind(), e.getMessage(), config.fastPollInterval().toSeconds());
             try {
-                writer.write(w -> w.event(new Event(0, now, Actor.POLLER, EventType.ERROR, null, null, null, false,
-                        "polling the " + backend.kind() + " backend failed", e.getMessage())));
+                writer.write(w -> {
+                    w.event(new Event(0, now, Actor.POLLER, EventType.ERROR, null, null, null, false,
+                            "polling the " + backend.kind() + " backend failed", e.getMessage()));
+                    return null;
+                });
             } catch (RuntimeException ignored) {
                 // the store may be the problem; the log line above says what failed
             }

@@ -2,7 +2,6 @@ package dev.skydeck.internal.reconcile;
 
 import dev.skydeck.Actor;
 import dev.skydeck.CommandLine;
-import dev.skydeck.DesiredState;
 import dev.skydeck.Event;
 import dev.skydeck.EventType;
 import dev.skydeck.Experiment;
@@ -10,13 +9,13 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.ExperimentStatus;
 import dev.skydeck.GpuCatalog;
 import dev.skydeck.Job;
+import dev.skydeck.JobCancel;
 import dev.skydeck.JobQuery;
 import dev.skydeck.JobStage;
 import dev.skydeck.JobStatus;
 import dev.skydeck.Resources;
-import dev.skydeck.RestartPolicy;
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.SkyDeckException;
-import dev.skydeck.internal.Config;
 import dev.skydeck.internal.Ids;
 import dev.skydeck.internal.Threads;
 import dev.skydeck.internal.Writer;
@@ -24,6 +23,7 @@ import dev.skydeck.spi.BackendJob;
 import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.spi.StoreReads.ActiveJobs;
 import dev.skydeck.spi.TaskScheduler;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,26 +38,28 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Brings each experiment's jobs in line with its desired state (SPEC §4). Level-triggered: every
- * pass reads the experiment and its jobs from the store and decides from them, never from the
- * event that woke it. Passes run on a bounded pool, at most one per experiment at a time,
- * coalescing wake-ups; a periodic resync catches anything missed.
+ * Brings each experiment's jobs in line with its desired state (SPEC §4). A pass reads the
+ * experiment and its jobs, asks {@link Decide#decide} what to do, and carries the
+ * {@link Decision} out. Passes run on a bounded pool, at most one per experiment at a time,
+ * coalescing wake-ups (java-operator-sdk's engine); a periodic resync catches anything missed.
  *
  * <p>Launches record their intent (an {@code INIT} job whose id is the launch id) before the
  * backend is called, so a crash between the call and its record is repaired by adoption
- * ({@link ClusterBackend#find}) instead of a second launch.
+ * ({@link ClusterBackend#find}) instead of a second launch. Cancels are intent too: whoever asks
+ * records it on the job; a pass sends it and the poller sees the job end.
  */
 public final class Reconciler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
     private static final int RECENT_JOBS = 200;
 
-    /** Told after every pass, with the experiment as it is now stored. */
+    /** Told after every pass over an experiment. */
     public interface Observer {
         /** The pass for this experiment ended. */
         void reconciled(long experimentId);
@@ -67,24 +69,33 @@ public final class Reconciler implements AutoCloseable {
     private final ClusterBackend backend;
     private final Clock clock;
     private final TaskScheduler scheduler;
-    private final Config config;
+    private final SkyDeckConfig config;
     private final Backoff backoff;
     private final Observer observer;
+    private final Supplier<Instant> lastPoll;
+    private final Runnable requestPoll;
     private final ExecutorService executor;
-    private final WorkQueue queue;
-    private final LaunchQueue launchQueue;
+    private final WorkQueue<Long> queue;
+    private final WorkQueue<String> orphans;
+    private final LaunchQueue launchQueue = new LaunchQueue();
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-    private final Map<String, Instant> cancelsSent = new ConcurrentHashMap<>();
     private final Map<Long, TaskScheduler.Scheduled> wakeups = new ConcurrentHashMap<>();
+    /** Deleted experiments still ending a job, by name: the poller looks names up among live ones only. */
+    private final Map<String, Long> deletedEnding = new ConcurrentHashMap<>();
     private volatile TaskScheduler.Scheduled resync;
-    private volatile Instant lastResync;
     private volatile Instant lastPass;
     private volatile boolean started;
     private volatile boolean closed;
 
-    /** Creates a reconciler; nothing runs until {@link #start()}. */
-    public Reconciler(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, Config config,
-                      RandomGenerator random, Observer observer) {
+    /**
+     * Creates a reconciler; nothing runs until {@link #start()}.
+     *
+     * @param lastPoll    when the last successful poll started (confirms cancels), or {@code null}
+     * @param requestPoll asks the poller for a poll soon (after a cancel is sent)
+     */
+    public Reconciler(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler,
+                      SkyDeckConfig config, RandomGenerator random, Observer observer, Supplier<Instant> lastPoll,
+                      Runnable requestPoll) {
         this.writer = writer;
         this.backend = backend;
         this.clock = clock;
@@ -92,10 +103,12 @@ public final class Reconciler implements AutoCloseable {
         this.config = config;
         this.backoff = new Backoff(random);
         this.observer = observer;
+        this.lastPoll = lastPoll;
+        this.requestPoll = requestPoll;
         this.executor = new ThreadPoolExecutor(config.reconcilerThreads(), config.reconcilerThreads(), 30,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), Threads.named("skydeck-reconciler", true));
-        this.queue = new WorkQueue(executor, this::reconcile);
-        this.launchQueue = new LaunchQueue(config.maxConcurrentLaunches(), config.maxGpus());
+        this.queue = new WorkQueue<>(executor, this::reconcile);
+        this.orphans = new WorkQueue<>(executor, this::reconcileOrphan);
     }
 
     /** Starts the periodic resync (which runs once at once). Idempotent. */
@@ -114,7 +127,14 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** Enqueues every experiment the store says needs looking at, and re-arms the resync timer. */
+    /** Asks for a pass over a job whose name matches no live experiment (to send its cancel). */
+    public void enqueueOrphan(String jobId) {
+        if (!closed) {
+            orphans.enqueue(jobId);
+        }
+    }
+
+    /** Enqueues every experiment (and orphaned cancel) the store says needs looking at, and re-arms the resync. */
     public void resyncNow() {
         if (closed) {
             return;
@@ -123,7 +143,9 @@ public final class Reconciler implements AutoCloseable {
             for (long id : writer.store().experimentIdsToReconcile()) {
                 queue.enqueue(id);
             }
-            lastResync = clock.instant();
+            for (Job j : writer.store().orphanedCancels()) {
+                orphans.enqueue(j.id());
+            }
         } catch (RuntimeException e) {
             log.warn("Resync could not list experiments ({}); it runs again in {}", e.getMessage(),
                     config.reconcileInterval());
@@ -139,11 +161,6 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** When the last full resync ran, or {@code null}. */
-    public Instant lastResync() {
-        return lastResync;
-    }
-
     /** When the last pass over any experiment finished, or {@code null}. */
     public Instant lastPass() {
         return lastPass;
@@ -151,13 +168,46 @@ public final class Reconciler implements AutoCloseable {
 
     /** Whether no pass is queued or running. */
     public boolean idle() {
-        return queue.idle();
+        return queue.idle() && orphans.idle();
     }
 
     /** Experiment ids waiting in the launch queue, in order. */
     public List<Long> queued() {
-        synchronized (launchQueue) {
-            return launchQueue.waitingIds();
+        return launchQueue.waitingIds();
+    }
+
+    /** Per-experiment bookkeeping held in memory (timers and queue places), for leak checks. */
+    public int trackedExperiments() {
+        return wakeups.size() + launchQueue.waitingIds().size() + deletedEnding.size();
+    }
+
+    /** Whether this reconciler is submitting the job with this SkyDeck id right now. */
+    public boolean launching(String jobId) {
+        return inFlight.contains(jobId);
+    }
+
+    /**
+     * The poller saw jobs of these experiments change: reconcile them (one read for all, deleted
+     * ones still ending a job included) and wake the launch queue.
+     */
+    public void jobsChanged(Set<String> names) {
+        Map<String, Experiment> live = writer.store().experimentsByName(names);
+        for (String name : names) {
+            Experiment e = live.get(name);
+            Long deleted = deletedEnding.get(name);
+            if (e != null) {
+                enqueue(e.id());
+            } else if (deleted != null) {
+                enqueue(deleted);
+            }
+        }
+        wakeQueued();
+    }
+
+    /** Wakes experiments waiting in the launch queue: capacity may have freed. */
+    public void wakeQueued() {
+        for (long id : queued()) {
+            enqueue(id);
         }
     }
 
@@ -174,7 +224,9 @@ public final class Reconciler implements AutoCloseable {
             }
         }
         queue.stop();
+        orphans.stop();
         wakeups.values().forEach(TaskScheduler.Scheduled::cancel);
+        wakeups.clear();
         if (!Threads.shutdown(executor, Duration.ofSeconds(30))) {
             log.warn("Reconcile passes still running after 30 s at shutdown were interrupted");
         }
@@ -185,12 +237,15 @@ public final class Reconciler implements AutoCloseable {
     private void reconcile(long id) {
         Optional<Experiment> found = writer.store().experiment(id);
         if (found.isEmpty()) {
+            forget(id);
             return;
         }
         Experiment e = found.get();
         MDC.put("experiment", e.name());
         try {
-            pass(e);
+            Instant now = clock.instant();
+            List<Job> jobs = writer.store().jobs(JobQuery.of(e.name(), RECENT_JOBS)).items();
+            apply(e, Decide.decide(e, jobs, now, facts(now)), now);
         } catch (SkyDeckException ex) {
             log.warn("Reconcile of experiment {} failed: {}; retrying at the next resync", e.name(), ex.getMessage());
         } finally {
@@ -200,224 +255,168 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    private void pass(Experiment e) {
+    private void reconcileOrphan(String jobId) {
+        Job job = writer.store().job(jobId).orElse(null);
+        if (job == null || writer.store().experimentByName(job.experimentName()).isPresent()) {
+            return; // gone, or it belongs to a live experiment whose passes handle it
+        }
         Instant now = clock.instant();
-        List<Job> jobs = writer.store().jobs(JobQuery.of(e.name(), RECENT_JOBS)).items();
-        Job managed = null;
-        Job foreign = null;
-        for (Job j : jobs) {
-            if (j.isActive()) {
-                if (j.launchId() != null && managed == null) {
-                    managed = j;
-                } else if (j.launchId() == null && foreign == null) {
-                    foreign = j;
-                }
+        try {
+            Decision d = Decide.decideOrphan(job, now, facts(now));
+            if (d instanceof Decision.Cancel c) {
+                sendCancel(null, c, now);
+            } else if (d instanceof Decision.StopLaunch s) {
+                stopLaunch(null, s, now);
             }
+        } catch (SkyDeckException ex) {
+            log.warn("Cancel of orphaned job {} failed: {}; retrying at the next resync", jobId, ex.getMessage());
         }
-        ExperimentStatus status = e.status();
-        if (status.observedGeneration() != e.generation()) {
-            // A new generation starts from a clean retry state.
-            status = new ExperimentStatus(null, null, e.generation(), 0, null, false);
-        }
-        DesiredState desired = e.deleted() ? DesiredState.STOPPED : e.desiredState();
-        if (desired != DesiredState.RUNNING) {
-            dequeue(e.id());
-            stopPass(e, managed, foreign, status, desired, now);
-            return;
-        }
-        if (managed != null) {
-            dequeue(e.id());
-            if (managed.status() == JobStatus.INIT) {
-                resumeLaunch(e, managed, status, now);
-            } else {
-                writeStatus(e, status(status, null, null, false));
-            }
-            return;
-        }
-        if (foreign != null) {
-            dequeue(e.id());
-            writeStatus(e, status(status, null, "job " + display(foreign)
-                    + " was launched outside SkyDeck and is running; SkyDeck launches again when it ends", false));
-            return;
-        }
-        // Jobs match experiments by name, so a deleted experiment's jobs carry this name too: only
-        // jobs recorded since this experiment was created count towards its attempts and generations.
-        List<Job> own = jobs.stream().filter(j -> !j.createdAt().isBefore(e.createdAt())).toList();
-        int attempt = own.stream().mapToInt(Job::attempt).max().orElse(0) + 1;
-        List<Job> generationJobs = own.stream().filter(j -> j.generation() == e.generation()).toList();
-        if (!generationJobs.isEmpty()) {
-            Job last = generationJobs.get(0);
-            RestartPolicy policy = e.spec().restartPolicy();
-            if (!policy.restartsAfter(last.status())) {
-                dequeue(e.id());
-                writeStatus(e, status(status, null, endedReason(last), true));
-                return;
-            }
-            int restarts = generationJobs.size() - 1;
-            if (restarts >= policy.maxRestarts()) {
-                dequeue(e.id());
-                writeStatus(e, status(status, null, "gave up after " + generationJobs.size() + " attempt"
-                        + (generationJobs.size() == 1 ? "" : "s") + " (restart policy " + policy.mode()
-                        + ", max_restarts " + policy.maxRestarts() + "); set it RUNNING again to retry", true));
-                return;
-            }
-            Instant due = status.nextAttemptAt();
-            if (due == null) {
-                Instant ended = last.endedAt() != null ? last.endedAt() : last.updatedAt();
-                Duration delay = backoff.delay(policy.backoff(), policy.maxBackoff(), restarts + 1);
-                due = ended.plus(delay);
-                if (due.isBefore(now)) {
-                    due = now;
-                }
-                String reason = restartReason(due, now, restarts + 2, policy.maxRestarts() + 1, last);
-                ExperimentStatus scheduled = new ExperimentStatus(null, reason, e.generation(), status.launchRetries(),
-                        due, false);
-                writer.write(w -> {
-                    w.tx().updateStatus(e.id(), scheduled);
-                    w.event(Event.draft(now, Actor.RECONCILER, EventType.RETRY_SCHEDULED, e, last.id(), true, reason,
-                            null));
-                    return null;
-                });
-                status = scheduled;
-            }
-            if (now.isBefore(due)) {
-                writeStatus(e, status(status, null, restartReason(due, now, restarts + 2, policy.maxRestarts() + 1,
-                        last), false));
-                wakeAt(e.id(), due, now);
-                return;
-            }
-        }
-        launchIfAdmitted(e, attempt, status, now);
     }
 
-    private void stopPass(Experiment e, Job managed, Job foreign, ExperimentStatus status, DesiredState desired,
-                          Instant now) {
-        if (managed == null) {
-            boolean firstSettle = !e.settled();
-            if (desired == DesiredState.TERMINATED && firstSettle) {
-                terminate(e, now);
-            }
-            String reason = foreign == null ? null : "job " + display(foreign)
-                    + " was launched outside SkyDeck and is still running: cancel it from the Jobs page if it should stop";
-            writeStatus(e, status(status, null, reason, true));
-            return;
+    private Decide.Facts facts(Instant now) {
+        return new Decide.Facts(inFlight::contains, lastPoll.get(), config.launchLease(), config.cancelRetry(),
+                config.cancelAttempts(), (policy, n) -> backoff.delay(policy.backoff(), policy.maxBackoff(), n),
+                e -> capacity(e, now));
+    }
+
+    private Decide.Capacity capacity(Experiment e, Instant now) {
+        int backendGpus = backend.gpuCapacity().orElse(0);
+        int need = e.spec().totalGpus();
+        if (config.maxConcurrentLaunches() == 0 && config.maxGpus() == 0 && (backendGpus == 0 || need == 0)) {
+            return Decide.Capacity.UNLIMITED;
         }
-        if (managed.status() == JobStatus.INIT) {
-            if (inFlight.contains(managed.id())) {
-                writeStatus(e, status(status, null, "stopping: waiting for the launch in progress to return", false));
-                return;
-            }
-            if (!initDue(managed, status, now)) {
-                writeStatus(e, status(status, null, "stopping: a launch by another SkyDeck process may be in progress",
-                        false));
-                return;
-            }
-            Optional<BackendJob> adopted = findQuietly(e, managed);
-            if (adopted == null) {
-                scheduleRetry(e, managed, status, now, "the backend could not be asked about launch " + managed.id());
-                return;
-            }
-            if (adopted.isEmpty()) {
-                Job abandoned = managed.observe(new JobObservation(JobStatus.CANCELLED, null,
-                        "stopped before the backend accepted the launch", null, JobStage.CANCELLED, null, now, null, 0,
-                        null, null, null), now);
-                writer.write(w -> {
-                    w.tx().updateJob(abandoned);
-                    w.tx().updateStatus(e.id(), status(status, null, null, true));
-                    w.event(Event.draft(now, Actor.RECONCILER, EventType.CANCEL, e, abandoned.id(), true,
-                            "launch abandoned before the backend accepted it", null));
-                    return null;
-                });
-                return;
-            }
-            managed = adopt(e, managed, adopted.get(), now);
-            if (managed.status().isTerminal()) {
-                writeStatus(e, status(status, null, null, true));
-                return;
-            }
+        ActiveJobs held = writer.store().activeJobStats();
+        LaunchQueue.Ahead ahead = launchQueue.ahead(e, now);
+        return new Decide.Capacity(config.maxConcurrentLaunches(), config.maxGpus(), backendGpus, held.launching(),
+                held.gpus(), ahead.slots(), ahead.gpus(), ahead.position(), ahead.size());
+    }
+
+    private void apply(Experiment e, Decision decision, Instant now) {
+        if (!(decision instanceof Decision.Queue) && !(decision instanceof Decision.Launch)) {
+            launchQueue.remove(e.id());
         }
-        Instant sent = cancelsSent.get(managed.id());
-        if (sent != null && now.isBefore(sent.plus(config.cancelRetry()))) {
-            writeStatus(e, status(status, null, "stopping: cancel sent, waiting for the job to end", false));
-            return;
+        if (e.deleted() && !decision.settled()) {
+            deletedEnding.put(e.name(), e.id());
         }
-        Job job = managed;
-        try {
-            backend.cancel(job.backendJobId());
-        } catch (SkyDeckException ex) {
-            log.warn("Cancel of job {} of experiment {} failed: {}", job.id(), e.name(), ex.getMessage());
-            String reason = "cancel failed: " + ex.getMessage() + (ex.retryable() ? "; retrying" : "");
+        if (decision instanceof Decision.Launch l) {
+            launch(e, l, now);
+        } else if (decision instanceof Decision.ResumeLaunch r) {
+            resumeLaunch(e, r, now);
+        } else if (decision instanceof Decision.StopLaunch s) {
+            stopLaunch(e, s, now);
+        } else if (decision instanceof Decision.Cancel c) {
+            sendCancel(e, c, now);
+        } else if (decision instanceof Decision.ScheduleRestart r) {
+            scheduleRestart(e, r, now);
+        } else if (decision instanceof Decision.Wait w) {
+            waitFor(e, w, now);
+        } else if (decision instanceof Decision.Queue q) {
+            queueLaunch(e, q, now);
+        } else if (decision instanceof Decision.Settle s) {
+            settle(e, s, now);
+        } else {
+            throw new IllegalStateException("no way to apply " + decision);
+        }
+    }
+
+    /** The status this pass writes: the experiment's generation and desired state, retry bookkeeping kept within it. */
+    private static ExperimentStatus status(Experiment e, JobStage stage, String reason, boolean settled) {
+        ExperimentStatus s = e.status();
+        boolean sameGeneration = s.observedGeneration() == e.generation();
+        return new ExperimentStatus(stage, reason, e.generation(), e.effectiveDesired(),
+                sameGeneration ? s.launchRetries() : 0, sameGeneration ? s.nextAttemptAt() : null, settled);
+    }
+
+    private void writeStatus(Experiment e, ExperimentStatus next) {
+        if (!next.equals(e.status())) {
             writer.write(w -> {
-                w.tx().updateStatus(e.id(), status(status, null, reason, false));
-                w.event(Event.draft(now, Actor.RECONCILER, EventType.CANCEL, e, job.id(), false,
-                        "cancel of job " + display(job) + " failed", ex.getMessage()));
+                w.tx().updateStatus(e.id(), next);
                 return null;
             });
-            wakeAt(e.id(), now.plus(config.retryBase()), now);
-            return;
         }
-        cancelsSent.put(job.id(), now);
-        wakeAt(e.id(), now.plus(config.cancelRetry()), now);
-        if (desired == DesiredState.TERMINATED) {
-            terminate(e, now);
-        }
-        writer.write(w -> {
-            Job current = w.tx().job(job.id()).orElse(job);
-            if (current.isActive() && current.status() != JobStatus.CANCELLING) {
-                w.tx().updateJob(current.observe(current.observation().withStatus(JobStatus.CANCELLING,
-                        current.backendStatus(), current.failureReason()), now));
-            }
-            w.tx().updateStatus(e.id(), status(status, null, "stopping: cancel sent", false));
-            w.event(Event.draft(now, Actor.RECONCILER, EventType.CANCEL, e, job.id(), true,
-                    "cancel sent for job " + display(job), null));
-            return null;
-        });
-        log.info("Cancelled job {} of experiment {} (desired state {})", job.id(), e.name(), desired);
     }
 
-    private void terminate(Experiment e, Instant now) {
-        try {
-            backend.terminate(e.name());
-        } catch (SkyDeckException ex) {
-            log.warn("Tearing down what experiment {} owns failed: {}", e.name(), ex.getMessage());
+    private void waitFor(Experiment e, Decision.Wait w, Instant now) {
+        ExperimentStatus next = status(e, null, w.reason(), false);
+        if (w.alert() && !java.util.Objects.equals(w.reason(), e.stateReason())) {
+            writer.write(u -> {
+                u.tx().updateStatus(e.id(), next);
+                u.event(Event.draft(now, Actor.RECONCILER, EventType.CANCEL, e, null, false, w.reason(), null));
+                return null;
+            });
+            log.warn("Experiment {}: {}", e.name(), w.reason());
+        } else {
+            writeStatus(e, next);
         }
+        if (w.until() != null) {
+            wakeAt(e.id(), w.until(), now);
+        }
+    }
+
+    private void settle(Experiment e, Decision.Settle s, Instant now) {
+        forget(e.id());
+        if (s.teardown()) {
+            try {
+                backend.terminate(e.name());
+            } catch (SkyDeckException ex) {
+                log.warn("Tearing down what experiment {} owns failed: {}", e.name(), ex.getMessage());
+            }
+        }
+        writeStatus(e, status(e, null, s.reason(), true));
+    }
+
+    /** Drops what is held in memory for an experiment that needs nothing more (settled or gone). */
+    private void forget(long id) {
+        TaskScheduler.Scheduled timer = wakeups.remove(id);
+        if (timer != null) {
+            timer.cancel();
+        }
+        launchQueue.remove(id);
+        deletedEnding.values().remove(id);
+    }
+
+    private void scheduleRestart(Experiment e, Decision.ScheduleRestart r, Instant now) {
+        ExperimentStatus scheduled = status(e, null, r.reason(), false).withRetries(0, r.due());
+        writer.write(w -> {
+            w.tx().updateStatus(e.id(), scheduled);
+            w.event(Event.draft(now, Actor.RECONCILER, EventType.RETRY_SCHEDULED, e, r.last().id(), true, r.reason(),
+                    null));
+            return null;
+        });
+        wakeAt(e.id(), r.due(), now);
+    }
+
+    private void queueLaunch(Experiment e, Decision.Queue q, Instant now) {
+        launchQueue.enqueue(e, now);
+        boolean wasQueued = e.status().stage() == JobStage.QUEUED;
+        ExperimentStatus queued = status(e, JobStage.QUEUED, q.reason(), false);
+        if (wasQueued) {
+            writeStatus(e, queued);
+            return;
+        }
+        writer.write(w -> {
+            w.tx().updateStatus(e.id(), queued);
+            w.event(Event.draft(now, Actor.RECONCILER, EventType.QUEUED, e, null, true, q.reason(), null));
+            return null;
+        });
     }
 
     // ---- launching ----
 
-    /** Whether this reconciler is submitting the job with this SkyDeck id right now. */
-    public boolean launching(String jobId) {
-        return inFlight.contains(jobId);
-    }
-
-    private void launchIfAdmitted(Experiment e, int attempt, ExperimentStatus status, Instant now) {
-        Job intent;
-        synchronized (launchQueue) {
-            int capacity = backend.gpuCapacity().orElse(0);
-            boolean counted = launchQueue.limited() || capacity > 0 && e.spec().totalGpus() > 0;
-            LaunchQueue.Admission admission = launchQueue.admit(e, now,
-                    counted ? writer.store().activeJobs() : List.of(), counted ? capacity : 0);
-            if (!admission.admitted()) {
-                boolean wasQueued = e.status().stage() == JobStage.QUEUED;
-                ExperimentStatus queued = status(status, JobStage.QUEUED, admission.reason(), false);
-                writer.write(w -> {
-                    w.tx().updateStatus(e.id(), queued);
-                    if (!wasQueued) {
-                        w.event(Event.draft(now, Actor.RECONCILER, EventType.QUEUED, e, null, true, admission.reason(),
-                                null));
-                    }
-                    return null;
-                });
-                return;
-            }
-            intent = recordIntent(e, attempt, status, now);
-        }
+    private void launch(Experiment e, Decision.Launch l, Instant now) {
+        Job intent = recordIntent(e, l.attempt(), now);
         if (intent != null) {
-            submit(e, intent, status.withRetries(0, null), now);
+            // it leaves the queue only once its launch counts as launching: nobody behind it sees a free slot first
+            launchQueue.remove(e.id());
+            submit(e, intent, now);
         }
     }
 
-    private Job recordIntent(Experiment e, int attempt, ExperimentStatus status, Instant now) {
+    /**
+     * Records the intent, if the experiment is still what the decision saw and the launch still
+     * fits the limits as they are inside this transaction (another pass may have launched since).
+     */
+    private Job recordIntent(Experiment e, int attempt, Instant now) {
         ExperimentSpec spec = e.spec();
         String id = Ids.newJobId(now);
         Resources resources = spec.resources();
@@ -428,99 +427,140 @@ public final class Reconciler implements AutoCloseable {
         }
         Job job = new Job(id, e.name(), backend.kind(), null, id, JobStatus.INIT, null, null, null,
                 JobStage.SUBMITTING, now, attempt, e.generation(), CommandLine.build(spec), spec.flags(),
-                spec.nodes(), spec.gpus(), resources, spec.gitBranch(), now, null, null, null, null, 0, null,
-                null, null, now);
+                spec.nodes(), spec.gpus(), resources, spec.gitBranch(), spec.configHash(), now, null, null, null, null,
+                0, null, null, null, null, now);
+        Decide.Capacity before = capacity(e, now);
+        Object[] queued = new Object[1];
         try {
-            return writer.write(w -> {
+            Job recorded = writer.write(w -> {
                 Experiment current = w.tx().experiment(e.id()).orElse(null);
-                if (current == null || current.deleted() || current.desiredState() != DesiredState.RUNNING
+                if (current == null || current.deleted() || current.effectiveDesired() != e.effectiveDesired()
                         || current.generation() != e.generation()) {
                     return null; // changed meanwhile: the pass that change triggered decides
                 }
+                if (before != Decide.Capacity.UNLIMITED) {
+                    ActiveJobs held = w.tx().activeJobStats();
+                    Decision again = Decide.admit(e, attempt, new Decide.Capacity(before.maxLaunches(),
+                            before.maxGpus(), before.backendGpus(), held.launching(), held.gpus(), before.slotsAhead(),
+                            before.gpusAhead(), before.position(), before.queued()));
+                    if (again instanceof Decision.Queue q) {
+                        queued[0] = q;
+                        return null;
+                    }
+                }
                 Job inserted = w.tx().insertJob(job);
-                w.tx().updateStatus(e.id(), status(status, null, "submitting attempt " + attempt, false)
+                w.tx().updateStatus(e.id(), status(e, null, "submitting attempt " + attempt, false)
                         .withRetries(0, null));
                 return inserted;
             });
+            if (queued[0] instanceof Decision.Queue q) {
+                queueLaunch(e, q, now);
+            }
+            return recorded;
         } catch (SkyDeckException.Conflict c) {
             log.debug("Experiment {} already has an active job (another pass or process launched it)", e.name());
             return null;
         }
     }
 
-    private void resumeLaunch(Experiment e, Job job, ExperimentStatus status, Instant now) {
-        if (inFlight.contains(job.id())) {
-            return;
-        }
-        if (!initDue(job, status, now)) {
-            Instant due = status.launchRetries() > 0 && status.nextAttemptAt() != null ? status.nextAttemptAt()
-                    : job.updatedAt().plus(config.launchLease());
-            String reason = status.launchRetries() > 0 ? status.stateReason()
-                    : "launch of " + job.id() + " in progress elsewhere; adopting it at " + due + " if it never finishes";
-            writeStatus(e, status(status, null, reason, false));
-            wakeAt(e.id(), due, now);
-            return;
-        }
-        // Claim the stale launch, so that two processes never both resubmit it.
-        Instant seen = job.updatedAt();
-        Job claimed = writer.write(w -> {
-            Job current = w.tx().job(job.id()).orElse(null);
+    /** Claims a stale intent so that two processes never both resubmit it; {@code null} if someone else did. */
+    private Job claim(Job intent, Instant now) {
+        Instant seen = intent.updatedAt();
+        return writer.write(w -> {
+            Job current = w.tx().job(intent.id()).orElse(null);
             if (current == null || current.status() != JobStatus.INIT || !current.updatedAt().equals(seen)) {
                 return null;
             }
-            return w.tx().updateJob(current.observe(current.observation(), now));
+            return w.tx().updateJob(current.touched(now));
         });
+    }
+
+    private void resumeLaunch(Experiment e, Decision.ResumeLaunch r, Instant now) {
+        Job claimed = claim(r.intent(), now);
         if (claimed == null) {
             enqueue(e.id());
             return;
         }
-        Optional<BackendJob> existing = findQuietly(e, claimed);
+        Optional<BackendJob> existing = findQuietly(e.name(), claimed);
         if (existing == null) {
-            scheduleRetry(e, claimed, status, now, "the backend could not be asked about launch " + claimed.id());
+            scheduleRetry(e, claimed, now, "the backend could not be asked about launch " + claimed.id());
             return;
         }
         if (existing.isPresent()) {
             adopt(e, claimed, existing.get(), now);
-            writeStatus(e, status(status, null, null, false));
+            writeStatus(e, status(e, null, null, false));
             return;
         }
-        submit(e, claimed, status, now);
+        submit(e, claimed, now);
     }
 
-    private boolean initDue(Job job, ExperimentStatus status, Instant now) {
-        if (status.launchRetries() > 0 && status.nextAttemptAt() != null) {
-            return !now.isBefore(status.nextAttemptAt());
+    private void stopLaunch(Experiment e, Decision.StopLaunch s, Instant now) {
+        String name = s.intent().experimentName();
+        Job claimed = claim(s.intent(), now);
+        if (claimed == null) {
+            requeue(e, s.intent());
+            return;
         }
-        return !now.isBefore(job.updatedAt().plus(config.launchLease()));
+        Optional<BackendJob> found = findQuietly(name, claimed);
+        if (found == null) {
+            if (e != null) {
+                scheduleRetry(e, claimed, now, "the backend could not be asked about launch " + claimed.id());
+            }
+            return;
+        }
+        if (found.isPresent()) {
+            adopt(e, claimed, found.get(), now); // the next pass cancels it
+            requeue(e, claimed);
+            return;
+        }
+        Job abandoned = claimed.observe(new JobObservation(JobStatus.CANCELLED, null,
+                "stopped before the backend accepted the launch", null, JobStage.CANCELLED, null, now, null, 0,
+                null, null, null), now);
+        writer.write(w -> {
+            w.tx().updateJob(abandoned);
+            w.event(new Event(0, now, Actor.RECONCILER, EventType.CANCEL, e == null ? null : e.id(), name,
+                    abandoned.id(), true, "launch " + abandoned.id() + " abandoned before the backend accepted it",
+                    null));
+            return null;
+        });
+        requeue(e, abandoned);
+    }
+
+    private void requeue(Experiment e, Job job) {
+        if (e != null) {
+            enqueue(e.id());
+        } else {
+            enqueueOrphan(job.id());
+        }
     }
 
     /** The backend's answer, or {@code null} when it could not be asked. */
-    private Optional<BackendJob> findQuietly(Experiment e, Job job) {
+    private Optional<BackendJob> findQuietly(String name, Job job) {
         try {
             return backend.find(job.launchId());
         } catch (SkyDeckException ex) {
-            log.warn("Could not look up launch {} of experiment {} on the backend: {}", job.id(), e.name(),
-                    ex.getMessage());
+            log.warn("Could not look up launch {} of experiment {} on the backend: {}", job.id(), name, ex.getMessage());
             return null;
         }
     }
 
-    private Job adopt(Experiment e, Job job, BackendJob found, Instant now) {
-        Job adopted = writer.write(w -> {
+    private void adopt(Experiment e, Job job, BackendJob found, Instant now) {
+        writer.write(w -> {
             Job current = w.tx().job(job.id()).orElse(job);
             Job updated = current.backendJobId() != null ? current // the poller adopted it first
                     : current.submitted(found.backendJobId(), found.submittedAt() != null ? found.submittedAt() : now)
                             .observe(found.observation(), now);
             w.tx().updateJob(updated);
-            w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
-                    "adopted job " + found.backendJobId() + " (launched before SkyDeck stopped, never recorded)", null));
+            w.event(new Event(0, now, Actor.RECONCILER, EventType.LAUNCH, e == null ? null : e.id(),
+                    job.experimentName(), job.id(), true, "adopted job " + found.backendJobId()
+                            + " (launched before SkyDeck stopped, never recorded)", null));
             return updated;
         });
-        log.info("Adopted backend job {} for experiment {} (launch {})", found.backendJobId(), e.name(), job.id());
-        return adopted;
+        log.info("Adopted backend job {} for experiment {} (launch {})", found.backendJobId(), job.experimentName(),
+                job.id());
     }
 
-    private void submit(Experiment e, Job job, ExperimentStatus status, Instant started) {
+    private void submit(Experiment e, Job job, Instant started) {
         inFlight.add(job.id());
         try {
             LaunchRequest request = request(e, job);
@@ -529,14 +569,14 @@ public final class Reconciler implements AutoCloseable {
                 launched = backend.launch(request);
             } catch (SkyDeckException ex) {
                 if (ex.retryable()) {
-                    scheduleRetry(e, job, status, clock.instant(), ex.getMessage());
+                    scheduleRetry(e, job, clock.instant(), ex.getMessage());
                 } else {
                     failLaunch(e, job, ex.getMessage());
                 }
                 return;
             } catch (RuntimeException ex) {
                 log.error("Backend {} threw an unexpected error launching experiment {}", backend.kind(), e.name(), ex);
-                scheduleRetry(e, job, status, clock.instant(), "unexpected error: " + ex);
+                scheduleRetry(e, job, clock.instant(), "unexpected error: " + ex);
                 return;
             }
             Instant now = clock.instant();
@@ -549,7 +589,7 @@ public final class Reconciler implements AutoCloseable {
                             launched.submittedAt() != null ? launched.submittedAt() : now)
                             .observe(launched.observation(), now));
                 }
-                w.tx().updateStatus(e.id(), status(status, null, null, false).withRetries(0, null));
+                w.tx().updateStatus(e.id(), status(e, null, null, false).withRetries(0, null));
                 w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
                         "launched attempt " + job.attempt() + " as " + backend.kind() + " job "
                                 + launched.backendJobId(), CommandLine.render(job.command())));
@@ -568,34 +608,30 @@ public final class Reconciler implements AutoCloseable {
         env.put("SKYDECK_LAUNCH_ID", job.launchId());
         env.put("SKYDECK_EXPERIMENT", e.name());
         env.put("SKYDECK_ATTEMPT", Integer.toString(job.attempt()));
-        Resources resources = job.resources();
         return new LaunchRequest(e.name(), job.launchId(), job.attempt(), job.command(), job.flags(), job.nodes(),
-                job.gpus(), resources, job.gitRef(), e.spec().taskTemplate(), env);
+                job.gpus(), job.resources(), job.gitRef(), e.spec().taskTemplate(), env);
     }
 
-    private void scheduleRetry(Experiment e, Job job, ExperimentStatus status, Instant now, String message) {
-        int retries = status.launchRetries() + 1;
+    private void scheduleRetry(Experiment e, Job job, Instant now, String message) {
+        ExperimentStatus base = status(e, null, null, false);
+        int retries = base.launchRetries() + 1;
         Duration delay = backoff.delay(config.retryBase(), config.retryCap(), retries);
         Instant due = now.plus(delay);
-        String reason = "backend failed (" + message + "); retrying in " + seconds(delay) + " (retry " + retries + ")";
+        String reason = "backend failed (" + message + "); retrying in " + Decide.seconds(delay) + " (retry "
+                + retries + ")";
         writer.write(w -> {
             Job current = w.tx().job(job.id()).orElse(job);
             if (current.status() == JobStatus.INIT) {
-                w.tx().updateJob(new Job(current.id(), current.experimentName(), current.backend(),
-                        current.backendJobId(), current.launchId(), current.status(), current.backendStatus(),
-                        current.failureReason(), "launch failed: " + message, current.stage(), current.stageSince(),
-                        current.attempt(), current.generation(), current.command(), current.flags(), current.nodes(),
-                        current.gpus(), current.resources(), current.gitRef(), current.createdAt(),
-                        current.submittedAt(), current.startedAt(), current.endedAt(), current.exitCode(),
-                        current.recoveryCount(), current.clusterName(), current.cloud(), current.region(), now));
+                w.tx().updateJob(current.withDetails("launch failed: " + message, now));
             }
-            w.tx().updateStatus(e.id(), status(status, null, reason, false).withRetries(retries, due));
+            w.tx().updateStatus(e.id(), status(e, null, reason, false).withRetries(retries, due));
             w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH_FAILED, e, job.id(), false,
                     "launch attempt failed, will retry", message));
             w.event(Event.draft(now, Actor.RECONCILER, EventType.RETRY_SCHEDULED, e, job.id(), true, reason, null));
             return null;
         });
-        log.warn("Launch of experiment {} failed ({}); retry {} in {}", e.name(), message, retries, seconds(delay));
+        log.warn("Launch of experiment {} failed ({}); retry {} in {}", e.name(), message, retries,
+                Decide.seconds(delay));
         wakeAt(e.id(), due, now);
     }
 
@@ -614,67 +650,71 @@ public final class Reconciler implements AutoCloseable {
         enqueue(e.id());
     }
 
+    // ---- cancelling ----
+
+    /**
+     * Sends a cancel and records that it was sent; {@code e} is {@code null} for an orphaned job.
+     * The job's status is left to the poller: the next poll shows whether the cancel took.
+     */
+    private void sendCancel(Experiment e, Decision.Cancel c, Instant now) {
+        Job job = c.job();
+        String name = job.experimentName();
+        if (job.backendJobId() == null) {
+            return; // an intent: StopLaunch handles those
+        }
+        try {
+            backend.cancel(job.backendJobId());
+        } catch (SkyDeckException ex) {
+            log.warn("Cancel of job {} of experiment {} failed: {}", job.id(), name, ex.getMessage());
+            String reason = "cancel failed: " + ex.getMessage() + (ex.retryable() ? "; retrying" : "");
+            writer.write(w -> {
+                if (e != null) {
+                    w.tx().updateStatus(e.id(), status(e, null, reason, false));
+                }
+                w.event(new Event(0, now, Actor.RECONCILER, EventType.CANCEL, e == null ? null : e.id(), name,
+                        job.id(), false, "cancel of job " + Decide.display(job) + " failed", ex.getMessage()));
+                return null;
+            });
+            if (e != null) {
+                wakeAt(e.id(), now.plus(config.retryBase()), now);
+            }
+            return;
+        }
+        writer.write(w -> {
+            Job current = w.tx().job(job.id()).orElse(job);
+            JobCancel asked = current.cancel() != null ? current.cancel() : JobCancel.requested(now, Actor.RECONCILER);
+            w.tx().updateJob(current.withCancel(asked.sent(now), now));
+            if (e != null) {
+                w.tx().updateStatus(e.id(), status(e, null, c.reason(), false));
+            }
+            w.event(new Event(0, now, Actor.RECONCILER, EventType.CANCEL, e == null ? null : e.id(), name, job.id(),
+                    true, (c.resend() ? "cancel sent again for job " : "cancel sent for job ") + Decide.display(job),
+                    null));
+            return null;
+        });
+        log.info("Cancel sent for job {} of experiment {}{}", job.id(), name, c.resend() ? " (again)" : "");
+        requestPoll.run();
+        if (e != null) {
+            wakeAt(e.id(), now.plus(config.cancelRetry()), now);
+        }
+    }
+
     // ---- helpers ----
-
-    private void dequeue(long id) {
-        synchronized (launchQueue) {
-            launchQueue.remove(id);
-        }
-    }
-
-    /** Wakes experiments waiting in the launch queue: capacity may have freed. */
-    public void wakeQueued() {
-        for (long id : queued()) {
-            enqueue(id);
-        }
-    }
 
     private void wakeAt(long id, Instant due, Instant now) {
         Duration delay = Duration.between(now, due);
-        TaskScheduler.Scheduled previous = wakeups.put(id, scheduler.schedule(() -> {
-            wakeups.remove(id);
+        if (delay.isNegative() || delay.isZero()) {
             enqueue(id);
-        }, delay.isNegative() ? Duration.ZERO : delay));
+            return;
+        }
+        TaskScheduler.Scheduled[] self = new TaskScheduler.Scheduled[1];
+        self[0] = scheduler.schedule(() -> {
+            wakeups.remove(id, self[0]);
+            enqueue(id);
+        }, delay);
+        TaskScheduler.Scheduled previous = wakeups.put(id, self[0]);
         if (previous != null) {
             previous.cancel();
         }
-    }
-
-    private void writeStatus(Experiment e, ExperimentStatus next) {
-        if (!next.equals(e.status())) {
-            writer.write(w -> {
-                w.tx().updateStatus(e.id(), next);
-                return null;
-            });
-        }
-    }
-
-    private static ExperimentStatus status(ExperimentStatus base, JobStage stage, String reason, boolean settled) {
-        return new ExperimentStatus(stage, reason, base.observedGeneration(), base.launchRetries(),
-                base.nextAttemptAt(), settled);
-    }
-
-    private static String endedReason(Job last) {
-        return switch (last.status()) {
-            case SUCCEEDED -> null;
-            case FAILED -> last.failureReason() == null ? "job " + display(last) + " failed"
-                    : "job " + display(last) + " failed: " + last.failureReason();
-            case CANCELLED -> "job " + display(last) + " was cancelled";
-            default -> null;
-        };
-    }
-
-    private static String restartReason(Instant due, Instant now, int attempt, int attempts, Job last) {
-        return "retrying in " + seconds(Duration.between(now, due)) + ", attempt " + attempt + " of " + attempts
-                + " (job " + display(last) + " " + last.status().name().toLowerCase(java.util.Locale.ROOT) + ")";
-    }
-
-    private static String seconds(Duration d) {
-        long s = Math.max(0, (d.toMillis() + 999) / 1000);
-        return s < 120 ? s + " s" : (s / 60) + " min";
-    }
-
-    private static String display(Job j) {
-        return j.backendJobId() != null ? j.backendJobId() : j.id();
     }
 }

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,23 +13,23 @@ import org.slf4j.LoggerFactory;
  * while their work runs coalesce into exactly one more run (java-operator-sdk's "under
  * processing" flag and "event pending" mark).
  */
-final class WorkQueue {
+final class WorkQueue<K> {
     private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
 
     private enum Mark { QUEUED, RUNNING, RUNNING_AND_PENDING }
 
     private final ExecutorService executor;
-    private final LongConsumer work;
-    private final Map<Long, Mark> marks = new HashMap<>();
+    private final Consumer<K> work;
+    private final Map<K, Mark> marks = new HashMap<>();
     private boolean stopped;
 
-    WorkQueue(ExecutorService executor, LongConsumer work) {
+    WorkQueue(ExecutorService executor, Consumer<K> work) {
         this.executor = executor;
         this.work = work;
     }
 
     /** Asks for one run of {@code key}'s work (soon, or after the one in flight). */
-    void enqueue(long key) {
+    void enqueue(K key) {
         synchronized (marks) {
             if (stopped) {
                 return;
@@ -58,7 +58,7 @@ final class WorkQueue {
         }
     }
 
-    private void submit(long key) {
+    private void submit(K key) {
         try {
             executor.execute(() -> run(key));
         } catch (RejectedExecutionException e) {
@@ -66,14 +66,14 @@ final class WorkQueue {
         }
     }
 
-    private void run(long key) {
+    private void run(K key) {
         synchronized (marks) {
             marks.put(key, Mark.RUNNING);
         }
         try {
             work.accept(key);
         } catch (RuntimeException | Error e) {
-            log.error("Reconcile of experiment {} failed unexpectedly; the next resync retries it", key, e);
+            log.error("Reconcile of {} failed unexpectedly; the next resync retries it", key, e);
         } finally {
             synchronized (marks) {
                 if (marks.get(key) == Mark.RUNNING_AND_PENDING && !stopped) {

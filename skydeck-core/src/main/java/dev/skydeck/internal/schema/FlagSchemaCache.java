@@ -20,8 +20,6 @@ import java.util.function.Function;
  * run the loader once. Thread-safe.
  */
 public final class FlagSchemaCache {
-    /** Environment variable holding the command (split like a POSIX shell, never run by one). */
-    public static final String COMMAND_ENV = "SKYDECK_FLAG_SCHEMA_COMMAND";
     /** Default time-to-live of a schema. */
     public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
     /** Default time a command may run. */
@@ -58,19 +56,6 @@ public final class FlagSchemaCache {
         List<String> argv = List.copyOf(command);
         return new FlagSchemaCache(tool -> FlagSchema.fromCommand(argv, tool.isEmpty() ? null : tool, timeout),
                 ttl, ttl.dividedBy(10), clock);
-    }
-
-    /**
-     * The cache for the command in {@value #COMMAND_ENV}, or empty when it is unset or blank.
-     *
-     * @throws SkyDeckException.InvalidInput if the command has an unterminated quote
-     */
-    public static Optional<FlagSchemaCache> fromEnvironment(Map<String, String> env, Clock clock) {
-        String command = env.get(COMMAND_ENV);
-        if (command == null || command.isBlank()) {
-            return Optional.empty();
-        }
-        return Optional.of(forCommand(CommandLine.split(command), DEFAULT_TIMEOUT, DEFAULT_TTL, clock));
     }
 
     /**

@@ -5,7 +5,7 @@ import dev.skydeck.Experiment;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.Group;
 import dev.skydeck.SkyDeck;
-import dev.skydeck.local.ToyTrainer;
+import dev.skydeck.toy.ToyTrainer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -54,7 +54,8 @@ public final class ScriptCommands {
 
     /** {@code skydeck exp …}. */
     @Command(name = "exp", mixinStandardHelpOptions = true, description = "List, create, start, stop or delete experiments.",
-            subcommands = {ExpList.class, ExpCreate.class, ExpStart.class, ExpStop.class, ExpDelete.class})
+            subcommands = {ExpList.class, ExpCreate.class, ExpStart.class, ExpStop.class, ExpRestart.class,
+                ExpDelete.class})
     public static final class Exp implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -161,7 +162,7 @@ public final class ScriptCommands {
                 if (eq <= 0) {
                     throw new SkyDeckException.InvalidInput("--flag '" + f + "' is not key=value");
                 }
-                parsed.put(f.substring(0, eq), typed(f.substring(eq + 1)));
+                parsed.put(f.substring(0, eq), typed(f.substring(0, eq), f.substring(eq + 1)));
             }
             body.put("flags", parsed);
             putIf(body, "base_command", command);
@@ -222,15 +223,30 @@ public final class ScriptCommands {
             }
         }
 
-        static Object typed(String v) {
+        /**
+         * A flag value typed as written: {@code true}/{@code false}, a whole number (a long: one
+         * that does not fit in 64 bits is refused, never silently made a double), a decimal (kept
+         * a double: {@code 3.0} stays {@code 3.0}), else a string.
+         */
+        static Object typed(String key, String v) {
             if (v.equals("true") || v.equals("false")) {
                 return Boolean.parseBoolean(v);
             }
-            if (v.matches("-?[0-9]{1,18}")) {
-                return Long.parseLong(v);
+            if (v.matches("-?[0-9]+")) {
+                java.math.BigInteger n = new java.math.BigInteger(v);
+                if (n.bitLength() >= 64) {
+                    throw new SkyDeckException.InvalidInput("--flag " + key + "=" + v + " is out of range: whole numbers"
+                            + " must fit in 64 bits (-9223372036854775808 to 9223372036854775807); write " + v
+                            + ".0 for a decimal, or quote it in a --file for a string");
+                }
+                return n.longValue();
             }
             if (v.matches("-?([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?")) {
-                return Double.parseDouble(v);
+                double d = Double.parseDouble(v);
+                if (!Double.isFinite(d)) {
+                    throw new SkyDeckException.InvalidInput("--flag " + key + "=" + v + " is out of range for a decimal");
+                }
+                return d;
             }
             return v;
         }
@@ -349,6 +365,69 @@ public final class ScriptCommands {
         @Override
         boolean waitRequested() {
             return await;
+        }
+    }
+
+    /** {@code skydeck exp restart}. */
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Run experiments anew (a new generation): the active job is cancelled, then one is launched.")
+    public static final class ExpRestart extends Bulk {
+        @Option(names = "--wait", description = "Wait until they settle (their new jobs end).")
+        boolean await;
+        @Option(names = "--timeout", description = "Seconds to wait at most (default 600).")
+        int seconds = 600;
+
+        @Override
+        String action() {
+            return "restart";
+        }
+
+        @Override
+        boolean waitRequested() {
+            return await;
+        }
+
+        @Override
+        Duration timeout() {
+            return Duration.ofSeconds(seconds);
+        }
+    }
+
+    /** {@code skydeck apply FILE}. */
+    @Command(name = "apply", mixinStandardHelpOptions = true,
+            description = "Make the experiments match a YAML or JSON file (a list of experiment objects, or"
+                    + " {experiments: [...]}): create what is missing, update what changed, leave the rest alone."
+                    + " Running experiments are not relaunched; applying the same file twice changes nothing.")
+    public static final class Apply implements Callable<Integer> {
+        @Mixin
+        ClientOptions client = new ClientOptions();
+        @Parameters(arity = "1", description = "The file (.yaml, .yml or .json; - for standard input as YAML or JSON).")
+        String file;
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            byte[] bytes = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
+            JsonNode doc = ApplyFile.read(file, bytes);
+            JsonNode res = client.client().post("/api/experiments/apply", Map.of("experiments", doc));
+            PrintWriter out = spec.commandLine().getOut();
+            if (client.json) {
+                out.println(Json.string(res));
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode r : res.path("results")) {
+                List<String> changed = new ArrayList<>();
+                r.path("changed").forEach(c -> changed.add(c.asText()));
+                rows.add(List.of(r.path("name").asText(), r.path("outcome").asText(), String.join(", ", changed),
+                        r.path("experiment").path("drifted").asBoolean() ? "running an older configuration: restart"
+                                + " to apply" : ""));
+            }
+            Output.table(out, List.of("EXPERIMENT", "OUTCOME", "CHANGED", "NOTE"), rows);
+            out.println(res.path("created").asLong() + " created, " + res.path("updated").asLong() + " updated, "
+                    + res.path("unchanged").asLong() + " unchanged");
+            return 0;
         }
     }
 

@@ -118,8 +118,7 @@ public final class ServerCommands {
                             java.util.function.Consumer<SkyDeck> before) throws IOException {
             Files.createDirectories(s.home());
             Files.createDirectories(s.dbPath().getParent());
-            SkyDeck.Builder b = SkyDeck.builder().databaseFile(s.dbPath()).pollInterval(s.pollInterval())
-                    .reconcileInterval(s.reconcileInterval()).syncInterval(s.syncInterval());
+            SkyDeck.Builder b = SkyDeck.builder().config(s.engine());
             if (backend != null) {
                 b.backend(backend, backendChosenBy);
             }
@@ -485,7 +484,9 @@ public final class ServerCommands {
             Settings s = options.dbPath != null || System.getenv("SKYDECK_DB_PATH") != null ? base
                     : new Settings(base.home(), base.home().resolve("demo.db"), base.host(), base.port(),
                     base.pollInterval(), base.reconcileInterval(), base.syncInterval(), "local", base.authToken(),
-                    base.allowedHosts(), base.allowedOrigins(), base.links(), base.uiDirectory());
+                    base.allowedHosts(), base.allowedOrigins(), base.links(), base.uiDirectory(),
+                    base.engine().toBuilder().databaseFile(base.home().resolve("demo.db"))
+                            .backend("local", "skydeck demo").build());
             int[] started = new int[1];
             Running running = Running.open(s, "local", "skydeck demo", options.port == null,
                     deck -> started[0] = DemoGrid.createAndStart(deck, count));

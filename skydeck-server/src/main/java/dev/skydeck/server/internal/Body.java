@@ -243,6 +243,11 @@ public final class Body {
         for (var it = v.fields(); it.hasNext(); ) {
             var entry = it.next();
             JsonNode value = entry.getValue();
+            if (value.isIntegralNumber() && !value.canConvertToLong()) {
+                throw ApiException.badRequest("flag '" + entry.getKey() + "' = " + value + " is out of range: whole"
+                        + " numbers must fit in 64 bits (-9223372036854775808 to 9223372036854775807); send a"
+                        + " decimal (" + value + ".0) or a string instead");
+            }
             Object scalar = switch (value.getNodeType()) {
                 case STRING -> value.textValue();
                 case BOOLEAN -> value.booleanValue();
@@ -250,9 +255,6 @@ public final class Body {
                 default -> throw ApiException.badRequest("flag '" + entry.getKey() + "' must be a string, number or "
                         + "boolean, not " + kind(value));
             };
-            if (value.isIntegralNumber() && !value.canConvertToLong()) {
-                throw ApiException.badRequest("flag '" + entry.getKey() + "' is out of range: " + value);
-            }
             out.put(entry.getKey(), scalar);
         }
         return out;

@@ -7,6 +7,7 @@ import static dev.skydeck.server.internal.Http.json;
 import static dev.skydeck.server.internal.Http.optionalBody;
 import static dev.skydeck.server.internal.Http.textParam;
 
+import dev.skydeck.ApplyResult;
 import dev.skydeck.BulkAction;
 import dev.skydeck.BulkResult;
 import dev.skydeck.DesiredState;
@@ -32,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /** {@code /api/experiments/**} and {@code /api/waits/experiments}. */
 public final class ExperimentRoutes {
@@ -51,6 +51,7 @@ public final class ExperimentRoutes {
         http.get("/api/experiments", this::list);
         http.post("/api/experiments", this::create);
         http.post("/api/experiments/reorder", this::reorder);
+        http.post("/api/experiments/apply", this::apply);
         http.post("/api/experiments/bulk", this::bulk);
         http.get("/api/experiments/{id}", ctx -> json(ctx, one(resolve(ctx))));
         http.patch("/api/experiments/{id}", this::patch);
@@ -60,6 +61,11 @@ public final class ExperimentRoutes {
             json(ctx, one(deck.undelete(resolve(ctx))));
         });
         http.post("/api/experiments/{id}/state", this::state);
+        http.post("/api/experiments/{id}/restart", ctx -> {
+            Experiment e = resolve(ctx);
+            optionalBody(ctx).finish();
+            json(ctx, one(deck.restart(e)));
+        });
         http.post("/api/experiments/{id}/flags", this::flags);
         http.post("/api/experiments/{id}/duplicate", this::duplicate);
         http.post("/api/experiments/{id}/starred", ctx -> toggle(ctx, "starred"));
@@ -163,6 +169,12 @@ public final class ExperimentRoutes {
         json(ctx, 201, Map.of("experiments", ExperimentView.of(deck.createAll(specs))));
     }
 
+    /**
+     * With {@code version}: the spec fields given are applied to the stored spec and written only
+     * if nobody changed the spec since that version (409 {@code STALE_VERSION} otherwise);
+     * presentation ({@code starred}, {@code expanded}) never conflicts. Without it: the fields
+     * are applied to whatever is stored (retried over concurrent writes).
+     */
     private void patch(Context ctx) {
         Experiment stored = resolve(ctx);
         Body b = body(ctx);
@@ -173,11 +185,7 @@ public final class ExperimentRoutes {
         b.finish();
         Experiment result = stored;
         if (version != null) {
-            if (version != stored.version()) {
-                throw new SkyDeckException.Conflict("experiment '" + stored.name() + "' is at version "
-                        + stored.version() + ", not " + version + ": someone changed it since you read it; reload and retry");
-            }
-            Experiment changed = stored.withSpec(patch.apply(stored.spec()));
+            Experiment changed = stored.withSpec(patch.apply(stored.spec())).withVersion(version);
             changed = starred == null ? changed : changed.withStarred(starred);
             changed = expanded == null ? changed : changed.withExpanded(expanded);
             result = deck.update(changed);
@@ -193,6 +201,38 @@ public final class ExperimentRoutes {
             }
         }
         json(ctx, one(result));
+    }
+
+    /**
+     * {@code kubectl apply} for experiments: {@code {"experiments": [{"name": …, …}, …]}}; each
+     * item's fields are applied to the stored experiment of that name (or a new one), in one
+     * transaction. Fields an item leaves out keep their stored value.
+     */
+    private void apply(Context ctx) {
+        Body b = body(ctx);
+        List<Body> items = b.objects("experiments");
+        b.finish();
+        if (items.size() > 100_000) {
+            throw ApiException.badRequest("at most 100000 experiments per request, not " + items.size());
+        }
+        Map<String, java.util.function.UnaryOperator<ExperimentSpec>> changes = new LinkedHashMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            Body item = items.get(i);
+            SpecPatch patch = SpecPatch.read(item);
+            String name = item.text("name");
+            item.finish();
+            if (changes.put(name, patch) != null) {
+                throw ApiException.badRequest("experiments[" + i + "]: the name '" + name + "' appears twice");
+            }
+        }
+        List<ApplyResult> results = deck.applyChanges(changes);
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (ApplyResult.Outcome o : ApplyResult.Outcome.values()) {
+            out.put(o.name().toLowerCase(java.util.Locale.ROOT),
+                    results.stream().filter(r -> r.outcome() == o).count());
+        }
+        out.put("results", results.stream().map(Views.ApplyView::of).toList());
+        json(ctx, out);
     }
 
     private void state(Context ctx) {
@@ -326,11 +366,9 @@ public final class ExperimentRoutes {
         }
         List<Experiment> experiments = refs.stream().map(this::resolveRef).toList();
         long millis = timeout == null ? MAX_WAIT.toMillis() : timeout * 1000;
-        CompletableFuture<Map<String, Object>> result = deck.awaitSettledAsync(experiments)
-                .thenApply(list -> waitResult(true, list))
-                .completeOnTimeout(null, millis, TimeUnit.MILLISECONDS)
-                .thenApply(r -> r != null ? r : waitResult(false,
-                        experiments.stream().map(e -> deck.experiment(e.id())).toList()));
+        // the wait ends (and is forgotten) at the deadline whatever happens: no request leaves one behind
+        CompletableFuture<Map<String, Object>> result = deck.awaitSettledAsync(experiments, Duration.ofMillis(millis))
+                .thenApply(list -> waitResult(true, list));
         ctx.future(() -> result.thenAccept(r -> json(ctx, r)));
     }
 

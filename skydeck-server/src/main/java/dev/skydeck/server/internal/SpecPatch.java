@@ -13,6 +13,8 @@ import java.util.function.UnaryOperator;
 /**
  * The experiment fields a request sets, read once from its body and applicable to any spec: to
  * a new one on create, to the stored one on PATCH (again on each retry), to a copy on duplicate.
+ * {@code flags} replaces every flag; {@code set_flags} sets some (the others stay, exactly as
+ * stored) and {@code unset_flags} removes some, so a client sends only what it changed.
  */
 public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
     private final List<UnaryOperator<ExperimentSpec>> changes = new ArrayList<>();
@@ -30,6 +32,22 @@ public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
         if (b.has("flags")) {
             Map<String, Object> flags = b.optFlags("flags");
             p.changes.add(s -> s.flags(flags == null ? Map.of() : flags));
+        }
+        Map<String, Object> set = b.optFlags("set_flags");
+        if (set != null) {
+            p.changes.add(s -> {
+                Map<String, Object> merged = new java.util.LinkedHashMap<>(s.flags());
+                merged.putAll(set);
+                return s.flags(merged);
+            });
+        }
+        List<String> unset = b.optStrings("unset_flags");
+        if (unset != null) {
+            p.changes.add(s -> {
+                Map<String, Object> kept = new java.util.LinkedHashMap<>(s.flags());
+                unset.forEach(kept::remove);
+                return s.flags(kept);
+            });
         }
         if (b.has("base_command")) {
             String v = b.optText("base_command");

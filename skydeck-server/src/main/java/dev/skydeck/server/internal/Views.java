@@ -35,7 +35,7 @@ public final class Views {
                                  int priority, String description, List<String> tags, String taskTemplate,
                                  boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
                                  Instant updatedAt, long version, long generation, StatusView status,
-                                 Long latestEpoch, String command) {
+                                 Long latestEpoch, boolean drifted, String command) {
         /** The view of {@code e}. */
         public static ExperimentView of(Experiment e) {
             var s = e.spec();
@@ -44,7 +44,7 @@ public final class Views {
                     RestartPolicyView.of(s.restartPolicy()), s.priority(), s.description(), s.tags(),
                     s.taskTemplate(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                     e.updatedAt(), e.version(), e.generation(), StatusView.of(e.status()), e.latestEpoch(),
-                    CommandLine.render(CommandLine.build(s)));
+                    e.drifted(), CommandLine.render(CommandLine.build(s)));
         }
 
         /** The views of many. */
@@ -69,11 +69,28 @@ public final class Views {
     }
 
     /** What the reconciler observed. */
-    public record StatusView(JobStage stage, String stateReason, long observedGeneration, int launchRetries,
-                             Instant nextAttemptAt, boolean settled) {
+    public record StatusView(JobStage stage, String stateReason, long observedGeneration,
+                             DesiredState observedDesired, int launchRetries, Instant nextAttemptAt,
+                             boolean settled) {
         static StatusView of(ExperimentStatus s) {
             return s == null ? null : new StatusView(s.stage(), s.stateReason(), s.observedGeneration(),
-                    s.launchRetries(), s.nextAttemptAt(), s.settled());
+                    s.observedDesired(), s.launchRetries(), s.nextAttemptAt(), s.settled());
+        }
+    }
+
+    /** A cancel asked for and how far it got. */
+    public record CancelView(Instant requestedAt, String requestedBy, Instant sentAt, int attempts) {
+        static CancelView of(dev.skydeck.JobCancel c) {
+            return c == null ? null : new CancelView(c.requestedAt(), c.requestedBy().name(), c.sentAt(), c.attempts());
+        }
+    }
+
+    /** What apply did with one item. */
+    public record ApplyView(String name, String outcome, List<String> changed, ExperimentView experiment) {
+        /** The view of {@code r}. */
+        public static ApplyView of(dev.skydeck.ApplyResult r) {
+            return new ApplyView(r.name(), r.outcome().name().toLowerCase(java.util.Locale.ROOT), r.changed(),
+                    ExperimentView.of(r.experiment()));
         }
     }
 
@@ -84,7 +101,7 @@ public final class Views {
                           String commandLine, Map<String, Object> flags, int nodes, int gpus, ResourcesView resources,
                           String gitRef, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
                           Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
-                          Instant updatedAt) {
+                          String configHash, CancelView cancel, Instant updatedAt) {
         /** The view of {@code j}. */
         public static JobView of(Job j) {
             return new JobView(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
@@ -92,7 +109,7 @@ public final class Views {
                     j.attempt(), j.generation(), j.command(), CommandLine.render(j.command()), j.flags(), j.nodes(),
                     j.gpus(), ResourcesView.of(j.resources()), j.gitRef(), j.createdAt(), j.submittedAt(),
                     j.startedAt(), j.endedAt(), j.exitCode(), j.recoveryCount(), j.clusterName(), j.cloud(),
-                    j.region(), j.updatedAt());
+                    j.region(), j.configHash(), CancelView.of(j.cancel()), j.updatedAt());
         }
 
         /** The views of many. */
@@ -170,7 +187,7 @@ public final class Views {
     /** The server's health. */
     public record HealthView(String status, String version, String store, BackendView backend,
                              String checkpointSource, ComponentView poller, ComponentView reconciler,
-                             ComponentView syncer, long experiments, long activeJobs, Instant time,
+                             ComponentView syncer, long experiments, long activeJobs, int waits, Instant time,
                              double uptimeSeconds) {
         /** The view of {@code h} at {@code now}. */
         public static HealthView of(Health h, Instant now, double uptimeSeconds) {
@@ -178,7 +195,7 @@ public final class Views {
             return new HealthView(status, h.version(), h.store(),
                     new BackendView(h.backendKind(), h.backendReason(), h.backendHealthy(), h.backendDetail()),
                     h.checkpointSource(), ComponentView.of(h.poller(), now), ComponentView.of(h.reconciler(), now),
-                    ComponentView.of(h.syncer(), now), h.experiments(), h.activeJobs(), now, uptimeSeconds);
+                    ComponentView.of(h.syncer(), now), h.experiments(), h.activeJobs(), h.waits(), now, uptimeSeconds);
         }
     }
 

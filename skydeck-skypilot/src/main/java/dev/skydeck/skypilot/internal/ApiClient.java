@@ -62,6 +62,15 @@ public final class ApiClient implements AutoCloseable {
         }
     }
 
+    /** The server does not know the request (404 from {@code /api/get}): it finished long ago, or was lost. */
+    public static final class UnknownRequestException extends BackendException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownRequestException(String message) {
+            super(message, false);
+        }
+    }
+
     private final ServerConfig config;
     private final OkHttpClient http;
     private final Clock clock;
@@ -296,7 +305,7 @@ public final class ApiClient implements AutoCloseable {
                         throw new BackendException("SkyPilot request " + requestId + " failed on the server: "
                                 + detail.asText(text), true);
                     }
-                    case 404 -> throw BackendException.permanent("SkyPilot request " + requestId + " is unknown to "
+                    case 404 -> throw new UnknownRequestException("SkyPilot request " + requestId + " is unknown to "
                             + endpoint() + " (finished requests are forgotten after 24 h)");
                     case 400 -> throw BackendException.permanent("SkyPilot request id " + requestId
                             + " is ambiguous at " + endpoint() + ": " + detail(text));

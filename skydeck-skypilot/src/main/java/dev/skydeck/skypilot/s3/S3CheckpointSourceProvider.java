@@ -1,5 +1,6 @@
 package dev.skydeck.skypilot.s3;
 
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.spi.CheckpointSource;
 import dev.skydeck.spi.CheckpointSourceProvider;
@@ -14,21 +15,14 @@ import java.util.Optional;
  * {@code AWS_DEFAULT_REGION}.
  */
 public final class S3CheckpointSourceProvider implements CheckpointSourceProvider {
-    private final Map<String, String> env;
-
-    /** Reads the process environment (used by the service loader). */
+    /** A provider (used by the service loader); it reads the environment SkyDeck is configured with. */
     public S3CheckpointSourceProvider() {
-        this(System.getenv());
-    }
-
-    /** Reads the given environment (for tests). */
-    public S3CheckpointSourceProvider(Map<String, String> env) {
-        this.env = Map.copyOf(env);
     }
 
     @Override
-    public Optional<String> detect(String backendKind) {
-        if (present("SKYDECK_S3_BUCKET")) {
+    public Optional<String> detect(String backendKind, SkyDeckConfig config) {
+        Map<String, String> env = config.environment();
+        if (present(env, "SKYDECK_S3_BUCKET")) {
             return Optional.of("SKYDECK_S3_BUCKET is set");
         }
         if ("skypilot".equals(backendKind)) {
@@ -38,17 +32,18 @@ public final class S3CheckpointSourceProvider implements CheckpointSourceProvide
     }
 
     @Override
-    public CheckpointSource create() {
+    public CheckpointSource create(SkyDeckConfig config) {
+        Map<String, String> env = config.environment();
         S3CheckpointSource.Builder b = S3CheckpointSource.builder();
-        if (present("SKYDECK_S3_BUCKET")) {
+        if (present(env, "SKYDECK_S3_BUCKET")) {
             b.bucket(env.get("SKYDECK_S3_BUCKET").strip());
         }
         if (env.get("SKYDECK_S3_PREFIX") != null) {
             b.prefix(env.get("SKYDECK_S3_PREFIX"));
         }
-        String region = present("AWS_REGION") ? env.get("AWS_REGION")
-                : present("AWS_DEFAULT_REGION") ? env.get("AWS_DEFAULT_REGION") : null;
-        if (present("SKYDECK_S3_ENDPOINT")) {
+        String region = present(env, "AWS_REGION") ? env.get("AWS_REGION")
+                : present(env, "AWS_DEFAULT_REGION") ? env.get("AWS_DEFAULT_REGION") : null;
+        if (present(env, "SKYDECK_S3_ENDPOINT")) {
             String raw = env.get("SKYDECK_S3_ENDPOINT").strip();
             try {
                 b.endpoint(URI.create(raw));
@@ -70,7 +65,7 @@ public final class S3CheckpointSourceProvider implements CheckpointSourceProvide
         }
     }
 
-    private boolean present(String name) {
+    private static boolean present(Map<String, String> env, String name) {
         String v = env.get(name);
         return v != null && !v.isBlank();
     }

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.spi.CheckpointObject;
 import java.time.Instant;
@@ -144,18 +145,24 @@ class S3CheckpointSourceTest {
 
     @Test
     void theProviderAppliesWhenABucketIsSetOrTheBackendIsSkyPilot() {
-        assertThat(new S3CheckpointSourceProvider(Map.of()).detect("local")).isEmpty();
-        assertThat(new S3CheckpointSourceProvider(Map.of()).detect("skypilot")).get().asString()
+        assertThat(new S3CheckpointSourceProvider().detect("local", env(Map.of()))).isEmpty();
+        assertThat(new S3CheckpointSourceProvider().detect("skypilot", env(Map.of()))).get().asString()
                 .contains("SkyPilot");
-        S3CheckpointSourceProvider configured = new S3CheckpointSourceProvider(Map.of("SKYDECK_S3_BUCKET", "my-ckpts",
+        S3CheckpointSourceProvider provider = new S3CheckpointSourceProvider();
+        SkyDeckConfig configured = env(Map.of("SKYDECK_S3_BUCKET", "my-ckpts",
                 "SKYDECK_S3_PREFIX", "/runs/", "SKYDECK_S3_ENDPOINT", "http://127.0.0.1:9000"));
-        assertThat(configured.detect("local")).contains("SKYDECK_S3_BUCKET is set");
-        try (var s = configured.create()) {
+        assertThat(provider.detect("local", configured)).contains("SKYDECK_S3_BUCKET is set");
+        try (var s = provider.create(configured)) {
             assertThat(s.describe()).isEqualTo("s3://my-ckpts/runs at http://127.0.0.1:9000");
         }
-        assertThatThrownBy(() -> new S3CheckpointSourceProvider(Map.of("SKYDECK_S3_BUCKET", "UPPER")).create())
+        assertThatThrownBy(() -> new S3CheckpointSourceProvider().create(env(Map.of("SKYDECK_S3_BUCKET", "UPPER"))))
                 .isInstanceOf(SkyDeckException.InvalidInput.class).hasMessageContaining("SKYDECK_S3_BUCKET");
-        assertThatThrownBy(() -> new S3CheckpointSourceProvider(Map.of("SKYDECK_S3_ENDPOINT", "not a url")).create())
+        assertThatThrownBy(() -> new S3CheckpointSourceProvider().create(env(Map.of("SKYDECK_S3_ENDPOINT",
+                "not a url"))))
                 .isInstanceOf(SkyDeckException.InvalidInput.class).hasMessageContaining("SKYDECK_S3_ENDPOINT");
+    }
+
+    private static SkyDeckConfig env(Map<String, String> env) {
+        return SkyDeckConfig.builder().environment(env).build();
     }
 }

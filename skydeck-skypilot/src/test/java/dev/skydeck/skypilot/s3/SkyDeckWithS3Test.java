@@ -8,7 +8,7 @@ import dev.skydeck.Checkpoint;
 import dev.skydeck.Experiment;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.SkyDeck;
-import dev.skydeck.spi.InMemoryStore;
+import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;

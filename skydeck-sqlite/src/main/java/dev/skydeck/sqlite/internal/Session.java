@@ -90,6 +90,20 @@ final class Session implements AutoCloseable {
         ps.executeBatch();
     }
 
+    /** Runs one statement for each parameter row, as one batch; returns each row's update count. */
+    int[] batchCounts(String sql, List<Object[]> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return new int[0];
+        }
+        PreparedStatement ps = statement(sql);
+        for (Object[] params : rows) {
+            setAll(ps, params);
+            ps.addBatch();
+        }
+        statements.incrementAndGet();
+        return ps.executeBatch();
+    }
+
     /** Runs transaction control (BEGIN, COMMIT, SAVEPOINT, …); not counted as a statement. */
     void control(String sql) throws SQLException {
         checkOpen();

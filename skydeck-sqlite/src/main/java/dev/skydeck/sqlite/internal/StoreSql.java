@@ -1,6 +1,5 @@
 package dev.skydeck.sqlite.internal;
 
-import dev.skydeck.Actor;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.DesiredState;
 import dev.skydeck.Event;
@@ -19,6 +18,9 @@ import dev.skydeck.Page;
 import dev.skydeck.Resources;
 import dev.skydeck.RestartPolicy;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.SkyDeckException.Conflict.Reason;
+import dev.skydeck.Actor;
+import dev.skydeck.JobCancel;
 import dev.skydeck.spi.StoreTx;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -60,22 +62,29 @@ public final class StoreSql implements StoreTx {
                 + " AND c.gone_at IS NULL)";
     }
 
+    /** The config hash of the experiment's active SkyDeck launch; uses jobs_one_active_launch. */
+    private static String activeHash(String experiment) {
+        return "(SELECT j.config_hash FROM jobs j WHERE j.experiment_name = " + experiment + ".name"
+                + " AND j.active AND j.launch_id IS NOT NULL)";
+    }
+
     /** Mirrors {@link ExperimentStatus#currentState}, for filtering in SQL. */
     private static final String CURRENT_STATE = "(CASE WHEN stage = 'QUEUED' OR latest_status = 'INIT' THEN 'PENDING'"
             + " WHEN latest_status IS NULL THEN 'INIT' ELSE latest_status END)";
 
     private static final String SELECT_EXPERIMENTS = "SELECT e.*, " + latestStatus("e") + " AS latest_status, "
-            + latestEpoch("e") + " AS latest_epoch FROM experiments e";
+            + latestEpoch("e") + " AS latest_epoch, " + activeHash("e") + " AS active_hash FROM experiments e";
 
     private static final String RETURNING_EXPERIMENT = " RETURNING *, " + latestStatus("experiments")
-            + " AS latest_status, " + latestEpoch("experiments") + " AS latest_epoch";
+            + " AS latest_status, " + latestEpoch("experiments") + " AS latest_epoch, "
+            + activeHash("experiments") + " AS active_hash";
 
     private static final String INSERT_EXPERIMENT = "INSERT INTO experiments (" + String.join(", ", SPEC_COLUMNS)
             + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
-            + " stage, state_reason, observed_generation, launch_retries, next_attempt_at, settled) VALUES ("
-            + marks(SPEC_COLUMNS.size())
+            + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled)"
+            + " VALUES (" + marks(SPEC_COLUMNS.size())
             + ", 0, (SELECT coalesce(max(sort_order), -1) + 1 FROM experiments), 0, 0, ?, ?, 1, 1,"
-            + " NULL, NULL, 0, 0, NULL, 0) RETURNING id, sort_order, " + latestStatus("experiments");
+            + " NULL, NULL, 0, NULL, 0, NULL, 0) RETURNING id, sort_order, " + latestStatus("experiments");
 
     private static final String UPDATE_EXPERIMENT = "UPDATE experiments SET "
             + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
@@ -87,8 +96,9 @@ public final class StoreSql implements StoreTx {
     private static final List<String> JOB_COLUMNS = List.of("id", "experiment_name", "backend", "backend_job_id",
             "launch_id", "status", "backend_status", "failure_reason", "details", "stage", "stage_since", "attempt",
             "generation", "command", "flags", "nodes", "gpus", "res_cloud", "res_region", "res_instance_type",
-            "res_accelerator", "res_spot", "git_ref", "created_at", "submitted_at", "started_at", "ended_at",
-            "exit_code", "recovery_count", "cluster_name", "cloud", "region", "updated_at");
+            "res_accelerator", "res_spot", "git_ref", "config_hash", "created_at", "submitted_at", "started_at",
+            "ended_at", "exit_code", "recovery_count", "cluster_name", "cloud", "region", "cancel_requested_at",
+            "cancel_requested_by", "cancel_sent_at", "cancel_attempts", "updated_at");
 
     private static final String INSERT_JOB = "INSERT INTO jobs (" + String.join(", ", JOB_COLUMNS) + ") VALUES ("
             + marks(JOB_COLUMNS.size()) + ")";
@@ -106,6 +116,9 @@ public final class StoreSql implements StoreTx {
 
     private static final String INSERT_MEMBERS = "INSERT INTO group_members (group_id, experiment_id, position)"
             + " SELECT ?, value, key FROM json_each(?)";
+
+    /** Rows per multi-row event insert: 9 parameters each, well under SQLite's variable limit. */
+    private static final int EVENTS_PER_STATEMENT = 1000;
 
     private final Session session;
     private final Database database;
@@ -163,6 +176,21 @@ public final class StoreSql implements StoreTx {
         }
         return sql(() -> session.list(SELECT_EXPERIMENTS + " WHERE e.id IN (SELECT value FROM json_each(?))",
                 StoreSql::experimentRow, Json.write(ids.stream().distinct().toList())));
+    }
+
+    @Override
+    public Map<String, Experiment> experimentsByName(Collection<String> names) {
+        if (names.isEmpty()) {
+            return Map.of();
+        }
+        List<Experiment> found = sql(() -> session.list(SELECT_EXPERIMENTS
+                + " WHERE e.deleted = 0 AND e.name IN (SELECT value FROM json_each(?))", StoreSql::experimentRow,
+                Json.write(names.stream().distinct().toList())));
+        Map<String, Experiment> out = new HashMap<>();
+        for (Experiment e : found) {
+            out.put(e.name(), e);
+        }
+        return out;
     }
 
     @Override
@@ -234,6 +262,20 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
+    public Map<String, Job> jobsByLaunchId(Collection<String> launchIds) {
+        if (launchIds.isEmpty()) {
+            return Map.of();
+        }
+        List<Job> found = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.launch_id IN"
+                + " (SELECT value FROM json_each(?))", StoreSql::jobRow, Json.write(launchIds.stream().distinct().toList())));
+        Map<String, Job> out = new HashMap<>();
+        for (Job j : found) {
+            out.put(j.launchId(), j);
+        }
+        return out;
+    }
+
+    @Override
     public Map<String, Job> jobsByBackendId(String backend, Collection<String> backendJobIds) {
         if (backendJobIds.isEmpty()) {
             return Map.of();
@@ -286,6 +328,20 @@ public final class StoreSql implements StoreTx {
     @Override
     public List<Job> activeJobs() {
         return sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.active" + NEWEST_FIRST, StoreSql::jobRow));
+    }
+
+    @Override
+    public ActiveJobs activeJobStats() {
+        return sql(() -> session.first("SELECT count(*), coalesce(sum(status IN ('INIT', 'PENDING', 'STARTING')), 0),"
+                + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active",
+                rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3))).orElseThrow());
+    }
+
+    @Override
+    public List<Job> orphanedCancels() {
+        return sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.active AND j.cancel_requested_at IS NOT NULL"
+                + " AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.name = j.experiment_name AND e.deleted = 0)"
+                + " ORDER BY j.cancel_requested_at, j.id", StoreSql::jobRow));
     }
 
     @Override
@@ -343,7 +399,7 @@ public final class StoreSql implements StoreTx {
                 JobStatus latest = enumOrNull(JobStatus.class, rs.getString(3));
                 // a new experiment can have jobs already: jobs match by name and may predate it
                 return new Experiment(rs.getLong(1), spec, false, rs.getInt(2), false, false, now, now, 1, 1,
-                        ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null);
+                        ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false);
             }, params).orElseThrow();
         } catch (SQLException e) {
             throw nameTaken(e, spec.name());
@@ -368,14 +424,15 @@ public final class StoreSql implements StoreTx {
         if (stored.isEmpty()) {
             throw new SkyDeckException.NotFound("experiment " + changed.id() + " does not exist");
         }
-        throw new SkyDeckException.Conflict("experiment '" + changed.name() + "' was changed by someone else"
+        throw new SkyDeckException.Conflict(Reason.STALE_VERSION, "experiment '" + changed.name()
+                + "' was changed by someone else"
                 + " (version " + changed.version() + " is stale, the current version is " + stored.get()
                 + "): reload it and apply your change again");
     }
 
     private SkyDeckException nameTaken(SQLException e, String name) {
         if (Constraints.unique(e, "experiments.name")) {
-            return new SkyDeckException.Conflict("an experiment named '" + name
+            return new SkyDeckException.Conflict(Reason.NAME_TAKEN, "an experiment named '" + name
                     + "' already exists: choose another name, or delete that experiment first");
         }
         return database.translate(e);
@@ -384,9 +441,19 @@ public final class StoreSql implements StoreTx {
     @Override
     public void updateStatus(long experimentId, ExperimentStatus status) {
         int changed = sql(() -> session.update("UPDATE experiments SET stage = ?, state_reason = ?,"
-                + " observed_generation = ?, launch_retries = ?, next_attempt_at = ?, settled = ? WHERE id = ?",
-                status.stage(), status.stateReason(), status.observedGeneration(), status.launchRetries(),
-                Times.toNanos(status.nextAttemptAt()), status.settled(), experimentId));
+                + " observed_generation = ?, observed_desired = ?, launch_retries = ?, next_attempt_at = ?, settled = ?"
+                + " WHERE id = ?", status.stage(), status.stateReason(), status.observedGeneration(),
+                status.observedDesired(), status.launchRetries(), Times.toNanos(status.nextAttemptAt()),
+                status.settled(), experimentId));
+        if (changed == 0) {
+            throw new SkyDeckException.NotFound("experiment " + experimentId + " does not exist");
+        }
+    }
+
+    @Override
+    public void updatePresentation(long experimentId, boolean starred, boolean expanded, int order) {
+        int changed = sql(() -> session.update("UPDATE experiments SET starred = ?, expanded = ?, sort_order = ?"
+                + " WHERE id = ?", starred, expanded, order, experimentId));
         if (changed == 0) {
             throw new SkyDeckException.NotFound("experiment " + experimentId + " does not exist");
         }
@@ -436,16 +503,35 @@ public final class StoreSql implements StoreTx {
         return job;
     }
 
+    @Override
+    public void updateJobs(List<Job> jobs) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        List<Object[]> rows = new ArrayList<>(jobs.size());
+        for (Job job : jobs) {
+            Object[] all = jobParams(job);
+            rows.add(concat(java.util.Arrays.copyOfRange(all, 2, all.length), job.id(), job.experimentName()));
+        }
+        int[] counts = atomically(() -> session.batchCounts(UPDATE_JOB, rows));
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == 0) {
+                throw new SkyDeckException.NotFound("job " + jobs.get(i).id() + " does not exist (or changed experiment)");
+            }
+        }
+    }
+
     private SkyDeckException jobConflict(SQLException e, Job job) {
         if (Constraints.unique(e, "jobs.experiment_name")) {
-            return new SkyDeckException.Conflict("experiment '" + job.experimentName()
+            return new SkyDeckException.Conflict(Reason.ACTIVE_JOB, "experiment '" + job.experimentName()
                     + "' already has an active job: at most one runs at a time");
         }
         if (Constraints.unique(e, "jobs.launch_id")) {
-            return new SkyDeckException.Conflict("launch id " + job.launchId() + " is already recorded");
+            return new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "launch id " + job.launchId()
+                    + " is already recorded");
         }
         if (Constraints.unique(e, "jobs.id")) {
-            return new SkyDeckException.Conflict("job " + job.id() + " already exists");
+            return new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "job " + job.id() + " already exists");
         }
         return database.translate(e);
     }
@@ -533,6 +619,31 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
+    public List<Event> appendEvents(List<Event> drafts) {
+        if (drafts.isEmpty()) {
+            return List.of();
+        }
+        List<Event> out = new ArrayList<>(drafts.size());
+        for (int from = 0; from < drafts.size(); from += EVENTS_PER_STATEMENT) {
+            List<Event> chunk = drafts.subList(from, Math.min(drafts.size(), from + EVENTS_PER_STATEMENT));
+            List<Object> params = new ArrayList<>(chunk.size() * 9);
+            for (Event d : chunk) {
+                params.addAll(java.util.Arrays.asList(Times.toNanos(d.time()), d.actor(), d.type(), d.experimentId(),
+                        d.experimentName(), d.jobId(), d.success(), d.message(), d.detail()));
+            }
+            String values = String.join(", ", java.util.Collections.nCopies(chunk.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            List<Long> seqs = sql(() -> session.list("INSERT INTO events (time, actor, type, experiment_id,"
+                    + " experiment_name, job_id, success, message, detail) VALUES " + values + " RETURNING seq",
+                    rs -> rs.getLong(1), params.toArray()));
+            java.util.Collections.sort(seqs);
+            for (int i = 0; i < chunk.size(); i++) {
+                out.add(chunk.get(i).withSeq(seqs.get(i)));
+            }
+        }
+        return out;
+    }
+
+    @Override
     public void putSetting(String key, String value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
@@ -573,12 +684,15 @@ public final class StoreSql implements StoreTx {
 
     private static Object[] jobParams(Job j) {
         Resources r = j.resources();
+        JobCancel c = j.cancel();
         return new Object[] {j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
             j.backendStatus(), j.failureReason(), j.details(), j.stage(), Times.toNanos(j.stageSince()), j.attempt(),
             j.generation(), Json.write(j.command()), Json.write(j.flags()), j.nodes(), j.gpus(), r.cloud(), r.region(),
-            r.instanceType(), r.accelerator(), r.spot(), j.gitRef(), Times.toNanos(j.createdAt()),
+            r.instanceType(), r.accelerator(), r.spot(), j.gitRef(), j.configHash(), Times.toNanos(j.createdAt()),
             Times.toNanos(j.submittedAt()), Times.toNanos(j.startedAt()), Times.toNanos(j.endedAt()), j.exitCode(),
-            j.recoveryCount(), j.clusterName(), j.cloud(), j.region(), Times.toNanos(j.updatedAt())};
+            j.recoveryCount(), j.clusterName(), j.cloud(), j.region(),
+            c == null ? null : Times.toNanos(c.requestedAt()), c == null ? null : c.requestedBy(),
+            c == null ? null : Times.toNanos(c.sentAt()), c == null ? 0 : c.attempts(), Times.toNanos(j.updatedAt())};
     }
 
     private static Object[] concat(Object[] head, Object... tail) {
@@ -601,15 +715,17 @@ public final class StoreSql implements StoreTx {
                 rs.getString("task_template"));
         JobStage stage = enumOrNull(JobStage.class, rs.getString("stage"));
         ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
-                rs.getLong("observed_generation"), rs.getInt("launch_retries"), instant(rs, "next_attempt_at"),
-                rs.getBoolean("settled"));
+                rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),
+                rs.getInt("launch_retries"), instant(rs, "next_attempt_at"), rs.getBoolean("settled"));
         JobStatus latest = enumOrNull(JobStatus.class, rs.getString("latest_status"));
         long epoch = rs.getLong("latest_epoch");
         Long latestEpoch = rs.wasNull() ? null : epoch;
+        String activeHash = rs.getString("active_hash");
         return new Experiment(rs.getLong("id"), spec, rs.getBoolean("starred"), rs.getInt("sort_order"),
                 rs.getBoolean("expanded"), rs.getBoolean("deleted"), instant(rs, "created_at"),
                 instant(rs, "updated_at"), rs.getLong("version"), rs.getLong("generation"),
-                ExperimentStatus.currentState(stage, latest), status, latestEpoch);
+                ExperimentStatus.currentState(stage, latest), status, latestEpoch,
+                activeHash != null && !activeHash.equals(spec.configHash()));
     }
 
     private static Job jobRow(ResultSet rs) throws SQLException {
@@ -623,9 +739,16 @@ public final class StoreSql implements StoreTx {
                 rs.getInt("nodes"), rs.getInt("gpus"),
                 new Resources(rs.getString("res_cloud"), rs.getString("res_region"), rs.getString("res_instance_type"),
                         rs.getString("res_accelerator"), rs.getBoolean("res_spot")),
-                rs.getString("git_ref"), instant(rs, "created_at"), instant(rs, "submitted_at"),
-                instant(rs, "started_at"), instant(rs, "ended_at"), exitCode, rs.getInt("recovery_count"),
-                rs.getString("cluster_name"), rs.getString("cloud"), rs.getString("region"), instant(rs, "updated_at"));
+                rs.getString("git_ref"), rs.getString("config_hash"), instant(rs, "created_at"),
+                instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "ended_at"), exitCode,
+                rs.getInt("recovery_count"), rs.getString("cluster_name"), rs.getString("cloud"), rs.getString("region"),
+                cancel(rs), instant(rs, "updated_at"));
+    }
+
+    private static JobCancel cancel(ResultSet rs) throws SQLException {
+        Instant requested = instant(rs, "cancel_requested_at");
+        return requested == null ? null : new JobCancel(requested, Actor.valueOf(rs.getString("cancel_requested_by")),
+                instant(rs, "cancel_sent_at"), rs.getInt("cancel_attempts"));
     }
 
     private static Group groupRow(ResultSet rs) throws SQLException {
