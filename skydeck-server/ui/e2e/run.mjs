@@ -118,6 +118,58 @@ try {
     await row('e2e.first.copy').waitFor({ timeout: T });
   });
 
+  await step('saving another field keeps a decimal a decimal (3.0 stays 3.0)', async () => {
+    await api('POST', '/api/experiments', { name: 'typed.flags', flags: { lr: 3.0, layers: 3 } });
+    // the e2e client's JSON.stringify would send 3: write the decimal by hand, as a script would
+    await fetch(`${URL}/api/experiments/typed.flags`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: '{"set_flags": {"lr": 3.0}}',
+    });
+    await row('typed.flags').waitFor({ timeout: T });
+    assert.equal(await row('typed.flags').locator('[data-flag="lr"]').innerText(), '3.0');
+    await row('typed.flags').click();
+    const detail = page.locator('[data-testid="detail"][data-experiment="typed.flags"]');
+    await detail.getByTestId('config').waitFor();
+    await detail.getByLabel('Description').fill('only the description changes');
+    await detail.getByTestId('save-config').click();
+    await page.getByText('Saved typed.flags').waitFor({ timeout: T });
+    const raw = await (await fetch(`${URL}/api/experiments/typed.flags`)).text();
+    assert.match(raw, /"lr":3\.0[,}]/, `lr is still the decimal 3.0: ${raw}`);
+    assert.match(raw, /"command":"[^"]*lr=3\.0/, `the command line still says lr=3.0: ${raw}`);
+    assert.equal(await row('typed.flags').locator('[data-flag="lr"]').innerText(), '3.0');
+  });
+
+  await step('a 30-digit integer is refused in the form, naming the flag', async () => {
+    await page.getByTestId('new-experiment').click();
+    await page.getByTestId('f-name').fill('e2e.huge');
+    await page.getByTestId('f-flags').fill('seed=123456789012345678901234567890');
+    await page.getByTestId('f-submit').click();
+    const error = await page.getByTestId('f-error').innerText();
+    assert.match(error, /seed/);
+    assert.match(error, /64 bits/);
+    await page.keyboard.press('Escape');
+    const missing = await fetch(`${URL}/api/experiments/e2e.huge`);
+    assert.equal(missing.status, 404, 'nothing was created');
+  });
+
+  await step('editing a running experiment shows drift, and Restart applies it', async () => {
+    await api('POST', '/api/experiments', { name: 'drifting', base_command: TOY, desired_state: 'RUNNING',
+      flags: { epochs: 1000, sleep_ms: 300 } });
+    await state('drifting').and(page.locator('[data-current="RUNNING"]')).waitFor({ timeout: T });
+    await api('PATCH', '/api/experiments/drifting', { set_flags: { note: 'changed' } });
+    await row('drifting').click();
+    const detail = page.locator('[data-testid="detail"][data-experiment="drifting"]');
+    await detail.getByTestId('drift').waitFor({ timeout: T });
+    await shot('09-drift');
+    await detail.getByTestId('restart').click();
+    await page.waitForFunction(async () => {
+      const r = await (await fetch('/api/experiments/drifting/jobs')).json();
+      return r.jobs.length === 2;
+    }, null, { timeout: T });
+    await detail.getByTestId('drift').waitFor({ state: 'detached', timeout: T });
+    await api('POST', '/api/experiments/drifting/state', { desired_state: 'STOPPED' });
+    await row('drifting').click();
+  });
+
   await step('bulk start and stop with a shift-click range', async () => {
     for (const name of ['bulk.a', 'bulk.b', 'bulk.c']) {
       await api('POST', '/api/experiments', { name, base_command: TOY, flags: { epochs: 1000, sleep_ms: 500 } });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, formatFlag, formatNumber, formatRelative, formatTime } from '../src/lib/format';
-import { commonFlags, flagKeys, headerRows, parseFlagValue } from '../src/lib/flags';
+import { commonFlags, flagChanges, flagKeys, headerRows, parseFlagValue, sameFlagValue } from '../src/lib/flags';
+import { FlagNumber, parseJson, stringifyJson } from '../src/lib/json';
 import { formatValue, quote, renderCommand } from '../src/lib/command';
 import { DEFAULT_JOB_FILTERS, jobFiltersToApi, jobFiltersToParams, parseJobFilters } from '../src/lib/urlFilters';
 import { MAX_PATCHES, keys, patchExperiment, planFor } from '../src/data/live';
@@ -39,7 +40,8 @@ describe('format', () => {
     expect(formatFlag(true)).toBe('✓');
     expect(formatFlag(false)).toBe('✗');
     expect(formatFlag(64)).toBe('64');
-    expect(formatFlag(250000)).toBe('250K');
+    expect(formatFlag(250000)).toBe('250000'); // flag values exactly as stored; K/M are for counts
+    expect(formatFlag(12345)).toBe('12345');
     expect(formatFlag('adam')).toBe('adam');
     expect(formatBytes(1536)).toBe('1.5 KB');
   });
@@ -74,8 +76,12 @@ describe('flag columns', () => {
   it('types values a person enters', () => {
     expect(parseFlagValue('true')).toBe(true);
     expect(parseFlagValue('42')).toBe(42);
-    expect(parseFlagValue('0.001')).toBe(0.001);
-    expect(parseFlagValue('1e-5')).toBe(1e-5);
+    expect(parseFlagValue('0.001')).toEqual(new FlagNumber('0.001'));
+    expect(parseFlagValue('3.0')).toEqual(new FlagNumber('3.0'));
+    expect(parseFlagValue('3.')).toEqual(new FlagNumber('3.0'));
+    expect(parseFlagValue('1e-5')).toEqual(new FlagNumber('1e-5'));
+    expect(parseFlagValue('9007199254740993')).toEqual(new FlagNumber('9007199254740993'));
+    expect(() => parseFlagValue('123456789012345678901234567890', 'seed')).toThrow(/seed.*64 bits/);
     expect(parseFlagValue('adam')).toBe('adam');
   });
 });
@@ -171,5 +177,39 @@ describe('the data layer and events', () => {
     const second = parseSse(first.rest + 'ta: {"seq":6}\n\n: ping\n\n');
     expect(second.events).toEqual([{ id: '6', data: '{"seq":6}' }]);
     expect(second.rest).toBe('');
+  });
+});
+
+describe('exact flag values', () => {
+  const body = '{"experiments":[{"id":1,"version":3,"flags":{"lr":3.0,"layers":3,"seed":9007199254740993,"tiny":1e-05},'
+    + '"status":{"settled":true}}],"uptime_seconds":12.5,"flag":{"default_value":0.1,"observed_values":[1.0,2]}}';
+
+  it('keeps decimals and large integers in flags as their text, and other numbers plain', () => {
+    const d = parseJson(body) as { experiments: { id: number; flags: Record<string, unknown> }[]; uptime_seconds: number;
+      flag: { default_value: unknown; observed_values: unknown[] } };
+    const f = d.experiments[0]!.flags;
+    expect(f.lr).toEqual(new FlagNumber('3.0'));
+    expect(f.layers).toBe(3);
+    expect(String(f.seed)).toBe('9007199254740993');
+    expect(String(f.tiny)).toBe('1e-05');
+    expect(d.experiments[0]!.id).toBe(1);
+    expect(d.uptime_seconds).toBe(12.5);
+    expect(d.flag.default_value).toEqual(new FlagNumber('0.1'));
+    expect(d.flag.observed_values).toEqual([new FlagNumber('1.0'), 2]);
+  });
+
+  it('writes them back byte for byte', () => {
+    const d = parseJson(body) as { experiments: { flags: Record<string, unknown> }[] };
+    expect(stringifyJson({ set_flags: d.experiments[0]!.flags }))
+      .toBe('{"set_flags":{"lr":3.0,"layers":3,"seed":9007199254740993,"tiny":1e-05}}');
+    expect(stringifyJson({ a: [1, 'x', null, true], b: undefined, c: 'q"uote' })).toBe('{"a":[1,"x",null,true],"c":"q\\"uote"}');
+  });
+
+  it('tells 3 from 3.0 and sends only what changed', () => {
+    expect(sameFlagValue(new FlagNumber('3.0'), 3)).toBe(false);
+    expect(sameFlagValue(new FlagNumber('3.0'), new FlagNumber('3.0'))).toBe(true);
+    const before = { lr: new FlagNumber('3.0'), layers: 3, old: 'x' };
+    expect(flagChanges(before, { lr: new FlagNumber('3.0'), layers: 4, added: true }))
+      .toEqual({ set_flags: { layers: 4, added: true }, unset_flags: ['old'] });
   });
 });

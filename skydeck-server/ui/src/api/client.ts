@@ -2,20 +2,26 @@ import type {
   BulkItem, Checkpoint, DesiredState, Experiment, FlagInfo, Group, Health, Job, Link, Provider, SkyEvent,
 } from './types';
 import { loadSettings } from '../settings';
+import { parseJson, stringifyJson } from '../lib/json';
 
-/** An answer with an error status: the server's `detail`. */
+/** An answer with an error status: the server's `detail`, and for a 409 its `reason` (`STALE_VERSION`, …). */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly detail: string) {
+  constructor(readonly status: number, readonly detail: string, readonly reason: string | null = null) {
     super(detail);
   }
 }
 
 /** The `detail` of an error body, or the body itself when it is not JSON. */
 export function errorDetail(body: string): string {
+  return errorBody(body).detail;
+}
+
+function errorBody(body: string): { detail: string; reason: string | null } {
   try {
-    return (JSON.parse(body) as { detail?: string }).detail ?? body;
+    const b = JSON.parse(body) as { detail?: string; reason?: string };
+    return { detail: b.detail ?? body, reason: b.reason ?? null };
   } catch {
-    return body;
+    return { detail: body, reason: null };
   }
 }
 
@@ -37,12 +43,15 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const res = await fetch(base() + path, {
     method,
     headers: headers(unsafe),
-    body: unsafe ? JSON.stringify(body ?? {}) : undefined,
+    body: unsafe ? stringifyJson(body ?? {}) : undefined,
   });
   const text = await res.text();
-  if (!res.ok) throw new ApiError(res.status, errorDetail(text) || res.statusText);
+  if (!res.ok) {
+    const e = errorBody(text);
+    throw new ApiError(res.status, e.detail || res.statusText, e.reason);
+  }
   const total = res.headers.get('X-Total-Count');
-  return { data: (text ? JSON.parse(text) : {}) as T, total: total === null ? null : Number(total) };
+  return { data: (text ? parseJson(text) : {}) as T, total: total === null ? null : Number(total) };
 }
 
 const get = async <T>(path: string) => (await request<T>('GET', path)).data;
@@ -59,6 +68,7 @@ export const api = {
     request<{ experiment: Experiment }>('PATCH', `/api/experiments/${id}`, body).then((r) => r.data),
   setState: (id: number, desired: DesiredState) =>
     post<{ experiment: Experiment }>(`/api/experiments/${id}/state`, { desired_state: desired }),
+  restart: (id: number) => post<{ experiment: Experiment }>(`/api/experiments/${id}/restart`),
   setFlags: (id: number, flags: Record<string, unknown>) =>
     post<{ experiment: Experiment }>(`/api/experiments/${id}/flags`, { flags }),
   duplicate: (id: number, edits: Record<string, unknown>) =>

@@ -1,3 +1,4 @@
+import { parseJson } from '../lib/json';
 import type { SkyEvent } from './types';
 import { api } from './client';
 
@@ -55,7 +56,7 @@ export function followEvents(onEvents: (events: SkyEvent[]) => void, onState: (c
           for (const e of parsed.events) {
             if (e.id) lastId = e.id;
             try {
-              batch.push(JSON.parse(e.data) as SkyEvent);
+              batch.push(parseJson(e.data) as SkyEvent);
             } catch {
               // not an event
             }

@@ -1,5 +1,8 @@
 /** The REST API's JSON shapes (see /api/openapi.json). */
-export type FlagValue = string | number | boolean;
+import type { FlagNumber } from '../lib/json';
+
+/** A flag value: decimals and large integers arrive as {@link FlagNumber}s holding their exact text. */
+export type FlagValue = string | number | boolean | FlagNumber;
 export type Flags = Record<string, FlagValue>;
 export type DesiredState = 'RUNNING' | 'STOPPED' | 'TERMINATED';
 export type JobStatus =
@@ -46,11 +49,14 @@ export interface Experiment {
     stage: JobStage | null;
     state_reason: string | null;
     observed_generation: number;
+    observed_desired: DesiredState | null;
     launch_retries: number;
     next_attempt_at: string | null;
     settled: boolean;
   } | null;
   latest_epoch: number | null;
+  /** Its active job runs an older configuration than its spec: restart to apply. */
+  drifted: boolean;
   command: string;
 }
 

@@ -1,4 +1,5 @@
 import type { Flags, FlagValue } from '../api/types';
+import { FlagNumber } from './json';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -8,8 +9,12 @@ export function quote(arg: string): string {
   return `'${arg.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** A flag value on the command line: doubles keep a decimal point, like Python's repr. */
+/**
+ * A flag value on the command line: decimals as the server wrote them (Python's repr), other
+ * numbers as they are; a plain JS decimal (typed, not yet sent) keeps a decimal point.
+ */
 export function formatValue(v: FlagValue): string {
+  if (v instanceof FlagNumber) return v.text;
   if (typeof v === 'number' && !Number.isInteger(v)) {
     const abs = Math.abs(v);
     if (abs !== 0 && (abs < 1e-4 || abs >= 1e16)) {

@@ -1,4 +1,5 @@
-import type { Experiment, FlagValue } from '../api/types';
+import type { Experiment, Flags, FlagValue } from '../api/types';
+import { FlagNumber } from './json';
 
 /** A node of the multi-level column header built from dotted flag keys. */
 export interface HeaderCell {
@@ -46,23 +47,66 @@ export function headerRows(keys: string[]): HeaderCell[][] {
   return rows;
 }
 
+/** Whether two flag values are the same value of the same type (`3` is not `3.0`). */
+export function sameFlagValue(a: FlagValue | undefined, b: FlagValue | undefined): boolean {
+  if (a instanceof FlagNumber || b instanceof FlagNumber) {
+    return a instanceof FlagNumber && b instanceof FlagNumber && a.text === b.text;
+  }
+  return a === b;
+}
+
 /** The flags every one of these experiments has with the same value (shown once on the group's header). */
 export function commonFlags(experiments: Experiment[]): Record<string, FlagValue> {
   if (experiments.length < 2) return {};
   const [first, ...rest] = experiments;
   const out: Record<string, FlagValue> = {};
   for (const [k, v] of Object.entries(first!.flags)) {
-    if (rest.every((e) => k in e.flags && e.flags[k] === v)) out[k] = v;
+    if (rest.every((e) => k in e.flags && sameFlagValue(e.flags[k], v))) out[k] = v;
   }
   return out;
 }
 
-/** Parses a flag value typed by a person: true/false, integers, decimals, else a string. */
-export function parseFlagValue(text: string): FlagValue {
+/** A flag value as a person types it back: the exact text, `true`/`false`. */
+export function flagText(v: FlagValue): string {
+  return String(v);
+}
+
+const LONG_MAX = 9223372036854775807n;
+const LONG_MIN = -9223372036854775808n;
+
+/**
+ * Parses a flag value typed by a person: true/false, whole numbers (64-bit; larger ones are
+ * refused, naming the flag), decimals (kept exactly as typed, so `3.0` stays a decimal), else a
+ * string.
+ *
+ * @throws Error naming {@code key} when a whole number does not fit in 64 bits
+ */
+export function parseFlagValue(text: string, key = 'flag'): FlagValue {
   const t = text.trim();
   if (t === 'true') return true;
   if (t === 'false') return false;
-  if (/^-?\d{1,15}$/.test(t)) return Number(t);
-  if (/^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t);
+  if (/^-?\d+$/.test(t)) {
+    const n = BigInt(t);
+    if (n > LONG_MAX || n < LONG_MIN) {
+      throw new Error(`flag ${key} = ${t} is out of range: whole numbers must fit in 64 bits; write ${t}.0 for a decimal`);
+    }
+    return /^-?\d{1,15}$/.test(t) ? Number(t) : new FlagNumber(t.replace(/^(-?)0+(?=\d)/, '$1'));
+  }
+  if (/^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(t)) {
+    if (!Number.isFinite(Number(t))) throw new Error(`flag ${key} = ${t} is out of range for a decimal`);
+    const normal = t.replace(/^(-?)\./, '$10.').replace(/\.$/, '.0').replace(/\.([eE])/, '.0$1');
+    return new FlagNumber(/[.eE]/.test(normal) ? normal : `${normal}.0`);
+  }
   return text;
+}
+
+/**
+ * What changed between two flag sets, as a PATCH sends it: only the flags set or changed (by
+ * value or type) and the ones removed, so the unchanged ones stay exactly as stored.
+ */
+export function flagChanges(before: Flags, after: Flags): { set_flags: Flags; unset_flags: string[] } {
+  const set: Flags = {};
+  for (const [k, v] of Object.entries(after)) if (!(k in before) || !sameFlagValue(before[k], v)) set[k] = v;
+  const unset = Object.keys(before).filter((k) => !(k in after));
+  return { set_flags: set, unset_flags: unset };
 }

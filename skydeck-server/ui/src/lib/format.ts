@@ -59,12 +59,14 @@ export function formatNumber(n: number | null | undefined): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
 }
 
-/** A flag value as a cell shows it: booleans as ✓/✗ (the cell colours them), numbers compact. */
+/**
+ * A flag value as a cell shows it: booleans as ✓/✗ (the cell colours them), everything else
+ * exactly as stored (`3.0`, `1e-05`, `12345`): compact units are for sizes and counts only.
+ */
 export function formatFlag(v: unknown): string {
   if (v === true) return '✓';
   if (v === false) return '✗';
   if (v === undefined || v === null) return '';
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e4 ? String(v) : formatNumber(v);
   return String(v);
 }
 

@@ -23,7 +23,12 @@ function textToFlags(text: string): { flags: Flags; error: string | null } {
     if (!line) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) return { flags, error: `line ${i + 1}: write key=value` };
-    flags[line.slice(0, eq).trim()] = parseFlagValue(line.slice(eq + 1));
+    const key = line.slice(0, eq).trim();
+    try {
+      flags[key] = parseFlagValue(line.slice(eq + 1), key);
+    } catch (e) {
+      return { flags, error: `line ${i + 1}: ${(e as Error).message}` };
+    }
   }
   return { flags, error: null };
 }

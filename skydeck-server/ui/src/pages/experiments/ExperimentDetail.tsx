@@ -1,4 +1,4 @@
-import { ActionIcon, Autocomplete, Badge, Button, CopyButton, Code, Group, NumberInput, Paper, SimpleGrid, Stack, Stepper, Table, Text, Textarea, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Autocomplete, Badge, Button, Code, CopyButton, Group, NumberInput, Paper, SimpleGrid, Stack, Stepper, Table, Text, Textarea, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -8,7 +8,7 @@ import { keys } from '../../data/live';
 import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema } from '../../data/queries';
 import { statusColor, StatusBadge } from '../../components/StatusBadge';
 import { formatBytes, formatDuration, formatRelative, formatTime } from '../../lib/format';
-import { parseFlagValue } from '../../lib/flags';
+import { flagChanges, flagText, parseFlagValue } from '../../lib/flags';
 
 const STAGES = ['QUEUED', 'SUBMITTING', 'WAITING_FOR_RESOURCES', 'PROVISIONING', 'RUNNING'];
 
@@ -72,7 +72,7 @@ function EpochChart({ checkpoints }: { checkpoints: Checkpoint[] }) {
 function ConfigEditor({ e }: { e: Experiment }) {
   const client = useQueryClient();
   const schema = useFlagSchema();
-  const [flags, setFlags] = useState<[string, string][]>(() => Object.entries(e.flags).map(([k, v]) => [k, String(v)]));
+  const [flags, setFlags] = useState<[string, string][]>(() => Object.entries(e.flags).map(([k, v]) => [k, flagText(v)]));
   const [nodes, setNodes] = useState(e.nodes);
   const [gpus, setGpus] = useState(e.gpus);
   const [description, setDescription] = useState(e.description ?? '');
@@ -80,10 +80,15 @@ function ConfigEditor({ e }: { e: Experiment }) {
   const known = (schema.data?.flags ?? []).map((f) => f.key);
   const save = async () => {
     setBusy(true);
-    const next: Flags = {};
-    for (const [k, v] of flags) if (k.trim()) next[k.trim()] = parseFlagValue(v);
     try {
-      await api.patchExperiment(e.id, { version: e.version, flags: next, nodes, gpus, description: description || null });
+      // unchanged flags keep their exact stored value: only what was edited is sent
+      const next: Flags = {};
+      for (const [k, v] of flags) {
+        const key = k.trim();
+        if (key) next[key] = key in e.flags && flagText(e.flags[key]!) === v ? e.flags[key]! : parseFlagValue(v, key);
+      }
+      const changes = flagChanges(e.flags, next);
+      await api.patchExperiment(e.id, { version: e.version, ...changes, nodes, gpus, description: description || null });
       notifications.show({ color: 'green', message: `Saved ${e.name}` });
       void client.invalidateQueries({ queryKey: keys.groups });
     } catch (err) {
@@ -118,8 +123,8 @@ function ConfigEditor({ e }: { e: Experiment }) {
 }
 
 /** The expanded row: configuration, progress, jobs, checkpoints, command, events. */
-export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw }: {
-  e: Experiment; onDuplicate: () => void; onDelete: () => void; onRaw: () => void;
+export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }: {
+  e: Experiment; onDuplicate: () => void; onDelete: () => void; onRaw: () => void; onRestart: () => void;
 }) {
   const jobs = useExperimentJobs(e.id);
   const checkpoints = useCheckpoints(e.id);
@@ -130,7 +135,17 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw }: {
     <Paper p="sm" m={4} withBorder data-testid="detail" data-experiment={e.name}>
       <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
         <Stack gap="sm">
+          {e.drifted && (
+            <Alert color="yellow" p="xs" data-testid="drift"
+              title="Its running job has an older configuration">
+              <Text size="xs">Editing a running experiment does not relaunch it. Restart to run the current configuration.</Text>
+            </Alert>
+          )}
           <Group gap="xs">
+            <Button size="compact-xs" variant={e.drifted ? 'filled' : 'light'} color="orange" onClick={onRestart}
+              data-testid="restart" title="Cancel the active job, if any, and launch this configuration once">
+              Restart
+            </Button>
             <Button size="compact-xs" variant="light" onClick={onDuplicate} data-testid="duplicate">Duplicate…</Button>
             <Button size="compact-xs" variant="light" color="red" onClick={onDelete} data-testid="delete">Delete</Button>
             <Button size="compact-xs" variant="subtle" onClick={onRaw}>Raw JSON</Button>

@@ -44,8 +44,15 @@ function CommonFlagPill({ k, v, members }: { k: string; v: FlagValue; members: E
   const [opened, setOpened] = useState(false);
   const [text, setText] = useState(String(v));
   const save = async () => {
-    const value = parseFlagValue(text);
-    const results = await Promise.allSettled(members.map((e) => api.setFlags(e.id, { ...e.flags, [k]: value })));
+    let value: FlagValue;
+    try {
+      value = parseFlagValue(text, k);
+    } catch (err) {
+      notifications.show({ color: 'red', title: 'Not saved', message: (err as Error).message });
+      return;
+    }
+    // only this flag is sent: the members' other flags stay exactly as stored
+    const results = await Promise.allSettled(members.map((e) => api.patchExperiment(e.id, { set_flags: { [k]: value } })));
     const failed = results.filter((r) => r.status === 'rejected').length;
     notifications.show({ color: failed ? 'red' : 'green', message: `${k}=${String(value)} on ${members.length - failed} of ${members.length}` });
     setOpened(false);
@@ -245,6 +252,16 @@ export function ExperimentsPage() {
     }
   };
 
+  const restart = async (e: Experiment) => {
+    try {
+      await api.restart(e.id);
+      notifications.show({ color: 'green', message: `Restarting ${e.name}: an active job is cancelled first` });
+      refresh();
+    } catch (err) {
+      notifications.show({ color: 'red', title: `Could not restart ${e.name}`, message: (err as Error).message });
+    }
+  };
+
   const remove = async (e: Experiment) => {
     try {
       await api.deleteExperiment(e.id);
@@ -362,6 +379,9 @@ export function ExperimentsPage() {
           <Text size="sm">{selected.size} selected</Text>
           <Button size="xs" onClick={() => void bulk('start')} data-testid="bulk-start">Start</Button>
           <Button size="xs" variant="light" onClick={() => void bulk('stop')} data-testid="bulk-stop">Stop</Button>
+          <Button size="xs" variant="light" color="orange" onClick={() => void bulk('restart')} data-testid="bulk-restart">
+            Restart
+          </Button>
           <Button size="xs" variant="light" onClick={() => void bulk('duplicate')}>Duplicate</Button>
           <Button size="xs" variant="light" color="red" onClick={() => void bulk('delete')}>Delete</Button>
           <Button size="xs" variant="subtle" onClick={() => setSelected(new Set())}>Clear</Button>
@@ -446,7 +466,7 @@ export function ExperimentsPage() {
                 if (row.kind === 'detail') {
                   return (
                     <div key={vi.key} ref={virtualizer.measureElement} data-index={vi.index} style={style}>
-                      <ExperimentDetail e={row.exp} onRaw={() => setRaw(row.exp)}
+                      <ExperimentDetail e={row.exp} onRaw={() => setRaw(row.exp)} onRestart={() => void restart(row.exp)}
                         onDuplicate={() => setCreate({ source: row.exp, groupId: null })} onDelete={() => void remove(row.exp)} />
                     </div>
                   );

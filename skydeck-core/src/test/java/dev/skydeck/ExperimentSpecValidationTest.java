@@ -149,7 +149,7 @@ class ExperimentSpecValidationTest {
         assertThatThrownBy(() -> VALID.flag("n", BigInteger.ONE.shiftLeft(64)))
                 .isInstanceOf(SkyDeckException.InvalidInput.class)
                 .hasMessageContaining("flag n")
-                .hasMessageContaining("BigInteger");
+                .hasMessageContaining("64 bits");
     }
 
     @Test

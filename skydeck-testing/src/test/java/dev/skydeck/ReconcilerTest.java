@@ -529,12 +529,28 @@ class ReconcilerTest {
     }
 
     @Test
+    void aJobRecordedWhileAListingIsInFlightIsNotTakenForVanished() {
+        SkyDeck deck = deck();
+        await().until(() -> deck.health().poller().lastSuccess() != null);
+        Experiment[] racer = new Experiment[1];
+        backend.duringNextListing(() -> { // the listing was taken before this launch
+            racer[0] = deck.create(running("racer"));
+            await().until(() -> !deck.jobs(racer[0]).isEmpty() && deck.jobs(racer[0]).get(0).backendJobId() != null);
+        });
+
+        deck.poll();
+
+        assertThat(onlyJob(deck, racer[0]).status()).isEqualTo(JobStatus.PENDING);
+    }
+
+    @Test
     void vanishedJobBecomesUnknownThenFailedAfterTheGracePeriod() {
         SkyDeck deck = deck(b -> b.vanishedGrace(Duration.ofMinutes(10)));
         Experiment e = deck.create(running("ghost"));
         awaitLaunches("ghost", 1);
         await().until(() -> deck.jobs(e).get(0).backendJobId() != null);
         backend.forget(onlyJob(deck, e).backendJobId());
+        clock.advance(Duration.ofSeconds(1)); // a listing asked for after the job was recorded
 
         deck.poll();
         assertThat(onlyJob(deck, e).status()).isEqualTo(JobStatus.UNKNOWN);

@@ -40,6 +40,8 @@ public final class FakeBackend implements ClusterBackend {
     private volatile Consumer<LaunchRequest> afterAccept = r -> { };
     private volatile int pageSize = 100;
     private volatile boolean ignoreCancels;
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> afterListing =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private volatile Consumer<String> beforeCancel = id -> { };
     private final List<String> cancelThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int nextId = 1;
@@ -86,12 +88,18 @@ public final class FakeBackend implements ClusterBackend {
         if (failure != null) {
             throw failure;
         }
+        JobPage page;
         synchronized (this) {
             List<BackendJob> all = new ArrayList<>(jobs.values());
             int from = pageToken == null ? 0 : Integer.parseInt(pageToken);
             int to = Math.min(all.size(), from + pageSize);
-            return new JobPage(all.subList(from, to), to < all.size() ? Integer.toString(to) : null);
+            page = new JobPage(List.copyOf(all.subList(from, to)), to < all.size() ? Integer.toString(to) : null);
         }
+        Runnable hook = afterListing.getAndSet(null);
+        if (hook != null) {
+            hook.run();
+        }
+        return page;
     }
 
     @Override
@@ -175,6 +183,14 @@ public final class FakeBackend implements ClusterBackend {
      */
     public void ignoreCancels(boolean value) {
         this.ignoreCancels = value;
+    }
+
+    /**
+     * Runs {@code hook} once, inside the next {@link #list} call, after its page was taken and
+     * before it returns (to make something happen while a listing is in flight).
+     */
+    public void duringNextListing(Runnable hook) {
+        afterListing.set(hook);
     }
 
     /** Runs before each cancel is handled, on the caller's thread (to make cancels slow or fail). */

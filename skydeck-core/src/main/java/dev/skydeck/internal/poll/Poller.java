@@ -186,7 +186,7 @@ public final class Poller implements AutoCloseable {
         int[] counts = new int[3];
         Instant now = clock.instant();
         try {
-            writeChanges(listed, changed, names, counts, now);
+            writeChanges(listed, changed, names, counts, start, now);
         } catch (RuntimeException e) {
             recordFailure(e); // a store failure is as visible as a listing failure
             throw e;
@@ -207,8 +207,12 @@ public final class Poller implements AutoCloseable {
         return new Result(listed.size(), counts[0], counts[1], counts[2], Duration.between(start, end));
     }
 
+    /**
+     * @param listedAt when the listing was asked for: only a job recorded before then can have
+     *                 vanished from it (one launched while the listing ran is simply not in it yet)
+     */
     private void writeChanges(Map<String, BackendJob> listed, List<BackendJob> changed, Set<String> names, int[] counts,
-                              Instant now) {
+                              Instant listedAt, Instant now) {
         writer.write(w -> {
             counts[0] = counts[1] = counts[2] = 0;
             // one read per kind of lookup, whatever the number of changed jobs
@@ -262,7 +266,7 @@ public final class Poller implements AutoCloseable {
             List<Job> vanished = new ArrayList<>();
             for (Job job : candidates) {
                 if (!backend.kind().equals(job.backend()) || job.backendJobId() == null
-                        || listed.containsKey(job.backendJobId())) {
+                        || listed.containsKey(job.backendJobId()) || !job.updatedAt().isBefore(listedAt)) {
                     continue;
                 }
                 Job updated = vanished(job, now);

@@ -14,10 +14,29 @@ import java.io.UncheckedIOException;
 
 /** The one JSON mapper of the API: snake_case, ISO-8601 UTC times, strict reading. */
 public final class Json {
+    /**
+     * Doubles as the command line writes them (Python's {@code repr}: {@code 3.0}, {@code 1e-05}):
+     * a decimal stays a decimal on the wire, and a client shows exactly what the job runs with.
+     */
+    private static final com.fasterxml.jackson.databind.module.SimpleModule DOUBLES =
+            new com.fasterxml.jackson.databind.module.SimpleModule("skydeck-doubles")
+                    .addSerializer(Double.class, new com.fasterxml.jackson.databind.ser.std.StdSerializer<>(Double.class) {
+                        @Override
+                        public void serialize(Double d, com.fasterxml.jackson.core.JsonGenerator gen,
+                                              com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
+                            if (Double.isFinite(d)) {
+                                gen.writeNumber(dev.skydeck.CommandLine.format(d));
+                            } else {
+                                gen.writeNull();
+                            }
+                        }
+                    });
+
     /** The shared mapper (thread-safe once configured). */
     public static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .addModule(new JavaTimeModule())
+            .addModule(DOUBLES)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
