@@ -139,36 +139,11 @@ public final class ServerBenchmark {
                                     + "  %,d bytes   [target p50 ≤ 20 ms]%n", path, nanos[500] / 1e6, nanos[990] / 1e6,
                             statements, bytes);
                 }
-                breakdown(deck);
                 load(base, "/api/experiments/500", 4, 10);
                 load(base, "/api/experiments?limit=50", 4, 10);
                 load(base, "/api/groups", 4, 10);
             }
         }
-    }
-
-    /** Where the time of {@code GET /api/experiments} goes: the store, the views, the JSON. */
-    private static void breakdown(SkyDeck deck) {
-        long read = 0;
-        long views = 0;
-        long json = 0;
-        int rounds = 200;
-        for (int i = 0; i < rounds * 2; i++) {
-            long a = System.nanoTime();
-            List<Experiment> list = deck.experiments();
-            long b = System.nanoTime();
-            var v = dev.skydeck.server.internal.Views.ExperimentView.of(list);
-            long c = System.nanoTime();
-            dev.skydeck.server.internal.Json.bytes(Map.of("experiments", v));
-            long d = System.nanoTime();
-            if (i >= rounds) {
-                read += b - a;
-                views += c - b;
-                json += d - c;
-            }
-        }
-        System.out.printf(Locale.ROOT, "GET /api/experiments in process (mean): store read %.2f ms, views %.2f ms,"
-                + " JSON %.2f ms%n", read / 1e6 / rounds, views / 1e6 / rounds, json / 1e6 / rounds);
     }
 
     private static void load(String base, String path, int clients, int seconds) throws Exception {
@@ -203,10 +178,9 @@ public final class ServerBenchmark {
     }
 
     private static Process serve(Path jar, Path home, Path db, int port) throws IOException {
-        // the options `skydeck start` uses, with the class-data archive in a home shared by all runs
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(dev.skydeck.cli.internal.JvmOptions.server(home.getParent().resolve("shared-home"), jar));
-        cmd.addAll(List.of("-jar", jar.toString(), "serve",
+        // exactly as users run it: the ./skydeck launcher (its JVM options and class-data archive)
+        Path launcher = jar.toAbsolutePath().getParent().getParent().getParent().resolve("skydeck");
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve",
                 "--port", Integer.toString(port), "--backend", "local", "--db-path", db.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(home.resolve("serve-" + port + ".log").toFile());
