@@ -116,6 +116,8 @@ try {
     await row('e2e.first.copy').waitFor({ state: 'detached', timeout: T });
     await page.getByTestId('undo').click();
     await row('e2e.first.copy').waitFor({ timeout: T });
+    await row('e2e.first.copy').click(); // collapse it again
+    await page.locator('[data-testid="detail"][data-experiment="e2e.first.copy"]').waitFor({ state: 'detached', timeout: T });
   });
 
   await step('saving another field keeps a decimal a decimal (3.0 stays 3.0)', async () => {
@@ -136,6 +138,8 @@ try {
     assert.match(raw, /"lr":3\.0[,}]/, `lr is still the decimal 3.0: ${raw}`);
     assert.match(raw, /"command":"[^"]*lr=3\.0/, `the command line still says lr=3.0: ${raw}`);
     assert.equal(await row('typed.flags').locator('[data-flag="lr"]').innerText(), '3.0');
+    await row('typed.flags').click(); // collapse: later steps drag rows by position
+    await page.locator('[data-testid="detail"][data-experiment="typed.flags"]').waitFor({ state: 'detached', timeout: T });
   });
 
   await step('a 30-digit integer is refused in the form, naming the flag', async () => {
@@ -167,7 +171,9 @@ try {
     }, null, { timeout: T });
     await detail.getByTestId('drift').waitFor({ state: 'detached', timeout: T });
     await api('POST', '/api/experiments/drifting/state', { desired_state: 'STOPPED' });
+    await state('drifting').and(page.locator('[data-current="CANCELLED"]')).waitFor({ timeout: T });
     await row('drifting').click();
+    await detail.waitFor({ state: 'detached', timeout: T });
   });
 
   await step('bulk start and stop with a shift-click range', async () => {
@@ -198,6 +204,8 @@ try {
     const one = (await api('POST', '/api/groups', { name: 'group one', experiment_ids: [] })).group;
     const two = (await api('POST', '/api/groups', { name: 'group two', experiment_ids: [] })).group;
     await page.locator('[data-testid="group-row"][data-group="group two"]').waitFor({ timeout: T });
+    // drags start where the row is: nothing may scroll between the press and the drop
+    await page.locator('[data-testid="group-row"][data-group="group one"]').scrollIntoViewIfNeeded();
     await row('bulk.a').dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
     await page.waitForFunction(async (gid) => {
       const r = await fetch(`/api/groups/${gid}`);

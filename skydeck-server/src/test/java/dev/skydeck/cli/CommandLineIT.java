@@ -131,6 +131,42 @@ class CommandLineIT {
     }
 
     @Test
+    void applyIsIdempotentRestartRunsAgainAndFlagsKeepTheirType() throws Exception {
+        assertThat(run("start").exit()).isZero();
+        Result huge = run("exp", "create", "huge", "--flag", "seed=123456789012345678901234567890");
+        assertThat(huge.exit()).isEqualTo(1);
+        assertThat(huge.err()).contains("seed").contains("64 bits");
+
+        Path file = home.resolve("grid.yaml");
+        Files.writeString(file, """
+                - name: grid.a
+                  base_command: "%1$s"
+                  desired_state: RUNNING
+                  flags: {epochs: 1, sleep_ms: 50, lr: 3.0}
+                - name: grid.b
+                  base_command: "%1$s"
+                  desired_state: RUNNING
+                  flags: {epochs: 1, sleep_ms: 50, lr: 0.0003}
+                """.formatted(ToyTrainer.baseCommand().replace("\\", "\\\\").replace("\"", "\\\"")));
+        Result first = run("apply", file.toString());
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).contains("2 created, 0 updated, 0 unchanged");
+        assertThat(run("exp", "start", "grid.a", "grid.b", "--wait", "--timeout", "60").exit()).isZero();
+
+        Result second = run("apply", file.toString());
+        assertThat(second.out()).contains("0 created, 0 updated, 2 unchanged");
+        assertThat(Json.MAPPER.readTree(run("jobs", "--json").out())).hasSize(2);
+
+        Result restarted = run("exp", "restart", "grid.a", "--wait", "--timeout", "60");
+        assertThat(restarted.exit()).as(restarted.err()).isZero();
+        assertThat(restarted.out()).contains("grid.a: SUCCEEDED");
+        assertThat(Json.MAPPER.readTree(run("jobs", "--json", "--experiment", "grid.a").out())).hasSize(2);
+        String listed = run("exp", "list", "--json").out();
+        assertThat(listed).contains("\"lr\":3.0").contains("\"lr\":0.0003");
+        assertThat(listed).doesNotContain("huge");
+    }
+
+    @Test
     void aStalePidFileIsIgnoredAndReplaced() throws Exception {
         Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
                 .redirectErrorStream(true).start();

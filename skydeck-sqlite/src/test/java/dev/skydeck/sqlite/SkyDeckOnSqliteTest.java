@@ -104,4 +104,45 @@ class SkyDeckOnSqliteTest {
         await().until(() -> second.refresh(again).settled());
         assertThat(backend.launches()).hasSize(1);
     }
+
+    @Test
+    void aPollOfAThousandChangedJobsRunsAsFewStatementsAsAPollOfTen() {
+        SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("poll.db")).backend(backend).clock(clock)
+                .scheduler(clock).autoStart(false).build();
+        decks.add(deck);
+        SqliteStore store = (SqliteStore) deck.store();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 1010; i++) {
+            ids.add(backend.addForeign("by-hand-" + i, JobStatus.RUNNING).backendJobId());
+        }
+        backend.pageSize(2000);
+        deck.poll(); // records them all
+
+        ids.subList(0, 10).forEach(id -> backend.set(id, JobStatus.SUCCEEDED));
+        long before = store.statementCount();
+        deck.poll();
+        long ten = store.statementCount() - before;
+
+        ids.subList(10, 1010).forEach(id -> backend.set(id, JobStatus.SUCCEEDED));
+        before = store.statementCount();
+        deck.poll();
+        long thousand = store.statementCount() - before;
+
+        assertThat(deck.jobs(new dev.skydeck.JobQuery(null, true, null, null, 10, 0)).total()).isZero();
+        assertThat(thousand).as("statements for 1,000 changed jobs").isEqualTo(ten).isLessThanOrEqualTo(8);
+        System.out.printf("poll of 1,000 changed jobs: %d SQL statements (10 changed: %d)%n", thousand, ten);
+    }
+
+    @Test
+    void eightWritersEveryListenerSeesEveryEventOnceInOrderOnSqlite() throws Exception {
+        SkyDeck deck = open();
+        long before = deck.store().lastEventSeq();
+
+        List<List<Long>> seen = Concurrently.writeEventsFromThreads(deck, "w", 8, 300, 2);
+
+        List<Long> expected = java.util.stream.LongStream.rangeClosed(before + 1, deck.store().lastEventSeq()).boxed()
+                .toList();
+        assertThat(expected).hasSizeGreaterThanOrEqualTo(2400);
+        seen.forEach(listener -> assertThat(listener).containsExactlyElementsOf(expected));
+    }
 }
