@@ -184,7 +184,7 @@ public final class Benchmarks {
                         System.out.printf(Locale.ROOT, "poll of 10,000 jobs, 1%% changed: last round %d list calls"
                                 + " (1,000 per page)%s%n", backend.fake.listCalls() - listCalls,
                                 statements < 0 ? "" : ", " + (((SqliteStore) store).statementCount() - statements)
-                                        + " SQL statements");
+                                        + " SQL statements (the poll's own and those of the reconcile passes it wakes)");
                     }
                 }
                 List<Double> measured = millis.subList(2, millis.size());

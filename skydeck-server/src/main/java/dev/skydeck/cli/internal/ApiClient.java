@@ -17,6 +17,11 @@ import java.util.function.Consumer;
 
 /** The command line's client of the REST API (the JDK's HTTP client; no extra dependency). */
 public final class ApiClient {
+    /** Reads decimals as written ({@code 3.0}, {@code 0.0003}), so {@code --json} prints what the server sent. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper EXACT = Json.MAPPER.copy()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+
     private final String base;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -102,7 +107,7 @@ public final class ApiClient {
             if (res.statusCode() >= 400) {
                 throw failure(res.statusCode(), text);
             }
-            return Json.MAPPER.readTree(text.isEmpty() ? "{}" : text);
+            return EXACT.readTree(text.isEmpty() ? "{}" : text);
         } catch (IOException e) {
             throw unreachable(e);
         } catch (InterruptedException e) {
