@@ -9,11 +9,11 @@ import dev.skydeck.spi.Store;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;
+import dev.skydeck.testing.TestDecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -30,25 +30,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(NoThreadLeaks.class)
 class IntentTest {
-    private final ManualClock clock = new ManualClock();
-    private final FakeBackend backend = new FakeBackend(clock);
-    private final Store store = new InMemoryStore();
-    private final List<SkyDeck> decks = new ArrayList<>();
+    private final TestDecks decks = new TestDecks(new InMemoryStore(), 3);
+    private final ManualClock clock = decks.clock;
+    private final FakeBackend backend = decks.backend;
+    private final Store store = decks.store;
 
     private SkyDeck deck() {
-        return deck(b -> b);
+        return decks.open();
     }
 
     private SkyDeck deck(UnaryOperator<SkyDeck.Builder> options) {
-        SkyDeck deck = options.apply(SkyDeck.builder().store(store).backend(backend).clock(clock).scheduler(clock)
-                .random(new SplittableRandom(3))).build();
-        decks.add(deck);
-        return deck;
+        return decks.open(options);
     }
 
     @AfterEach
-    void close() {
-        decks.forEach(SkyDeck::close);
+    void closeDecks() {
+        decks.close();
     }
 
     private static ExperimentSpec running(String name) {

@@ -12,10 +12,10 @@ import dev.skydeck.testing.Concurrently;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.ManualClock;
 import dev.skydeck.testing.NoThreadLeaks;
+import dev.skydeck.testing.TestDecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
@@ -26,25 +26,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The reconciliation rules of SPEC §4, with a fake backend and a manual clock. */
 @ExtendWith(NoThreadLeaks.class)
 class ReconcilerTest {
-    private final ManualClock clock = new ManualClock();
-    private final FakeBackend backend = new FakeBackend(clock);
-    private final Store store = new InMemoryStore();
-    private final List<SkyDeck> decks = new ArrayList<>();
+    private final TestDecks decks = new TestDecks(new InMemoryStore(), 7);
+    private final ManualClock clock = decks.clock;
+    private final FakeBackend backend = decks.backend;
+    private final Store store = decks.store;
 
     private SkyDeck deck() {
-        return deck(b -> b);
+        return decks.open();
     }
 
     private SkyDeck deck(UnaryOperator<SkyDeck.Builder> options) {
-        SkyDeck deck = options.apply(SkyDeck.builder().store(store).backend(backend).clock(clock).scheduler(clock)
-                .random(new SplittableRandom(7))).build();
-        decks.add(deck);
-        return deck;
+        return decks.open(options);
     }
 
     @AfterEach
     void closeDecks() {
-        decks.forEach(SkyDeck::close);
+        decks.close();
     }
 
     private static ExperimentSpec running(String name) {

@@ -3,13 +3,9 @@ package dev.skydeck.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.skydeck.testing.NoThreadLeaks;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,33 +16,12 @@ class GridSearchTest {
     @TempDir
     Path home;
 
-    private final PrintStream stdout = System.out;
-    private final String previousHome = System.getProperty("skydeck.home");
-
-    @AfterEach
-    void restore() {
-        System.setOut(stdout);
-        if (previousHome == null) {
-            System.clearProperty("skydeck.home");
-        } else {
-            System.setProperty("skydeck.home", previousHome);
-        }
-    }
-
-    private String run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            GridSearch.main(args);
-        } finally {
-            System.setOut(stdout);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+    private String run(String... args) throws Exception {
+        return ExampleRun.run(home, GridSearch::main, args);
     }
 
     @Test
-    void theGridRunsToCompletionAgainChangesNothingAndRestartRunsItAnew() {
-        System.setProperty("skydeck.home", home.toString());
+    void theGridRunsToCompletionAgainChangesNothingAndRestartRunsItAnew() throws Exception {
         String first = run();
         List<String> rows = Arrays.stream(first.split("\n")).filter(l -> l.startsWith("grid.")).toList();
         assertThat(rows).as(first).hasSize(8).allSatisfy(row -> assertThat(row)

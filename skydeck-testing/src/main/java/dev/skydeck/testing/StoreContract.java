@@ -1449,10 +1449,10 @@ public abstract class StoreContract {
 
     @Test
     void activeJobStatsCountLaunchingJobsAndGpusInOneRead() {
-        insert(withGpus(launched("init", "a", JobStatus.INIT, at(1)), 2, 4));
-        insert(withGpus(launched("pending", "b", JobStatus.PENDING, at(2)), 1, 1));
-        insert(withGpus(launched("running", "c", JobStatus.RUNNING, at(3)), 1, 8));
-        insert(withGpus(launched("done", "d", JobStatus.SUCCEEDED, at(4)), 4, 8));
+        insert(launched("init", "a", JobStatus.INIT, at(1), 2, 4, null));
+        insert(launched("pending", "b", JobStatus.PENDING, at(2), 1, 1, null));
+        insert(launched("running", "c", JobStatus.RUNNING, at(3), 1, 8, null));
+        insert(launched("done", "d", JobStatus.SUCCEEDED, at(4), 4, 8, null));
 
         StoreReads.ActiveJobs stats = store.activeJobStats();
 
@@ -1461,12 +1461,12 @@ public abstract class StoreContract {
         assertThat(stats.gpus()).isEqualTo(2 * 4 + 1 + 8);
     }
 
-    private static Job withGpus(Job j, int nodes, int gpus) {
-        return new Job(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
-                j.backendStatus(), j.failureReason(), j.details(), j.stage(), j.stageSince(), j.attempt(),
-                j.generation(), j.command(), j.flags(), nodes, gpus, j.resources(), j.gitRef(), j.configHash(),
-                j.createdAt(), j.submittedAt(), j.startedAt(), j.endedAt(), j.exitCode(), j.recoveryCount(),
-                j.clusterName(), j.cloud(), j.region(), j.cancel(), j.updatedAt());
+    /** A job SkyDeck launched, on {@code nodes} × {@code gpus}, from a spec with {@code configHash}. */
+    protected static Job launched(String id, String experimentName, JobStatus status, Instant createdAt, int nodes,
+                                  int gpus, String configHash) {
+        return new Job(id, experimentName, "local", null, id, status, null, null, null, null, null, 1, 1, null,
+                null, nodes, gpus, null, null, configHash, createdAt, null, null, null, null, 0, null, null, null,
+                null, null);
     }
 
     @Test
@@ -1495,7 +1495,7 @@ public abstract class StoreContract {
     @Test
     void aDriftedExperimentsActiveLaunchRanAnotherConfiguration() {
         Experiment e = create(ExperimentSpec.named("d").flag("lr", 3.0), T0);
-        Job j = insert(withHash(launched("dj", "d", JobStatus.RUNNING, at(1)), e.spec().configHash()));
+        Job j = insert(launched("dj", "d", JobStatus.RUNNING, at(1), 1, 0, e.spec().configHash()));
         assertThat(reload(e).drifted()).isFalse();
 
         Experiment edited = store.write(tx -> tx.updateExperiment(e.withSpec(e.spec().flag("lr", 3L)), at(2)));
@@ -1506,14 +1506,6 @@ public abstract class StoreContract {
 
         store.write(tx -> tx.updateJob(withStatus(j, JobStatus.SUCCEEDED, at(3))));
         assertThat(reload(e).drifted()).isFalse(); // nothing runs, nothing drifts
-    }
-
-    private static Job withHash(Job j, String hash) {
-        return new Job(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
-                j.backendStatus(), j.failureReason(), j.details(), j.stage(), j.stageSince(), j.attempt(),
-                j.generation(), j.command(), j.flags(), j.nodes(), j.gpus(), j.resources(), j.gitRef(), hash,
-                j.createdAt(), j.submittedAt(), j.startedAt(), j.endedAt(), j.exitCode(), j.recoveryCount(),
-                j.clusterName(), j.cloud(), j.region(), j.cancel(), j.updatedAt());
     }
 
     @Test

@@ -329,16 +329,19 @@ public final class ScriptCommands {
 
     /** {@code skydeck exp start}. */
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Set experiments RUNNING.")
-    public static final class ExpStart extends Bulk {
-        @Option(names = "--wait", description = "Wait until they settle (their jobs end).")
-        boolean await;
-        @Option(names = "--timeout", description = "Seconds to wait at most (default 600).")
-        int seconds = 600;
-
+    public static final class ExpStart extends WaitingBulk {
         @Override
         String action() {
             return "start";
         }
+    }
+
+    /** A bulk action that can wait for the experiments to settle ({@code --wait}, {@code --timeout}). */
+    abstract static class WaitingBulk extends Bulk {
+        @Option(names = "--wait", description = "Wait until they settle (their jobs end).")
+        boolean await;
+        @Option(names = "--timeout", description = "Seconds to wait at most (default 600).")
+        int seconds = 600;
 
         @Override
         boolean waitRequested() {
@@ -371,25 +374,10 @@ public final class ScriptCommands {
     /** {@code skydeck exp restart}. */
     @Command(name = "restart", mixinStandardHelpOptions = true,
             description = "Run experiments anew (a new generation): the active job is cancelled, then one is launched.")
-    public static final class ExpRestart extends Bulk {
-        @Option(names = "--wait", description = "Wait until they settle (their new jobs end).")
-        boolean await;
-        @Option(names = "--timeout", description = "Seconds to wait at most (default 600).")
-        int seconds = 600;
-
+    public static final class ExpRestart extends WaitingBulk {
         @Override
         String action() {
             return "restart";
-        }
-
-        @Override
-        boolean waitRequested() {
-            return await;
-        }
-
-        @Override
-        Duration timeout() {
-            return Duration.ofSeconds(seconds);
         }
     }
 
