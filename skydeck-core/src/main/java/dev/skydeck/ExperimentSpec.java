@@ -218,7 +218,8 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
             {"resources.cloud", b.cloud(), resources.cloud()}, {"resources.region", b.region(), resources.region()},
             {"resources.instance_type", b.instanceType(), resources.instanceType()},
             {"resources.accelerator", b.accelerator(), resources.accelerator()},
-            {"resources.spot", b.spot(), resources.spot()}, {"desired_state", before.desiredState, desiredState},
+            {"resources.spot", b.spot(), resources.spot()}, {"resources.pool", b.pool(), resources.pool()},
+            {"desired_state", before.desiredState, desiredState},
             {"restart_policy", before.restartPolicy, restartPolicy}, {"priority", before.priority, priority},
             {"description", before.description, description}, {"tags", before.tags, tags},
             {"task_template", before.taskTemplate, taskTemplate}};
@@ -246,7 +247,7 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
         }
         Resources r = resources;
         for (Object part : new Object[] {baseCommand, toolPath, gitBranch, nodes, gpus, r.cloud(), r.region(),
-            r.instanceType(), r.accelerator(), r.spot(), taskTemplate}) {
+            r.instanceType(), r.accelerator(), r.spot(), r.pool(), taskTemplate}) {
             b.append('\u0001').append(part == null ? "" : part);
         }
         try {

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param backend        the backend kind ({@code local}, {@code skypilot})
  * @param backendJobId   the backend's own id once known (the SkyPilot managed-job id), or {@code null}
  * @param launchId       the id passed as {@code SKYDECK_LAUNCH_ID}; {@code null} for jobs launched outside SkyDeck
+ * @param launchRef      while its launch request is in flight, the backend's handle on it (a SkyPilot
+ *                       request id); {@code null} otherwise
  * @param status         SkyDeck's status
  * @param backendStatus  the backend's exact status ({@code FAILED_SETUP}, …), or {@code null}
  * @param failureReason  why it failed, or {@code null}
@@ -44,7 +46,7 @@ import java.util.Objects;
  * @param updatedAt      last change to this record
  */
 public record Job(String id, String experimentName, String backend, String backendJobId, String launchId,
-                  JobStatus status, String backendStatus, String failureReason, String details, JobStage stage,
+                  String launchRef, JobStatus status, String backendStatus, String failureReason, String details, JobStage stage,
                   Instant stageSince, int attempt, long generation, List<String> command,
                   Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
                   String configHash, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
@@ -81,7 +83,7 @@ public record Job(String id, String experimentName, String backend, String backe
      */
     public Job observe(JobObservation o, Instant now) {
         Instant since = o.stage() == stage ? stageSince : now;
-        return new Job(id, experimentName, backend, backendJobId, launchId, o.status(), o.backendStatus(),
+        return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, o.status(), o.backendStatus(),
                 o.failureReason(), o.details(), o.stage(), since, attempt, generation, command, flags, nodes, gpus,
                 resources, gitRef, configHash, createdAt, submittedAt, o.startedAt(), o.endedAt(), o.exitCode(),
                 o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), cancel, now);
@@ -89,7 +91,7 @@ public record Job(String id, String experimentName, String backend, String backe
 
     /** This job with its backend id and submission time set. */
     public Job submitted(String newBackendJobId, Instant at) {
-        return new Job(id, experimentName, backend, newBackendJobId, launchId, status, backendStatus, failureReason,
+        return new Job(id, experimentName, backend, newBackendJobId, launchId, null, status, backendStatus, failureReason,
                 details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region,
                 cancel, at);
@@ -97,16 +99,16 @@ public record Job(String id, String experimentName, String backend, String backe
 
     /** This job with another cancel request. */
     public Job withCancel(JobCancel value, Instant now) {
-        return new Job(id, experimentName, backend, backendJobId, launchId, status, backendStatus, failureReason,
-                details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+        return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus,
+                failureReason, details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
                 region, value, now);
     }
 
     /** This job with another detail line (for example why its launch waits). */
     public Job withDetails(String value, Instant now) {
-        return new Job(id, experimentName, backend, backendJobId, launchId, status, backendStatus, failureReason,
-                value, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+        return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus,
+                failureReason, value, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
                 region, cancel, now);
     }
@@ -114,6 +116,19 @@ public record Job(String id, String experimentName, String backend, String backe
     /** This job touched at {@code now} with nothing else changed (claims a stale launch). */
     public Job touched(Instant now) {
         return withDetails(details, now);
+    }
+
+    /** This job with its launch request in flight at the backend ({@code ref}), submitted at {@code at}. */
+    public Job submittedAs(String ref, String requestDetail, Instant at) {
+        return new Job(id, experimentName, backend, backendJobId, launchId, ref, status, backendStatus, failureReason,
+                requestDetail, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+                configHash, createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region,
+                cancel, at);
+    }
+
+    /** Whether its launch was submitted and the backend is still making the job (a request in flight). */
+    public boolean launchInFlight() {
+        return launchRef != null && backendJobId == null;
     }
 
     /** Whether a cancel was asked for. */

@@ -339,6 +339,17 @@ public final class SkyDeck implements AutoCloseable {
         return jobs.logs(job.id(), tail, follow);
     }
 
+    /**
+     * The log of the backend's controller for a job (SkyPilot's jobs controller: recovery and
+     * provisioning), like {@link #logs}.
+     *
+     * @throws SkyDeckException when the backend has no controller log (the local backend)
+     */
+    public Reader controllerLogs(Job job, int tail, boolean follow) {
+        checkOpen();
+        return jobs.controllerLogs(job.id(), tail, follow);
+    }
+
     // ---- flags and resources ----
 
     /**
@@ -747,6 +758,12 @@ public final class SkyDeck implements AutoCloseable {
         /** Poll interval while jobs launch or change (default 5 s). */
         public Builder fastPollInterval(Duration value) {
             config.fastPollInterval(value);
+            return this;
+        }
+
+        /** How often a poll lists every job, not only unfinished ones (default 10 min). */
+        public Builder fullListingInterval(Duration value) {
+            config.fullListingInterval(value);
             return this;
         }
 

@@ -43,6 +43,7 @@ public final class SkyDeckConfig {
     private final Duration pollInterval;
     private final Duration fastPollInterval;
     private final Duration syncInterval;
+    private final Duration fullListingInterval;
     private final int reconcilerThreads;
     private final int maxConcurrentLaunches;
     private final int maxGpus;
@@ -64,6 +65,7 @@ public final class SkyDeckConfig {
         this.pollInterval = positive("poll interval", b.pollInterval);
         this.fastPollInterval = positive("fast poll interval", b.fastPollInterval);
         this.syncInterval = positive("sync interval", b.syncInterval);
+        this.fullListingInterval = positive("full listing interval", b.fullListingInterval);
         this.reconcilerThreads = Validate.range("reconciler threads", b.reconcilerThreads, 1, 64);
         this.maxConcurrentLaunches = Validate.range("max concurrent launches", b.maxConcurrentLaunches, 0, 100_000);
         this.maxGpus = Validate.range("max GPUs", b.maxGpus, 0, 1_000_000);
@@ -173,6 +175,7 @@ public final class SkyDeckConfig {
         b.pollInterval = pollInterval;
         b.fastPollInterval = fastPollInterval;
         b.syncInterval = syncInterval;
+        b.fullListingInterval = fullListingInterval;
         b.reconcilerThreads = reconcilerThreads;
         b.maxConcurrentLaunches = maxConcurrentLaunches;
         b.maxGpus = maxGpus;
@@ -225,6 +228,14 @@ public final class SkyDeckConfig {
     /** Checkpoint sync interval (default 60 s). */
     public Duration syncInterval() {
         return syncInterval;
+    }
+
+    /**
+     * How often a poll lists every job the backend knows (default 10 min); the polls in between
+     * list only unfinished jobs and ask for the few SkyDeck holds active that those leave out.
+     */
+    public Duration fullListingInterval() {
+        return fullListingInterval;
     }
 
     /** Reconcile threads (default 4). */
@@ -292,6 +303,7 @@ public final class SkyDeckConfig {
         private Duration pollInterval = Duration.ofSeconds(30);
         private Duration fastPollInterval = Duration.ofSeconds(5);
         private Duration syncInterval = Duration.ofSeconds(60);
+        private Duration fullListingInterval = Duration.ofMinutes(10);
         private int reconcilerThreads = 4;
         private int maxConcurrentLaunches;
         private int maxGpus;
@@ -347,6 +359,12 @@ public final class SkyDeckConfig {
         /** Checkpoint sync interval. */
         public Builder syncInterval(Duration value) {
             this.syncInterval = value;
+            return this;
+        }
+
+        /** How often a poll lists every job, not only unfinished ones. */
+        public Builder fullListingInterval(Duration value) {
+            this.fullListingInterval = value;
             return this;
         }
 

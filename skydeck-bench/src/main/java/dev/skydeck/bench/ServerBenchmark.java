@@ -89,7 +89,7 @@ public final class ServerBenchmark {
                     for (Experiment e : slice) {
                         for (int j = 0; j < jobsEach; j++) {
                             String id = "j-" + e.id() + "-" + j;
-                            tx.insertJob(new Job(id, e.name(), "fake", "fake-" + id, id, JobStatus.SUCCEEDED,
+                            tx.insertJob(new Job(id, e.name(), "fake", "fake-" + id, id, null, JobStatus.SUCCEEDED,
                                     "SUCCEEDED", null, null, null, t, j + 1, j + 1,
                                     List.of("lt", "run=" + e.name(), "epochs=10"), e.flags(), 1, e.spec().gpus(), null,
                                     "main", null, t, t, t.plusSeconds(60), t.plusSeconds(3600), 0, 0, null, null, null, null, t));

@@ -202,7 +202,7 @@ public final class LocalBackend implements ClusterBackend {
                     + " does not exist: create it or configure another one");
         }
         synchronized (launchLock) {
-            Optional<BackendJob> existing = find(launchId);
+            Optional<BackendJob> existing = find(launchId, name);
             if (existing.isPresent()) {
                 log.info("Local job {} of experiment {} already exists; not launching it twice", launchId, name);
                 return existing.get();
@@ -218,7 +218,7 @@ public final class LocalBackend implements ClusterBackend {
     }
 
     @Override
-    public Optional<BackendJob> find(String launchId) {
+    public Optional<BackendJob> find(String launchId, String experimentName) {
         ensureOpen();
         if (launchId == null || !Validate.NAME.matcher(launchId).matches()) {
             return Optional.empty();
@@ -231,6 +231,32 @@ public final class LocalBackend implements ClusterBackend {
     }
 
     /** Jobs in directory-name order, {@code pageSize} per page; the token is the last name of a page. */
+    /** One page of unfinished jobs (the same pages as {@link #list}, ended jobs left out). */
+    @Override
+    public JobPage listActive(String pageToken) {
+        JobPage page = list(pageToken);
+        return new JobPage(page.jobs().stream().filter(j -> j.observation().status().isActive()).toList(),
+                page.nextPageToken());
+    }
+
+    /** These jobs by id, each read from its own directory. */
+    @Override
+    public List<BackendJob> jobs(java.util.Collection<String> backendJobIds) {
+        ensureOpen();
+        List<BackendJob> out = new ArrayList<>();
+        for (String id : backendJobIds) {
+            Path dir = jobsDir.resolve(id).normalize();
+            if (Validate.NAME.matcher(id).matches() && jobsDir.equals(dir.getParent()) && Files.isDirectory(dir)) {
+                try {
+                    out.add(report(new JobDir(dir)));
+                } catch (UncheckedIOException e) {
+                    log.warn("Cannot read local job {}: {}", id, e.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public JobPage list(String pageToken) {
         ensureOpen();

@@ -21,10 +21,11 @@ import java.util.Objects;
  * @param taskTemplate   a per-experiment backend task template, or {@code null}
  * @param env            environment variables for the job ({@code SKYDECK_LAUNCH_ID},
  *                       {@code SKYDECK_EXPERIMENT}, {@code SKYDECK_ATTEMPT}, …)
+ * @param priority       the experiment's priority (higher first; 0 by default), for backends that queue jobs
  */
 public record LaunchRequest(String experimentName, String launchId, int attempt, List<String> command,
                             Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
-                            String taskTemplate, Map<String, String> env) {
+                            String taskTemplate, Map<String, String> env, int priority) {
     /** Requires the identifying fields and freezes the collections. */
     public LaunchRequest {
         Objects.requireNonNull(experimentName, "experimentName");
@@ -33,5 +34,12 @@ public record LaunchRequest(String experimentName, String launchId, int attempt,
         flags = flags == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(flags));
         resources = resources == null ? Resources.ANY : resources;
         env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
+    }
+
+    /** A request at the default priority. */
+    public LaunchRequest(String experimentName, String launchId, int attempt, List<String> command,
+                         Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
+                         String taskTemplate, Map<String, String> env) {
+        this(experimentName, launchId, attempt, command, flags, nodes, gpus, resources, gitRef, taskTemplate, env, 0);
     }
 }

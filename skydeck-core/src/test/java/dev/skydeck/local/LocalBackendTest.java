@@ -74,7 +74,7 @@ class LocalBackendTest {
 
     private static BackendJob awaitStatus(LocalBackend backend, String launchId, JobStatus status) {
         return await().atMost(JOB_TIMEOUT)
-                .until(() -> backend.find(launchId).orElseThrow(), j -> j.observation().status() == status);
+                .until(() -> backend.find(launchId, "any").orElseThrow(), j -> j.observation().status() == status);
     }
 
     @Test
@@ -241,7 +241,7 @@ class LocalBackendTest {
         long child = pid(childPid);
 
         backend.cancel("job-stubborn");
-        assertThat(backend.find("job-stubborn").orElseThrow().observation().status()).isEqualTo(JobStatus.CANCELLING);
+        assertThat(backend.find("job-stubborn", "any").orElseThrow().observation().status()).isEqualTo(JobStatus.CANCELLING);
 
         await().atMost(JOB_TIMEOUT).until(() -> !alive(child));
         BackendJob done = awaitStatus(backend, "job-stubborn", JobStatus.CANCELLED);
@@ -274,7 +274,7 @@ class LocalBackendTest {
 
         backend.cancel("job-done");
 
-        assertThat(backend.find("job-done").orElseThrow().observation().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(backend.find("job-done", "any").orElseThrow().observation().status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(jobs.resolve("job-done").resolve("cancelled")).doesNotExist();
     }
 
@@ -359,7 +359,7 @@ class LocalBackendTest {
         assertThatThrownBy(() -> backend.launch(request("../bad", "job-x", 0, "true")))
                 .isInstanceOf(BackendException.class)
                 .hasMessageContaining("not allowed");
-        assertThat(backend.find("../escape")).isEmpty();
+        assertThat(backend.find("../escape", "any")).isEmpty();
         assertThatThrownBy(() -> backend.logs("..", 0, false)).isInstanceOf(BackendException.class);
         assertThat(tmp.resolve("escape")).doesNotExist();
     }
@@ -367,11 +367,11 @@ class LocalBackendTest {
     @Test
     void findAnswersByLaunchId() {
         LocalBackend backend = backend();
-        assertThat(backend.find("job-find")).isEmpty();
+        assertThat(backend.find("job-find", "any")).isEmpty();
 
         backend.launch(request("finder", "job-find", 0, "true"));
 
-        assertThat(backend.find("job-find")).hasValueSatisfying(job -> {
+        assertThat(backend.find("job-find", "any")).hasValueSatisfying(job -> {
             assertThat(job.launchId()).isEqualTo("job-find");
             assertThat(job.name()).isEqualTo("finder");
         });
@@ -444,8 +444,8 @@ class LocalBackendTest {
 
         assertThat(sizes).containsExactly(10, 10, 5);
         assertThat(seen).hasSize(25).doesNotHaveDuplicates().isSorted();
-        assertThat(backend.find("job-003").orElseThrow().observation().status()).isEqualTo(JobStatus.FAILED);
-        assertThat(backend.find("job-004").orElseThrow().observation().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(backend.find("job-003", "any").orElseThrow().observation().status()).isEqualTo(JobStatus.FAILED);
+        assertThat(backend.find("job-004", "any").orElseThrow().observation().status()).isEqualTo(JobStatus.SUCCEEDED);
     }
 
     @Test
@@ -462,7 +462,7 @@ class LocalBackendTest {
         new JobDir(dir).writeProperties(JobDir.PID, pids);
         LocalBackend backend = backend();
 
-        BackendJob job = backend.find("job-lost").orElseThrow();
+        BackendJob job = backend.find("job-lost", "any").orElseThrow();
 
         assertThat(job.observation().status()).isEqualTo(JobStatus.FAILED);
         assertThat(job.observation().failureReason()).contains("ended without recording an exit code");

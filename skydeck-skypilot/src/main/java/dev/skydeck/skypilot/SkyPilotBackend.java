@@ -141,7 +141,7 @@ public final class SkyPilotBackend implements ClusterBackend {
     }
 
     @Override
-    public Optional<BackendJob> find(String launchId) {
+    public Optional<BackendJob> find(String launchId, String experimentName) {
         // A pending launch request is not a job yet: launch() follows it rather than resubmitting.
         return findInQueue(launchId);
     }

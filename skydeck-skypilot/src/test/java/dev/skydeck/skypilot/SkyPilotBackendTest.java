@@ -197,8 +197,8 @@ class SkyPilotBackendTest {
         backend.launch(request("a", "j-a"));
         backend.launch(request("b", "j-b"));
         backend.launch(request("c", "j-c"));
-        assertThat(backend.find("j-c")).get().extracting(BackendJob::backendJobId).isEqualTo("3");
-        assertThat(backend.find("j-nope")).isEmpty();
+        assertThat(backend.find("j-c", "any")).get().extracting(BackendJob::backendJobId).isEqualTo("3");
+        assertThat(backend.find("j-nope", "any")).isEmpty();
     }
 
     @Test

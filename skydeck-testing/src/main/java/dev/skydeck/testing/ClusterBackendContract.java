@@ -9,6 +9,8 @@ import dev.skydeck.spi.BackendJob;
 import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.JobPage;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.spi.LaunchStatus;
+import dev.skydeck.spi.Submission;
 import dev.skydeck.spi.BackendException;
 import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.BackendHealth;
@@ -102,12 +104,60 @@ public abstract class ClusterBackendContract {
     }
 
     @Test
+    void aSubmittedLaunchIsStartedOrFollowedUntilItsJobExists() {
+        LaunchRequest r = request("contract-submit", "launch-submit-" + System.nanoTime(), Behaviour.RUN_UNTIL_CANCELLED);
+        Submission s = backend().submit(r);
+        BackendJob job = s.job();
+        if (job == null) {
+            assertThat(s.ref()).isNotBlank();
+            LaunchStatus[] last = {null};
+            await().atMost(patience()).pollInterval(Duration.ofMillis(50)).until(() -> {
+                advance();
+                last[0] = backend().launchStatus(r.launchId(), s.ref(), r.experimentName());
+                assertThat(last[0].state()).as("a request it took is never unknown").isNotIn(LaunchStatus.State.UNKNOWN,
+                        LaunchStatus.State.FAILED);
+                return last[0].state() == LaunchStatus.State.STARTED;
+            });
+            job = last[0].job();
+        }
+        assertThat(job.launchId()).isEqualTo(r.launchId());
+        assertThat(backend().launchStatus(r.launchId(), s.ref(), r.experimentName()).state())
+                .isEqualTo(LaunchStatus.State.STARTED);
+        assertThat(backend().launchStatus("launch-never-submitted", null, "nobody").state())
+                .isEqualTo(LaunchStatus.State.UNKNOWN);
+        assertThat(backend().cancelLaunch(r.launchId(), s.ref())).as("nothing in flight to cancel once it exists")
+                .isFalse();
+        backend().cancel(job.backendJobId());
+    }
+
+    @Test
+    void theActiveListingHasEveryUnfinishedJobAndEndedOnesAreFoundByTheirIds() {
+        BackendJob done = launch(Behaviour.SUCCEED);
+        BackendJob running = launch(Behaviour.RUN_UNTIL_CANCELLED);
+        awaitStatus(done.backendJobId(), JobStatus::isTerminal);
+        awaitStatus(running.backendJobId(), JobStatus::isActive);
+        List<BackendJob> active = new ArrayList<>();
+        String token = null;
+        do {
+            JobPage page = backend().listActive(token);
+            active.addAll(page.jobs());
+            token = page.nextPageToken();
+        } while (token != null);
+        // a backend that can filter leaves ended jobs out; one that cannot may list them (SkyDeck copes with both)
+        assertThat(active).extracting(BackendJob::backendJobId).contains(running.backendJobId());
+        assertThat(backend().jobs(List.of(done.backendJobId(), running.backendJobId(), "no-such-job")))
+                .extracting(BackendJob::backendJobId)
+                .containsExactlyInAnyOrder(done.backendJobId(), running.backendJobId());
+        backend().cancel(running.backendJobId());
+    }
+
+    @Test
     void findFindsALaunchedJobByItsLaunchIdAndNothingElse() {
         LaunchRequest r = request("contract-find", "launch-find-" + System.nanoTime(), Behaviour.RUN_UNTIL_CANCELLED);
         BackendJob job = backend().launch(r);
-        assertThat(backend().find(r.launchId())).get().extracting(BackendJob::backendJobId)
+        assertThat(backend().find(r.launchId(), r.experimentName())).get().extracting(BackendJob::backendJobId)
                 .isEqualTo(job.backendJobId());
-        assertThat(backend().find("launch-that-never-was")).isEmpty();
+        assertThat(backend().find("launch-that-never-was", "nobody")).isEmpty();
         backend().cancel(job.backendJobId());
     }
 

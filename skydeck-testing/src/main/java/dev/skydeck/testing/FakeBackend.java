@@ -8,6 +8,8 @@ import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.JobPage;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.spi.LaunchStatus;
+import dev.skydeck.spi.Submission;
 import java.io.Reader;
 import java.io.StringReader;
 import java.time.Clock;
@@ -40,6 +42,12 @@ public final class FakeBackend implements ClusterBackend {
     private volatile Consumer<LaunchRequest> afterAccept = r -> { };
     private volatile int pageSize = 100;
     private volatile boolean ignoreCancels;
+    private volatile boolean slowLaunches;
+    private final Map<String, LaunchRequest> pendingRequests = new LinkedHashMap<>();
+    private final Map<String, LaunchStatus> failedRequests = new LinkedHashMap<>();
+    private final List<String> cancelledRequests = new ArrayList<>();
+    private final AtomicInteger listActiveCalls = new AtomicInteger();
+    private final AtomicInteger jobsCalls = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicReference<Runnable> afterListing =
             new java.util.concurrent.atomic.AtomicReference<>();
     private volatile Consumer<String> beforeCancel = id -> { };
@@ -75,8 +83,115 @@ public final class FakeBackend implements ClusterBackend {
         return job;
     }
 
+    /**
+     * With slow launches on, {@link #submit} only takes the request (as a SkyPilot API server
+     * does): the job exists once {@link #completeLaunches()} runs, and until then the request can
+     * be followed with {@link #launchStatus} or cancelled with {@link #cancelLaunch}.
+     */
+    public void slowLaunches(boolean value) {
+        this.slowLaunches = value;
+    }
+
     @Override
-    public synchronized Optional<BackendJob> find(String launchId) {
+    public Submission submit(LaunchRequest request) {
+        if (!slowLaunches) {
+            return Submission.started(launch(request));
+        }
+        synchronized (this) {
+            RuntimeException failure = launchFailures.poll();
+            launches.add(request);
+            if (failure != null) {
+                throw failure;
+            }
+            pendingRequests.put(request.launchId(), request);
+        }
+        return Submission.pending("req-" + request.launchId(), "waiting for the API server");
+    }
+
+    /** Finishes every launch request in flight: their jobs exist now. */
+    public void completeLaunches() {
+        List<LaunchRequest> done;
+        synchronized (this) {
+            done = new ArrayList<>(pendingRequests.values());
+            pendingRequests.clear();
+        }
+        for (LaunchRequest r : done) {
+            synchronized (this) {
+                String id = Integer.toString(nextId++);
+                jobs.put(id, new BackendJob(id, r.experimentName(), r.launchId(), clock.instant(),
+                        JobObservation.of(JobStatus.PENDING)));
+            }
+        }
+    }
+
+    /** Fails the launch request in flight for {@code launchId} (no job is made). */
+    public synchronized void failLaunchRequest(String launchId, String error, boolean retryable) {
+        pendingRequests.remove(launchId);
+        failedRequests.put(launchId, LaunchStatus.failed(error, retryable));
+    }
+
+    /** Drops the launch request in flight for {@code launchId} without a job, as a server that lost it. */
+    public synchronized void loseLaunchRequest(String launchId) {
+        pendingRequests.remove(launchId);
+    }
+
+    /** Launch requests in flight, by launch id. */
+    public synchronized List<String> pendingLaunches() {
+        return List.copyOf(pendingRequests.keySet());
+    }
+
+    /** Launch requests cancelled before their job existed, by launch id. */
+    public synchronized List<String> cancelledRequests() {
+        return List.copyOf(cancelledRequests);
+    }
+
+    @Override
+    public synchronized LaunchStatus launchStatus(String launchId, String ref, String experimentName) {
+        if (pendingRequests.containsKey(launchId)) {
+            return LaunchStatus.pending("waiting for the API server");
+        }
+        LaunchStatus failed = failedRequests.remove(launchId);
+        if (failed != null) {
+            return failed;
+        }
+        return find(launchId, experimentName).map(LaunchStatus::started).orElse(LaunchStatus.UNKNOWN);
+    }
+
+    @Override
+    public synchronized boolean cancelLaunch(String launchId, String ref) {
+        if (pendingRequests.remove(launchId) != null) {
+            cancelledRequests.add(launchId);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public JobPage listActive(String pageToken) {
+        listActiveCalls.incrementAndGet();
+        JobPage page = list(pageToken);
+        return new JobPage(page.jobs().stream().filter(j -> j.observation().status().isActive()).toList(),
+                page.nextPageToken());
+    }
+
+    @Override
+    public synchronized List<BackendJob> jobs(java.util.Collection<String> backendJobIds) {
+        jobsCalls.incrementAndGet();
+        return backendJobIds.stream().map(jobs::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** {@link #listActive} calls so far (each also counts as a {@link #listCalls()} call). */
+    public int listActiveCalls() {
+        return listActiveCalls.get();
+    }
+
+    /** {@link #jobs} calls so far. */
+    public int jobsCalls() {
+        return jobsCalls.get();
+    }
+
+    @Override
+    public synchronized Optional<BackendJob> find(String launchId, String experimentName) {
         findCalls.incrementAndGet();
         return jobs.values().stream().filter(j -> launchId.equals(j.launchId())).findFirst();
     }

@@ -99,13 +99,13 @@ public abstract class StoreContract {
 
     /** A job with only the required fields and no launch id (as if launched outside SkyDeck). */
     protected static Job job(String id, String experimentName, JobStatus status, Instant createdAt) {
-        return new Job(id, experimentName, "local", null, null, status, null, null, null, null, null, 1, 1, null,
+        return new Job(id, experimentName, "local", null, null, null, status, null, null, null, null, null, 1, 1, null,
                 null, 1, 0, null, null, null, createdAt, null, null, null, null, 0, null, null, null, null, null);
     }
 
     /** A job SkyDeck launched: its launch id is its id. */
     protected static Job launched(String id, String experimentName, JobStatus status, Instant createdAt) {
-        return new Job(id, experimentName, "local", null, id, status, null, null, null, null, null, 1, 1, null,
+        return new Job(id, experimentName, "local", null, id, null, status, null, null, null, null, null, 1, 1, null,
                 null, 1, 0, null, null, null, createdAt, null, null, null, null, 0, null, null, null, null, null);
     }
 
@@ -724,7 +724,7 @@ public abstract class StoreContract {
         flags.put("a", 4.0);
         flags.put("m", false);
         flags.put("s", "x y");
-        Job full = new Job("job-1", "a", "skypilot", "17", "launch-1", JobStatus.RUNNING, "RUNNING",
+        Job full = new Job("job-1", "a", "skypilot", "17", "launch-1", null, JobStatus.RUNNING, "RUNNING",
                 "none yet", "running on 2 nodes", JobStage.RUNNING, at(3), 2, 3,
                 List.of("lt", "--gpus=8", "run=a", "s=x y"), flags, 2, 8,
                 new Resources("gcp", "us-central1", "a3-highgpu-8g", "H100", true), "main", null,
@@ -741,7 +741,7 @@ public abstract class StoreContract {
 
     @Test
     void anEndedJobKeepsItsEndAndExitCode() {
-        Job j = new Job("j", "a", "local", "123", null, JobStatus.FAILED, "FAILED_SETUP", "setup failed: exit 3",
+        Job j = new Job("j", "a", "local", "123", null, null, JobStatus.FAILED, "FAILED_SETUP", "setup failed: exit 3",
                 null, JobStage.FAILED, at(5), 1, 1, List.of("lt"), Map.of(), 1, 0, null, null, null, at(1), at(2), at(3),
                 at(5), 3, 0, null, null, null, null, at(5));
 
@@ -779,10 +779,10 @@ public abstract class StoreContract {
 
     @Test
     void aLaunchIdIsRecordedOnce() {
-        insert(new Job("j1", "a", "local", null, "L", JobStatus.SUCCEEDED, null, null, null, null, null, 1, 1,
+        insert(new Job("j1", "a", "local", null, "L", null, JobStatus.SUCCEEDED, null, null, null, null, null, 1, 1,
                 null, null, 1, 0, null, null, null, at(1), null, null, null, null, 0, null, null, null, null, null));
 
-        assertThatThrownBy(() -> insert(new Job("j2", "b", "local", null, "L", JobStatus.SUCCEEDED, null, null,
+        assertThatThrownBy(() -> insert(new Job("j2", "b", "local", null, "L", null, JobStatus.SUCCEEDED, null, null,
                 null, null, null, 1, 1, null, null, 1, 0, null, null, null, at(1), null, null, null, null, 0, null,
                 null, null, null, null)))
                 .isInstanceOf(SkyDeckException.Conflict.class);
@@ -802,7 +802,7 @@ public abstract class StoreContract {
     void jobsByBackendIdFindOnlyKnownIdsOfThatBackend() {
         Job a = insert(job("a", "x", JobStatus.RUNNING, at(1)).submitted("1", at(1)));
         insert(job("b", "x", JobStatus.RUNNING, at(2)).submitted("2", at(2)));
-        insert(new Job("c", "x", "skypilot", "1", null, JobStatus.RUNNING, null, null, null, null, null, 1, 1,
+        insert(new Job("c", "x", "skypilot", "1", null, null, JobStatus.RUNNING, null, null, null, null, null, 1, 1,
                 null, null, 1, 0, null, null, null, at(3), null, null, null, null, 0, null, null, null, null, null));
 
         Map<String, Job> found = store.jobsByBackendId("local", List.of("1", "404"));
@@ -1464,7 +1464,7 @@ public abstract class StoreContract {
     /** A job SkyDeck launched, on {@code nodes} × {@code gpus}, from a spec with {@code configHash}. */
     protected static Job launched(String id, String experimentName, JobStatus status, Instant createdAt, int nodes,
                                   int gpus, String configHash) {
-        return new Job(id, experimentName, "local", null, id, status, null, null, null, null, null, 1, 1, null,
+        return new Job(id, experimentName, "local", null, id, null, status, null, null, null, null, null, 1, 1, null,
                 null, nodes, gpus, null, null, configHash, createdAt, null, null, null, null, 0, null, null, null,
                 null, null);
     }
@@ -1506,6 +1506,22 @@ public abstract class StoreContract {
 
         store.write(tx -> tx.updateJob(withStatus(j, JobStatus.SUCCEEDED, at(3))));
         assertThat(reload(e).drifted()).isFalse(); // nothing runs, nothing drifts
+    }
+
+    @Test
+    void aLaunchRequestInFlightAndAPoolAreKept() {
+        Experiment e = create(ExperimentSpec.named("pooled").resources(Resources.ANY.withPool("warm-h100")), T0);
+        assertThat(reload(e).spec().resources().pool()).isEqualTo("warm-h100");
+        Job intent = insert(launched("inflight", "pooled", JobStatus.INIT, at(1)));
+        Job requested = intent.submittedAs("req-3f0c", "waiting for the jobs controller", at(2));
+        store.write(tx -> tx.updateJob(requested));
+        Job read = store.job("inflight").orElseThrow();
+        assertThat(read.launchRef()).isEqualTo("req-3f0c");
+        assertThat(read.launchInFlight()).isTrue();
+        assertThat(read.details()).isEqualTo("waiting for the jobs controller");
+        assertThat(read.submittedAt()).isEqualTo(at(2));
+        store.write(tx -> tx.updateJob(read.submitted("77", at(3))));
+        assertThat(store.job("inflight").orElseThrow().launchRef()).isNull();
     }
 
     @Test

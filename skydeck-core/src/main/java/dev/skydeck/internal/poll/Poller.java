@@ -64,6 +64,8 @@ public final class Poller implements AutoCloseable {
     private final Status status = new Status();
     /** When the listing of the last successful poll was asked for: a job's status is known as of then. */
     private volatile Instant lastListed;
+    /** When the last listing of every job (not only unfinished ones) was asked for. */
+    private volatile Instant lastFullListing;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -161,16 +163,20 @@ public final class Poller implements AutoCloseable {
     /** One poll on the calling thread. A failed listing changes nothing and is rethrown. */
     public Result pollOnce() {
         Instant start = clock.instant();
+        boolean full = lastFullListing == null || !start.isBefore(lastFullListing.plus(config.fullListingInterval()));
         Map<String, BackendJob> listed = new LinkedHashMap<>();
         try {
             String token = null;
             do {
-                JobPage page = backend.list(token);
+                JobPage page = full ? backend.list(token) : backend.listActive(token);
                 for (BackendJob j : page.jobs()) {
                     listed.put(j.backendJobId(), j);
                 }
                 token = page.nextPageToken();
             } while (token != null);
+            if (!full) {
+                addEndedSinceLastPoll(listed);
+            }
         } catch (RuntimeException e) {
             recordFailure(e);
             throw e instanceof SkyDeckException s ? s
@@ -197,6 +203,9 @@ public final class Poller implements AutoCloseable {
         seen.keySet().retainAll(listed.keySet());
         Instant end = clock.instant();
         lastListed = start;
+        if (full) {
+            lastFullListing = start;
+        }
         String recovered = status.succeeded(end);
         if (recovered != null) {
             log.info("Polling the {} backend works again after: {}", backend.kind(), recovered);
@@ -211,6 +220,28 @@ public final class Poller implements AutoCloseable {
      * @param listedAt when the listing was asked for: only a job recorded before then can have
      *                 vanished from it (one launched while the listing ran is simply not in it yet)
      */
+    /**
+     * A listing of unfinished jobs leaves out the ones that ended since the last poll: ask the
+     * backend for those SkyDeck still holds active, by id, in one call (none when the counts match).
+     */
+    private void addEndedSinceLastPoll(Map<String, BackendJob> listed) {
+        long listedActive = listed.values().stream().filter(j -> j.observation().status().isActive()).count();
+        if (writer.store().activeJobStats().active() <= listedActive) {
+            return;
+        }
+        List<String> missing = new ArrayList<>();
+        for (Job j : writer.store().activeJobs()) {
+            if (backend.kind().equals(j.backend()) && j.backendJobId() != null && !listed.containsKey(j.backendJobId())) {
+                missing.add(j.backendJobId());
+            }
+        }
+        if (!missing.isEmpty()) {
+            for (BackendJob j : backend.jobs(missing)) {
+                listed.put(j.backendJobId(), j);
+            }
+        }
+    }
+
     private void writeChanges(Map<String, BackendJob> listed, List<BackendJob> changed, Set<String> names, int[] counts,
                               Instant listedAt, Instant now) {
         writer.write(w -> {
@@ -292,12 +323,18 @@ public final class Poller implements AutoCloseable {
     /** A launch whose result is not recorded (yet), listed by the backend: record its backend id. */
     private Job adopt(Writer.Unit w, Job job, BackendJob bj, Map<String, Experiment> experiments, Instant now) {
         boolean inFlight = launching.test(job.id());
+        boolean requested = job.launchInFlight();
         Job adopted = job.submitted(bj.backendJobId(), bj.submittedAt() != null ? bj.submittedAt() : now);
+        Experiment e = experiments.get(job.experimentName());
         if (inFlight) {
             // our own launch, listed before it was recorded: its LAUNCH event follows from the reconciler
             log.debug("Job {} of {} listed before its launch was recorded", bj.backendJobId(), job.experimentName());
+        } else if (requested) {
+            // a launch request SkyDeck recorded has made its job
+            w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, e == null ? null : e.id(), job.experimentName(),
+                    job.id(), true, "launched attempt " + job.attempt() + " as " + backend.kind() + " job "
+                            + bj.backendJobId(), null));
         } else {
-            Experiment e = experiments.get(job.experimentName());
             w.event(new Event(0, now, Actor.POLLER, EventType.LAUNCH, e == null ? null : e.id(), job.experimentName(),
                     job.id(), true, "adopted job " + bj.backendJobId()
                             + " (launched before SkyDeck stopped, never recorded)", null));
@@ -327,7 +364,7 @@ public final class Poller implements AutoCloseable {
         JobObservation o = bj.observation();
         Instant created = bj.submittedAt() != null ? bj.submittedAt() : now;
         long generation = owner != null && bj.launchId() != null ? owner.generation() : 0;
-        Job job = new Job(Ids.newJobId(created), bj.name(), backend.kind(), bj.backendJobId(), bj.launchId(),
+        Job job = new Job(Ids.newJobId(created), bj.name(), backend.kind(), bj.backendJobId(), bj.launchId(), null,
                 o.status(), o.backendStatus(), o.failureReason(), o.details(), o.stage(), now, 0, generation,
                 List.of(), Map.of(), 1, 0, null, null, null, created, bj.submittedAt(), o.startedAt(), o.endedAt(),
                 o.exitCode(), o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), null, now);
@@ -335,7 +372,7 @@ public final class Poller implements AutoCloseable {
             w.tx().insertJob(job);
         } catch (SkyDeckException.Conflict c) {
             // An active launched job exists already for that name: record this one as launched outside SkyDeck.
-            w.tx().insertJob(new Job(job.id(), job.experimentName(), job.backend(), job.backendJobId(), null,
+            w.tx().insertJob(new Job(job.id(), job.experimentName(), job.backend(), job.backendJobId(), null, null,
                     job.status(), job.backendStatus(), job.failureReason(), job.details(), job.stage(),
                     job.stageSince(), 0, 0, List.of(), Map.of(), 1, 0, null, null, null, job.createdAt(),
                     job.submittedAt(), job.startedAt(), job.endedAt(), job.exitCode(), job.recoveryCount(),

@@ -177,6 +177,10 @@ public final class Decide {
         if (facts.submittingHere().test(intent.id())) {
             return new Decision.Wait("submitting attempt " + intent.attempt(), null);
         }
+        if (intent.launchInFlight()) {
+            return new Decision.AwaitLaunch(intent, "launching attempt " + intent.attempt()
+                    + (intent.details() == null ? "" : ": " + intent.details()));
+        }
         ExperimentStatus status = e.status();
         if (status.launchRetries() > 0 && status.nextAttemptAt() != null) {
             if (now.isBefore(status.nextAttemptAt())) {
@@ -199,6 +203,9 @@ public final class Decide {
         }
         if (facts.submittingHere().test(job.id())) {
             return new Decision.Wait(doing + ": waiting for the launch in progress to return", null);
+        }
+        if (job.launchInFlight()) {
+            return new Decision.StopLaunch(job, doing + ": cancelling the launch request in flight");
         }
         Instant leaseEnd = job.updatedAt().plus(facts.launchLease());
         if (now.isBefore(leaseEnd)) {

@@ -35,6 +35,17 @@ public sealed interface Decision {
     }
 
     /**
+     * An intent whose launch request is in flight at the backend ({@link Job#launchRef()}): ask
+     * how it is doing, and record the job once it exists (or the failure).
+     */
+    record AwaitLaunch(Job intent, String reason) implements Decision {
+        /** Requires the intent. */
+        public AwaitLaunch {
+            Objects.requireNonNull(intent, "intent");
+        }
+    }
+
+    /**
      * An intent that should not run any more (desired stopped, or an older generation after a
      * restart) and that nobody is submitting: if the backend has it, adopt it so the next pass
      * cancels it; else abandon it.

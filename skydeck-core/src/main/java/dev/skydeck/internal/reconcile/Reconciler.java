@@ -23,6 +23,8 @@ import dev.skydeck.spi.BackendJob;
 import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.spi.LaunchStatus;
+import dev.skydeck.spi.Submission;
 import dev.skydeck.spi.StoreReads.ActiveJobs;
 import dev.skydeck.spi.TaskScheduler;
 import java.time.Clock;
@@ -302,6 +304,8 @@ public final class Reconciler implements AutoCloseable {
             launch(e, l, now);
         } else if (decision instanceof Decision.ResumeLaunch r) {
             resumeLaunch(e, r, now);
+        } else if (decision instanceof Decision.AwaitLaunch a) {
+            awaitLaunch(e, a, now);
         } else if (decision instanceof Decision.StopLaunch s) {
             stopLaunch(e, s, now);
         } else if (decision instanceof Decision.Cancel c) {
@@ -425,7 +429,7 @@ public final class Reconciler implements AutoCloseable {
             resources = GpuCatalog.detect(resources.instanceType()).map(g -> spec.resources().withAccelerator(g.model()))
                     .orElse(resources);
         }
-        Job job = new Job(id, e.name(), backend.kind(), null, id, JobStatus.INIT, null, null, null,
+        Job job = new Job(id, e.name(), backend.kind(), null, id, null, JobStatus.INIT, null, null, null,
                 JobStage.SUBMITTING, now, attempt, e.generation(), CommandLine.build(spec), spec.flags(),
                 spec.nodes(), spec.gpus(), resources, spec.gitBranch(), spec.configHash(), now, null, null, null, null,
                 0, null, null, null, null, now);
@@ -501,6 +505,10 @@ public final class Reconciler implements AutoCloseable {
             requeue(e, s.intent());
             return;
         }
+        if (claimed.launchInFlight()) {
+            stopRequest(e, claimed, now);
+            return;
+        }
         Optional<BackendJob> found = findQuietly(name, claimed);
         if (found == null) {
             if (e != null) {
@@ -513,17 +521,105 @@ public final class Reconciler implements AutoCloseable {
             requeue(e, claimed);
             return;
         }
-        Job abandoned = claimed.observe(new JobObservation(JobStatus.CANCELLED, null,
-                "stopped before the backend accepted the launch", null, JobStage.CANCELLED, null, now, null, 0,
-                null, null, null), now);
+        abandon(e, claimed, "stopped before the backend accepted the launch",
+                "launch " + claimed.id() + " abandoned before the backend accepted it", now);
+    }
+
+    /** Ends an intent that never became a job: CANCELLED, with why. */
+    private void abandon(Experiment e, Job intent, String reason, String message, Instant now) {
+        Job abandoned = intent.observe(new JobObservation(JobStatus.CANCELLED, null, reason, null, JobStage.CANCELLED,
+                null, now, null, 0, null, null, null), now);
         writer.write(w -> {
             w.tx().updateJob(abandoned);
-            w.event(new Event(0, now, Actor.RECONCILER, EventType.CANCEL, e == null ? null : e.id(), name,
-                    abandoned.id(), true, "launch " + abandoned.id() + " abandoned before the backend accepted it",
-                    null));
+            w.event(new Event(0, now, Actor.RECONCILER, EventType.CANCEL, e == null ? null : e.id(),
+                    intent.experimentName(), abandoned.id(), true, message, null));
             return null;
         });
         requeue(e, abandoned);
+    }
+
+    /**
+     * Stops a launch whose request is in flight: the request is cancelled at the backend; if it
+     * could not be (it finished meanwhile), the job it made is recorded and the next pass cancels it.
+     */
+    private void stopRequest(Experiment e, Job intent, Instant now) {
+        boolean cancelled;
+        LaunchStatus status;
+        try {
+            cancelled = backend.cancelLaunch(intent.launchId(), intent.launchRef());
+            status = cancelled ? null : backend.launchStatus(intent.launchId(), intent.launchRef(),
+                    intent.experimentName());
+        } catch (SkyDeckException ex) {
+            log.warn("Could not cancel the launch request {} of experiment {}: {}; trying again", intent.launchRef(),
+                    intent.experimentName(), ex.getMessage());
+            if (e != null) {
+                wakeAt(e.id(), now.plus(config.retryBase()), now);
+            }
+            return;
+        }
+        if (cancelled || status.state() == LaunchStatus.State.FAILED || status.state() == LaunchStatus.State.UNKNOWN) {
+            abandon(e, intent, "its launch request was cancelled before the job existed", "launch request "
+                    + intent.launchRef() + " of " + intent.id() + " cancelled before the job existed", now);
+            log.info("Cancelled the launch request {} of experiment {}", intent.launchRef(), intent.experimentName());
+        } else if (status.state() == LaunchStatus.State.STARTED) {
+            recordLaunched(e, intent, status.job(), now); // the next pass cancels the job
+            requeue(e, intent);
+        } else if (e != null) {
+            wakeAt(e.id(), now.plus(config.retryBase()), now); // still running and not cancellable yet
+        }
+    }
+
+    /** Follows a launch whose request is in flight: its stage meanwhile, then its job or its failure. */
+    private void awaitLaunch(Experiment e, Decision.AwaitLaunch a, Instant now) {
+        Job intent = a.intent();
+        LaunchStatus status;
+        try {
+            status = backend.launchStatus(intent.launchId(), intent.launchRef(), intent.experimentName());
+        } catch (SkyDeckException ex) {
+            writeStatus(e, status(e, null, "launching attempt " + intent.attempt() + ": the backend could not be"
+                    + " asked about its request (" + ex.getMessage() + "); asking again", false));
+            wakeAt(e.id(), now.plus(config.retryBase()), now);
+            return;
+        }
+        switch (status.state()) {
+            case PENDING -> {
+                String detail = status.detail();
+                if (detail != null && !detail.equals(intent.details())) {
+                    writer.write(w -> {
+                        w.tx().job(intent.id()).filter(Job::launchInFlight)
+                                .ifPresent(j -> w.tx().updateJob(j.withDetails(detail, now)));
+                        return null;
+                    });
+                }
+                writeStatus(e, status(e, null, "launching attempt " + intent.attempt()
+                        + (detail == null ? "" : ": " + detail), false));
+                wakeAt(e.id(), now.plus(config.fastPollInterval()), now);
+            }
+            case STARTED -> recordLaunched(e, intent, status.job(), now);
+            case FAILED -> {
+                if (status.retryable()) {
+                    writer.write(w -> {
+                        w.tx().job(intent.id()).ifPresent(j -> w.tx().updateJob(j.submittedAs(null, j.details(), now)));
+                        return null;
+                    });
+                    scheduleRetry(e, intent, now, status.error());
+                } else {
+                    failLaunch(e, intent, status.error());
+                }
+            }
+            case UNKNOWN -> {
+                // the backend knows neither the request nor a job for this launch: submit it again, same launch id
+                log.warn("The {} backend forgot the launch request {} of experiment {}; submitting it again",
+                        backend.kind(), intent.launchRef(), e.name());
+                Job cleared = writer.write(w -> {
+                    Job j = w.tx().job(intent.id()).orElse(intent);
+                    return j.launchInFlight() ? w.tx().updateJob(j.submittedAs(null, null, now)) : null;
+                });
+                if (cleared != null) {
+                    submit(e, cleared, now);
+                }
+            }
+        }
     }
 
     private void requeue(Experiment e, Job job) {
@@ -537,7 +633,7 @@ public final class Reconciler implements AutoCloseable {
     /** The backend's answer, or {@code null} when it could not be asked. */
     private Optional<BackendJob> findQuietly(String name, Job job) {
         try {
-            return backend.find(job.launchId());
+            return backend.find(job.launchId(), job.experimentName());
         } catch (SkyDeckException ex) {
             log.warn("Could not look up launch {} of experiment {} on the backend: {}", job.id(), name, ex.getMessage());
             return null;
@@ -564,9 +660,9 @@ public final class Reconciler implements AutoCloseable {
         inFlight.add(job.id());
         try {
             LaunchRequest request = request(e, job);
-            BackendJob launched;
+            Submission submission;
             try {
-                launched = backend.launch(request);
+                submission = backend.submit(request);
             } catch (SkyDeckException ex) {
                 if (ex.retryable()) {
                     scheduleRetry(e, job, clock.instant(), ex.getMessage());
@@ -580,27 +676,57 @@ public final class Reconciler implements AutoCloseable {
                 return;
             }
             Instant now = clock.instant();
-            writer.write(w -> {
-                Job current = w.tx().job(job.id()).orElse(job);
-                // The poller may have listed (and adopted) the job between the launch and this record:
-                // its observation is newer than the launch's, so keep it.
-                if (current.backendJobId() == null) {
-                    w.tx().updateJob(current.submitted(launched.backendJobId(),
-                            launched.submittedAt() != null ? launched.submittedAt() : now)
-                            .observe(launched.observation(), now));
-                }
-                w.tx().updateStatus(e.id(), status(e, null, null, false).withRetries(0, null));
-                w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
-                        "launched attempt " + job.attempt() + " as " + backend.kind() + " job "
-                                + launched.backendJobId(), CommandLine.render(job.command())));
-                return null;
-            });
-            log.info("Launched experiment {} attempt {} as {} job {} in {} ms", e.name(), job.attempt(),
-                    backend.kind(), launched.backendJobId(), Duration.between(started, now).toMillis());
+            if (submission.job() != null) {
+                recordLaunched(e, job, submission.job(), now);
+                log.info("Launched experiment {} attempt {} as {} job {} in {} ms", e.name(), job.attempt(),
+                        backend.kind(), submission.job().backendJobId(), Duration.between(started, now).toMillis());
+            } else {
+                recordSubmitted(e, job, submission, now);
+            }
         } finally {
             inFlight.remove(job.id());
         }
         wakeQueued();
+    }
+
+    /** The job exists: record its backend id and what the backend reports, once (the poller may have been first). */
+    private void recordLaunched(Experiment e, Job job, BackendJob launched, Instant now) {
+        writer.write(w -> {
+            Job current = w.tx().job(job.id()).orElse(job);
+            // The poller may have listed (and adopted) the job between the launch and this record:
+            // its observation is newer than the launch's, so keep it.
+            if (current.backendJobId() == null) {
+                w.tx().updateJob(current.submitted(launched.backendJobId(),
+                        launched.submittedAt() != null ? launched.submittedAt() : now)
+                        .observe(launched.observation(), now));
+            }
+            if (e != null) {
+                w.tx().updateStatus(e.id(), status(e, null, null, false).withRetries(0, null));
+            }
+            w.event(new Event(0, now, Actor.RECONCILER, EventType.LAUNCH, e == null ? null : e.id(),
+                    job.experimentName(), job.id(), true, "launched attempt " + job.attempt() + " as "
+                    + backend.kind() + " job " + launched.backendJobId(), CommandLine.render(job.command())));
+            return null;
+        });
+    }
+
+    /** The backend took the request; its job comes later: record the request so any pass (or process) can follow it. */
+    private void recordSubmitted(Experiment e, Job job, Submission submission, Instant now) {
+        writer.write(w -> {
+            Job current = w.tx().job(job.id()).orElse(job);
+            if (current.backendJobId() == null) {
+                w.tx().updateJob(current.submittedAs(submission.ref(), submission.detail(), now));
+            }
+            w.tx().updateStatus(e.id(), status(e, null, "launching attempt " + job.attempt(), false)
+                    .withRetries(0, null));
+            w.event(Event.draft(now, Actor.RECONCILER, EventType.LAUNCH, e, job.id(), true,
+                    "submitted attempt " + job.attempt() + " to " + backend.kind() + " (request "
+                            + submission.ref() + ")", CommandLine.render(job.command())));
+            return null;
+        });
+        log.info("Submitted experiment {} attempt {} to {} (request {})", e.name(), job.attempt(), backend.kind(),
+                submission.ref());
+        wakeAt(e.id(), now.plus(config.fastPollInterval()), now);
     }
 
     private LaunchRequest request(Experiment e, Job job) {
@@ -609,7 +735,7 @@ public final class Reconciler implements AutoCloseable {
         env.put("SKYDECK_EXPERIMENT", e.name());
         env.put("SKYDECK_ATTEMPT", Integer.toString(job.attempt()));
         return new LaunchRequest(e.name(), job.launchId(), job.attempt(), job.command(), job.flags(), job.nodes(),
-                job.gpus(), job.resources(), job.gitRef(), e.spec().taskTemplate(), env);
+                job.gpus(), job.resources(), job.gitRef(), e.spec().taskTemplate(), env, e.spec().priority());
     }
 
     private void scheduleRetry(Experiment e, Job job, Instant now, String message) {

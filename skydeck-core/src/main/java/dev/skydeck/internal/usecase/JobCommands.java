@@ -59,6 +59,18 @@ public final class JobCommands {
 
     /** A job's log: the last {@code tail} lines (0 for all), then new lines while {@code follow}. */
     public Reader logs(String jobId, int tail, boolean follow) {
+        Job current = readable(jobId, tail);
+        return engine.backend().logs(current.backendJobId(), tail, follow);
+    }
+
+    /** The backend controller's log for a job, like {@link #logs}. */
+    public Reader controllerLogs(String jobId, int tail, boolean follow) {
+        Job current = readable(jobId, tail);
+        return engine.backend().controllerLogs(current.backendJobId(), tail, follow);
+    }
+
+    /** The job, when this SkyDeck's backend can read its logs. */
+    private Job readable(String jobId, int tail) {
         Job current = engine.store().job(jobId).orElseThrow(() -> new SkyDeckException.NotFound("no job with id " + jobId));
         if (current.backendJobId() == null) {
             throw new SkyDeckException.Conflict(Reason.OTHER, "job " + current.id()
@@ -72,6 +84,6 @@ public final class JobCommands {
         if (tail < 0) {
             throw Validate.invalid("tail " + tail + " is not allowed: use 0 (everything) or more");
         }
-        return engine.backend().logs(current.backendJobId(), tail, follow);
+        return current;
     }
 }

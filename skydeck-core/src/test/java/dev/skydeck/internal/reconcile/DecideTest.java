@@ -39,7 +39,7 @@ class DecideTest {
     }
 
     private static Job job(String id, JobStatus status, long generation, int attempt, Instant created, String launchId) {
-        return new Job(id, "exp", "fake", status == JobStatus.INIT ? null : "b-" + id, launchId, status, null,
+        return new Job(id, "exp", "fake", status == JobStatus.INIT ? null : "b-" + id, launchId, null, status, null,
                 status == JobStatus.FAILED ? "exit code 1" : null, null, null, null, attempt, generation, List.of(),
                 null, 1, 0, null, null, null, created, null, null, status.isTerminal() ? created.plusSeconds(30) : null,
                 null, 0, null, null, null, null, created);

@@ -58,7 +58,9 @@ public final class JobRoutes {
         Job job = deck.job(ctx.pathParam("id"));
         int tail = intParam(ctx, "tail", 0, 0, 1_000_000);
         Boolean follow = boolParam(ctx, "follow");
-        Reader reader = deck.logs(job, tail, follow != null && follow);
+        Boolean controller = boolParam(ctx, "controller");
+        Reader reader = controller != null && controller ? deck.controllerLogs(job, tail, follow != null && follow)
+                : deck.logs(job, tail, follow != null && follow);
         ctx.status(200).contentType("text/plain; charset=utf-8");
         ctx.header("Cache-Control", "no-store");
         ctx.header("X-Accel-Buffering", "no");

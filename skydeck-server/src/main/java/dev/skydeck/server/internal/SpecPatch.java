@@ -110,12 +110,14 @@ public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
         boolean accSet = r.has("accelerator");
         String acc = r.optText("accelerator");
         Boolean spot = r.optBool("spot");
+        boolean poolSet = r.has("pool");
+        String pool = r.optText("pool");
         r.finish();
         return s -> {
             Resources old = s.resources() == null ? Resources.ANY : s.resources();
             return s.resources(new Resources(cloudSet ? cloud : old.cloud(), regionSet ? region : old.region(),
                     typeSet ? type : old.instanceType(), accSet ? acc : old.accelerator(),
-                    spot != null ? spot : old.spot()));
+                    spot != null ? spot : old.spot(), poolSet ? pool : old.pool()));
         };
     }
 

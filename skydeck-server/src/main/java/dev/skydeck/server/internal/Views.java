@@ -54,9 +54,11 @@ public final class Views {
     }
 
     /** Where a job runs. */
-    public record ResourcesView(String cloud, String region, String instanceType, String accelerator, boolean spot) {
+    public record ResourcesView(String cloud, String region, String instanceType, String accelerator, boolean spot,
+                                String pool) {
         static ResourcesView of(Resources r) {
-            return r == null ? null : new ResourcesView(r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot());
+            return r == null ? null : new ResourcesView(r.cloud(), r.region(), r.instanceType(), r.accelerator(),
+                    r.spot(), r.pool());
         }
     }
 
@@ -96,7 +98,7 @@ public final class Views {
 
     /** One job, with exactly what it ran with. */
     public record JobView(String id, String experimentName, String backend, String backendJobId, String launchId,
-                          JobStatus status, boolean active, String backendStatus, String failureReason, String details,
+                          String launchRef, JobStatus status, boolean active, String backendStatus, String failureReason, String details,
                           JobStage stage, Instant stageSince, int attempt, long generation, List<String> command,
                           String commandLine, Map<String, Object> flags, int nodes, int gpus, ResourcesView resources,
                           String gitRef, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
@@ -104,7 +106,8 @@ public final class Views {
                           String configHash, CancelView cancel, Instant updatedAt) {
         /** The view of {@code j}. */
         public static JobView of(Job j) {
-            return new JobView(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
+            return new JobView(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.launchRef(),
+                    j.status(),
                     j.isActive(), j.backendStatus(), j.failureReason(), j.details(), j.stage(), j.stageSince(),
                     j.attempt(), j.generation(), j.command(), CommandLine.render(j.command()), j.flags(), j.nodes(),
                     j.gpus(), ResourcesView.of(j.resources()), j.gitRef(), j.createdAt(), j.submittedAt(),

@@ -46,7 +46,8 @@ public final class StoreSql implements StoreTx {
     // ---- experiments ----
 
     private static final List<String> SPEC_COLUMNS = List.of("name", "flags", "base_command", "tool_path",
-            "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "desired_state",
+            "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "pool",
+            "desired_state",
             "restart_mode", "max_restarts", "restart_backoff_nanos", "restart_max_backoff_nanos", "priority",
             "description", "tags", "task_template");
 
@@ -94,9 +95,9 @@ public final class StoreSql implements StoreTx {
     // ---- jobs ----
 
     private static final List<String> JOB_COLUMNS = List.of("id", "experiment_name", "backend", "backend_job_id",
-            "launch_id", "status", "backend_status", "failure_reason", "details", "stage", "stage_since", "attempt",
+            "launch_id", "launch_ref", "status", "backend_status", "failure_reason", "details", "stage", "stage_since", "attempt",
             "generation", "command", "flags", "nodes", "gpus", "res_cloud", "res_region", "res_instance_type",
-            "res_accelerator", "res_spot", "git_ref", "config_hash", "created_at", "submitted_at", "started_at",
+            "res_accelerator", "res_spot", "res_pool", "git_ref", "config_hash", "created_at", "submitted_at", "started_at",
             "ended_at", "exit_code", "recovery_count", "cluster_name", "cloud", "region", "cancel_requested_at",
             "cancel_requested_by", "cancel_sent_at", "cancel_attempts", "updated_at");
 
@@ -677,7 +678,7 @@ public final class StoreSql implements StoreTx {
         Resources r = s.resources();
         RestartPolicy p = s.restartPolicy();
         return new Object[] {s.name(), Json.write(s.flags()), s.baseCommand(), s.toolPath(), s.gitBranch(), s.nodes(),
-            s.gpus(), r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot(), s.desiredState(), p.mode(),
+            s.gpus(), r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot(), r.pool(), s.desiredState(), p.mode(),
             p.maxRestarts(), p.backoff().toNanos(), p.maxBackoff().toNanos(), s.priority(), s.description(),
             Json.write(s.tags()), s.taskTemplate()};
     }
@@ -685,10 +686,11 @@ public final class StoreSql implements StoreTx {
     private static Object[] jobParams(Job j) {
         Resources r = j.resources();
         JobCancel c = j.cancel();
-        return new Object[] {j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.status(),
+        return new Object[] {j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.launchRef(),
+            j.status(),
             j.backendStatus(), j.failureReason(), j.details(), j.stage(), Times.toNanos(j.stageSince()), j.attempt(),
             j.generation(), Json.write(j.command()), Json.write(j.flags()), j.nodes(), j.gpus(), r.cloud(), r.region(),
-            r.instanceType(), r.accelerator(), r.spot(), j.gitRef(), j.configHash(), Times.toNanos(j.createdAt()),
+            r.instanceType(), r.accelerator(), r.spot(), r.pool(), j.gitRef(), j.configHash(), Times.toNanos(j.createdAt()),
             Times.toNanos(j.submittedAt()), Times.toNanos(j.startedAt()), Times.toNanos(j.endedAt()), j.exitCode(),
             j.recoveryCount(), j.clusterName(), j.cloud(), j.region(),
             c == null ? null : Times.toNanos(c.requestedAt()), c == null ? null : c.requestedBy(),
@@ -706,7 +708,7 @@ public final class StoreSql implements StoreTx {
                 rs.getString("base_command"), rs.getString("tool_path"), rs.getString("git_branch"),
                 rs.getInt("nodes"), rs.getInt("gpus"),
                 new Resources(rs.getString("cloud"), rs.getString("region"), rs.getString("instance_type"),
-                        rs.getString("accelerator"), rs.getBoolean("spot")),
+                        rs.getString("accelerator"), rs.getBoolean("spot"), rs.getString("pool")),
                 DesiredState.valueOf(rs.getString("desired_state")),
                 new RestartPolicy(RestartPolicy.Mode.valueOf(rs.getString("restart_mode")), rs.getInt("max_restarts"),
                         Duration.ofNanos(rs.getLong("restart_backoff_nanos")),
@@ -732,13 +734,14 @@ public final class StoreSql implements StoreTx {
         int exit = rs.getInt("exit_code");
         Integer exitCode = rs.wasNull() ? null : exit;
         return new Job(rs.getString("id"), rs.getString("experiment_name"), rs.getString("backend"),
-                rs.getString("backend_job_id"), rs.getString("launch_id"), JobStatus.valueOf(rs.getString("status")),
+                rs.getString("backend_job_id"), rs.getString("launch_id"), rs.getString("launch_ref"),
+                JobStatus.valueOf(rs.getString("status")),
                 rs.getString("backend_status"), rs.getString("failure_reason"), rs.getString("details"),
                 JobStage.valueOf(rs.getString("stage")), instant(rs, "stage_since"), rs.getInt("attempt"),
                 rs.getLong("generation"), Json.strings(rs.getString("command")), Json.flags(rs.getString("flags")),
                 rs.getInt("nodes"), rs.getInt("gpus"),
                 new Resources(rs.getString("res_cloud"), rs.getString("res_region"), rs.getString("res_instance_type"),
-                        rs.getString("res_accelerator"), rs.getBoolean("res_spot")),
+                        rs.getString("res_accelerator"), rs.getBoolean("res_spot"), rs.getString("res_pool")),
                 rs.getString("git_ref"), rs.getString("config_hash"), instant(rs, "created_at"),
                 instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "ended_at"), exitCode,
                 rs.getInt("recovery_count"), rs.getString("cluster_name"), rs.getString("cloud"), rs.getString("region"),
