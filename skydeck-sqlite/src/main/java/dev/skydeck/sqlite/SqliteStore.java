@@ -1,30 +1,15 @@
 package dev.skydeck.sqlite;
 
-import dev.skydeck.Checkpoint;
-import dev.skydeck.Event;
-import dev.skydeck.EventQuery;
-import dev.skydeck.Experiment;
-import dev.skydeck.ExperimentQuery;
-import dev.skydeck.Group;
-import dev.skydeck.Job;
-import dev.skydeck.JobQuery;
-import dev.skydeck.Page;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.sqlite.internal.Database;
-import dev.skydeck.sqlite.internal.StoreSql;
-import dev.skydeck.spi.Store;
-import dev.skydeck.spi.StoreTx;
+import dev.skydeck.sqlite.internal.SqliteDialect;
+import dev.skydeck.jdbc.JdbcStore;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.function.Function;
 
 /**
- * The embedded default {@link Store}: one SQLite file, in WAL mode, migrated at open.
+ * The embedded default {@link dev.skydeck.spi.Store}: one SQLite file, in WAL mode, migrated at open.
  *
  * <pre>{@code
  * try (SqliteStore store = SqliteStore.open(Path.of("skydeck.db"))) {
@@ -40,7 +25,7 @@ import java.util.function.Function;
  *
  * <p>Thread-safe. {@link #close()} is idempotent; any use after it throws {@link SkyDeckException}.
  */
-public final class SqliteStore implements Store {
+public final class SqliteStore extends JdbcStore {
     /** How long a write waits for another process's write lock by default. */
     public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(30);
     /** Read connections by default. */
@@ -49,6 +34,7 @@ public final class SqliteStore implements Store {
     private final Database database;
 
     private SqliteStore(Database database) {
+        super(database, SqliteDialect.INSTANCE);
         this.database = database;
     }
 
@@ -108,141 +94,5 @@ public final class SqliteStore implements Store {
     /** The database file (absolute). */
     public Path file() {
         return database.file();
-    }
-
-    /**
-     * How many SQL statements this store has executed since it was opened (transaction control
-     * excluded); for tests and benchmarks that check reads cost a constant number of statements.
-     */
-    public long statementCount() {
-        return database.statementCount();
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>Runs in an {@code IMMEDIATE} transaction on the single writer connection. Must not be
-     * nested: inside {@code work}, use the {@link StoreTx} given.
-     */
-    @Override
-    public <T> T write(Function<StoreTx, T> work) {
-        return StoreSql.inWrite(database, work);
-    }
-
-    /** {@code sqlite:} and the file's path. */
-    @Override
-    public String describe() {
-        return "sqlite:" + database.file();
-    }
-
-    /** Closes every connection; idempotent. */
-    @Override
-    public void close() {
-        database.close();
-    }
-
-    @Override
-    public Optional<Experiment> experiment(long id) {
-        return StoreSql.inRead(database, r -> r.experiment(id));
-    }
-
-    @Override
-    public Optional<Experiment> experimentByName(String name) {
-        return StoreSql.inRead(database, r -> r.experimentByName(name));
-    }
-
-    @Override
-    public List<Experiment> experiments(Collection<Long> ids) {
-        return StoreSql.inRead(database, r -> r.experiments(ids));
-    }
-
-    @Override
-    public Map<String, Experiment> experimentsByName(Collection<String> names) {
-        return StoreSql.inRead(database, r -> r.experimentsByName(names));
-    }
-
-    @Override
-    public Page<Experiment> experiments(ExperimentQuery query) {
-        return StoreSql.inRead(database, r -> r.experiments(query));
-    }
-
-    @Override
-    public List<Long> experimentIdsToReconcile() {
-        return StoreSql.inRead(database, StoreSql::experimentIdsToReconcile);
-    }
-
-    @Override
-    public Optional<Job> job(String id) {
-        return StoreSql.inRead(database, r -> r.job(id));
-    }
-
-    @Override
-    public Optional<Job> jobByLaunchId(String launchId) {
-        return StoreSql.inRead(database, r -> r.jobByLaunchId(launchId));
-    }
-
-    @Override
-    public Map<String, Job> jobsByLaunchId(Collection<String> launchIds) {
-        return StoreSql.inRead(database, r -> r.jobsByLaunchId(launchIds));
-    }
-
-    @Override
-    public Map<String, Job> jobsByBackendId(String backend, Collection<String> backendJobIds) {
-        return StoreSql.inRead(database, r -> r.jobsByBackendId(backend, backendJobIds));
-    }
-
-    @Override
-    public Page<Job> jobs(JobQuery query) {
-        return StoreSql.inRead(database, r -> r.jobs(query));
-    }
-
-    @Override
-    public List<Job> activeJobs() {
-        return StoreSql.inRead(database, StoreSql::activeJobs);
-    }
-
-    @Override
-    public ActiveJobs activeJobStats() {
-        return StoreSql.inRead(database, StoreSql::activeJobStats);
-    }
-
-    @Override
-    public List<Job> orphanedCancels() {
-        return StoreSql.inRead(database, StoreSql::orphanedCancels);
-    }
-
-    @Override
-    public List<Group> groups() {
-        return StoreSql.inRead(database, StoreSql::groups);
-    }
-
-    @Override
-    public Optional<Group> group(long id) {
-        return StoreSql.inRead(database, r -> r.group(id));
-    }
-
-    @Override
-    public List<Checkpoint> checkpoints(long experimentId, int limit) {
-        return StoreSql.inRead(database, r -> r.checkpoints(experimentId, limit));
-    }
-
-    @Override
-    public List<Event> events(EventQuery query) {
-        return StoreSql.inRead(database, r -> r.events(query));
-    }
-
-    @Override
-    public long lastEventSeq() {
-        return StoreSql.inRead(database, StoreSql::lastEventSeq);
-    }
-
-    @Override
-    public Optional<String> setting(String key) {
-        return StoreSql.inRead(database, r -> r.setting(key));
-    }
-
-    @Override
-    public StoreCounts counts() {
-        return StoreSql.inRead(database, StoreSql::counts);
     }
 }

@@ -3,16 +3,16 @@ package dev.skydeck.sqlite.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.jdbc.SqlDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
@@ -30,7 +30,7 @@ import org.sqlite.SQLiteConfig;
  * sqlite-jdbc's {@code commit()} immediately begins the next transaction, which for an
  * {@code IMMEDIATE} connection would hold the database's write lock while the connection idles.
  */
-public final class Database implements AutoCloseable {
+public final class Database implements SqlDatabase {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
@@ -40,7 +40,6 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource writer;
     private final HikariDataSource readers;
     private final ReentrantLock writeLock = new ReentrantLock(true);
-    private final AtomicLong statements = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Database(Path file, Duration busyTimeout, HikariDataSource writer, HikariDataSource readers) {
@@ -126,30 +125,31 @@ public final class Database implements AutoCloseable {
         return file;
     }
 
-    /** SQL statements executed so far (transaction control excluded). */
-    public long statementCount() {
-        return statements.get();
+    /** {@code sqlite:} and the file's path. */
+    @Override
+    public String describe() {
+        return "sqlite:" + file;
     }
 
-    /** Runs {@code work} in one write transaction: committed if it returns, rolled back if it throws. */
-    public <T> T write(Function<Session, T> work) {
+    /** Runs {@code work} in one {@code IMMEDIATE} write transaction on the single writer connection. */
+    @Override
+    public <T> T write(Work<T> work) {
         checkOpen();
         if (writeLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("Store.write() cannot be nested: use the StoreTx you were given");
         }
         writeLock.lock();
-        try (Connection connection = writer.getConnection();
-             Session session = new Session(connection, statements)) {
-            begin(session);
+        try (Connection connection = writer.getConnection()) {
+            begin(connection);
             boolean committed = false;
             try {
-                T result = work.apply(session);
-                session.control("COMMIT");
+                T result = work.run(connection);
+                control(connection, "COMMIT");
                 committed = true;
                 return result;
             } finally {
                 if (!committed) {
-                    rollback(session);
+                    rollback(connection);
                 }
             }
         } catch (SQLException e) {
@@ -160,27 +160,33 @@ public final class Database implements AutoCloseable {
     }
 
     /** Runs {@code work} on a reader connection, in one read transaction (one consistent snapshot). */
-    public <T> T read(Function<Session, T> work) {
+    @Override
+    public <T> T read(Work<T> work) {
         checkOpen();
-        try (Connection connection = readers.getConnection();
-             Session session = new Session(connection, statements)) {
-            session.control("BEGIN");
+        try (Connection connection = readers.getConnection()) {
+            control(connection, "BEGIN");
             try {
-                return work.apply(session);
+                return work.run(connection);
             } finally {
-                session.control("COMMIT");
+                control(connection, "COMMIT");
             }
         } catch (SQLException e) {
             throw translate(e);
         }
     }
 
-    private void begin(Session session) throws SQLException {
+    private static void control(Connection connection, String sql) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private void begin(Connection connection) throws SQLException {
         // busy_timeout already waits inside SQLite; this loop only outlasts a writer holding the lock longer
         long deadline = System.nanoTime() + busyTimeout.multipliedBy(4).toNanos();
         while (true) {
             try {
-                session.control("BEGIN IMMEDIATE");
+                control(connection, "BEGIN IMMEDIATE");
                 return;
             } catch (SQLException e) {
                 if (!isBusy(e) || System.nanoTime() - deadline > 0) {
@@ -191,9 +197,9 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private void rollback(Session session) {
+    private void rollback(Connection connection) {
         try {
-            session.control("ROLLBACK");
+            control(connection, "ROLLBACK");
         } catch (SQLException e) {
             // SQLite may already have rolled back (for example after an I/O error)
             LOG.debug("rollback on {} failed: {}", file, e.getMessage());
@@ -207,6 +213,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** A SkyDeck error for a failed SQL operation. */
+    @Override
     public SkyDeckException translate(SQLException e) {
         if (closed.get()) {
             return new SkyDeckException("the SQLite store " + file + " is closed: open it again with SqliteStore.open",

@@ -1,4 +1,4 @@
-package dev.skydeck.sqlite.internal;
+package dev.skydeck.jdbc.internal;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -54,14 +54,14 @@ final class Json {
                     case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
                     case VALUE_TRUE -> Boolean.TRUE;
                     case VALUE_FALSE -> Boolean.FALSE;
-                    default -> throw new SkyDeckException("the SQLite store holds a flag '" + key
+                    default -> throw new SkyDeckException("the store holds a flag '" + key
                             + "' that is not a scalar: the database file may be damaged");
                 };
                 out.put(key, value);
             }
             return out;
         } catch (java.io.IOException e) {
-            throw new SkyDeckException("the SQLite store holds JSON that cannot be read (" + e.getMessage()
+            throw new SkyDeckException("the store holds JSON that cannot be read (" + e.getMessage()
                     + "): the database file may be damaged", false, e);
         }
     }
@@ -78,7 +78,7 @@ final class Json {
         try {
             return MAPPER.readValue(json, type);
         } catch (JsonProcessingException e) {
-            throw new SkyDeckException("the SQLite store holds JSON that cannot be read (" + e.getOriginalMessage()
+            throw new SkyDeckException("the store holds JSON that cannot be read (" + e.getOriginalMessage()
                     + "): the database file may be damaged", false, e);
         }
     }

@@ -1,4 +1,4 @@
-package dev.skydeck.sqlite.internal;
+package dev.skydeck.jdbc.internal;
 
 import dev.skydeck.SkyDeckException;
 import java.time.Instant;
@@ -19,7 +19,7 @@ final class Times {
             return Math.addExact(Math.multiplyExact(t.getEpochSecond(), NANOS_PER_SECOND), t.getNano());
         } catch (ArithmeticException e) {
             throw new SkyDeckException.InvalidInput("time " + t
-                    + " is not allowed: the SQLite store keeps times between the years 1678 and 2261");
+                    + " is not allowed: SkyDeck keeps times between the years 1678 and 2261");
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.skydeck.sqlite.internal;
+package dev.skydeck.jdbc.internal;
 
 import dev.skydeck.Checkpoint;
 import dev.skydeck.DesiredState;
@@ -21,6 +21,8 @@ import dev.skydeck.SkyDeckException;
 import dev.skydeck.SkyDeckException.Conflict.Reason;
 import dev.skydeck.Actor;
 import dev.skydeck.JobCancel;
+import dev.skydeck.jdbc.Dialect;
+import dev.skydeck.jdbc.SqlDatabase;
 import dev.skydeck.spi.StoreTx;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -34,110 +36,57 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Every SQL statement of the SQLite store, on one {@link Session}: the reads (on a reader or the
- * writer) and the writes (on the writer, inside a transaction). Each method runs a constant
- * number of statements whatever the number of rows involved.
+ * Every SQL statement of the SQL store, on one {@link Session}: the reads (in a read transaction
+ * or a write one) and the writes (inside a write transaction). Each method runs a constant number
+ * of statements whatever the number of rows involved. Expected conflicts (a taken name, a second
+ * active launch) are found without a failing statement, so a transaction stays usable on
+ * databases that abort one on its first error.
  */
 public final class StoreSql implements StoreTx {
-    // ---- experiments ----
-
-    private static final List<String> SPEC_COLUMNS = List.of("name", "flags", "base_command", "tool_path",
-            "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "pool",
-            "desired_state",
-            "restart_mode", "max_restarts", "restart_backoff_nanos", "restart_max_backoff_nanos", "priority",
-            "description", "tags", "task_template");
-
-    /** The status of the experiment's latest job (by creation time, then id); uses jobs_experiment. */
-    private static String latestStatus(String experiment) {
-        return "(SELECT j.status FROM jobs j WHERE j.experiment_name = " + experiment + ".name"
-                + " ORDER BY j.created_at DESC, j.id DESC LIMIT 1)";
-    }
-
-    /** The highest epoch among present checkpoints; uses the checkpoints primary key. */
-    private static String latestEpoch(String experiment) {
-        return "(SELECT max(c.epoch) FROM checkpoints c WHERE c.experiment_id = " + experiment + ".id"
-                + " AND c.gone_at IS NULL)";
-    }
-
-    /** The config hash of the experiment's active SkyDeck launch; uses jobs_one_active_launch. */
-    private static String activeHash(String experiment) {
-        return "(SELECT j.config_hash FROM jobs j WHERE j.experiment_name = " + experiment + ".name"
-                + " AND j.active AND j.launch_id IS NOT NULL)";
-    }
-
-    /** Mirrors {@link ExperimentStatus#currentState}, for filtering in SQL. */
-    private static final String CURRENT_STATE = "(CASE WHEN stage = 'QUEUED' OR latest_status = 'INIT' THEN 'PENDING'"
-            + " WHEN latest_status IS NULL THEN 'INIT' ELSE latest_status END)";
-
-    private static final String SELECT_EXPERIMENTS = "SELECT e.*, " + latestStatus("e") + " AS latest_status, "
-            + latestEpoch("e") + " AS latest_epoch, " + activeHash("e") + " AS active_hash FROM experiments e";
-
-    private static final String RETURNING_EXPERIMENT = " RETURNING *, " + latestStatus("experiments")
-            + " AS latest_status, " + latestEpoch("experiments") + " AS latest_epoch, "
-            + activeHash("experiments") + " AS active_hash";
-
-    private static final String INSERT_EXPERIMENT = "INSERT INTO experiments (" + String.join(", ", SPEC_COLUMNS)
-            + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
-            + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled)"
-            + " VALUES (" + marks(SPEC_COLUMNS.size())
-            + ", 0, (SELECT coalesce(max(sort_order), -1) + 1 FROM experiments), 0, 0, ?, ?, 1, 1,"
-            + " NULL, NULL, 0, NULL, 0, NULL, 0) RETURNING id, sort_order, " + latestStatus("experiments");
-
-    private static final String UPDATE_EXPERIMENT = "UPDATE experiments SET "
-            + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
-            + ", starred = ?, sort_order = ?, expanded = ?, deleted = ?, generation = ?, updated_at = ?,"
-            + " version = version + 1 WHERE id = ? AND version = ?" + RETURNING_EXPERIMENT;
-
-    // ---- jobs ----
-
-    private static final List<String> JOB_COLUMNS = List.of("id", "experiment_name", "backend", "backend_job_id",
-            "launch_id", "launch_ref", "status", "backend_status", "failure_reason", "details", "stage", "stage_since", "attempt",
-            "generation", "command", "flags", "nodes", "gpus", "res_cloud", "res_region", "res_instance_type",
-            "res_accelerator", "res_spot", "res_pool", "git_ref", "config_hash", "created_at", "submitted_at", "started_at",
-            "ended_at", "exit_code", "recovery_count", "cluster_name", "cloud", "region", "cancel_requested_at",
-            "cancel_requested_by", "cancel_sent_at", "cancel_attempts", "updated_at");
-
-    private static final String INSERT_JOB = "INSERT INTO jobs (" + String.join(", ", JOB_COLUMNS) + ") VALUES ("
-            + marks(JOB_COLUMNS.size()) + ")";
-
-    private static final String UPDATE_JOB = "UPDATE jobs SET "
-            + JOB_COLUMNS.subList(2, JOB_COLUMNS.size()).stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
-            + " WHERE id = ? AND experiment_name = ?";
-
-    private static final String NEWEST_FIRST = " ORDER BY j.created_at DESC, j.id DESC";
-
-    // ---- groups ----
-
-    private static final String SELECT_GROUPS = "SELECT g.*, (SELECT json_group_array(m.experiment_id ORDER BY"
-            + " m.position) FROM group_members m WHERE m.group_id = g.id) AS members FROM experiment_groups g";
-
-    private static final String INSERT_MEMBERS = "INSERT INTO group_members (group_id, experiment_id, position)"
-            + " SELECT ?, value, key FROM json_each(?)";
-
-    /** Rows per multi-row event insert: 9 parameters each, well under SQLite's variable limit. */
-    private static final int EVENTS_PER_STATEMENT = 1000;
-
     private final Session session;
-    private final Database database;
+    private final SqlDatabase database;
+    private final Statements statements;
+    /** The highest event number once this transaction has appended (writers are serialised, so it stays exact). */
+    private long lastAppended = -1;
 
     /** Statements over {@code session}; SQL failures are translated by {@code database}. */
-    StoreSql(Session session, Database database) {
+    StoreSql(Session session, SqlDatabase database, Statements statements) {
         this.session = session;
         this.database = database;
+        this.statements = statements;
     }
 
-    /** The store's reads and writes on a session of {@code database}. */
-    public static <T> T inWrite(Database database, java.util.function.Function<StoreTx, T> work) {
-        return database.write(session -> work.apply(new StoreSql(session, database)));
+    /** Runs {@code work} in a write transaction of {@code database}, counting statements in {@code statements}. */
+    public static <T> T inWrite(SqlDatabase database, Statements statements, AtomicLong counter, Function<StoreTx, T> work) {
+        return database.write(connection -> {
+            try (Session session = new Session(connection, counter)) {
+                StoreSql tx = new StoreSql(session, database, statements);
+                T result = work.apply(tx);
+                tx.finish();
+                return result;
+            }
+        });
     }
 
-    /** The store's reads on a reader session of {@code database}. */
-    public static <T> T inRead(Database database, java.util.function.Function<StoreSql, T> work) {
-        return database.read(session -> work.apply(new StoreSql(session, database)));
+    /** Runs {@code work} in a read transaction of {@code database}. */
+    public static <T> T inRead(SqlDatabase database, Statements statements, AtomicLong counter, Function<StoreSql, T> work) {
+        return database.read(connection -> {
+            try (Session session = new Session(connection, counter)) {
+                return work.apply(new StoreSql(session, database, statements));
+            }
+        });
+    }
+
+    private void finish() throws SQLException {
+        String wake = statements.dialect.afterEventsAppended();
+        if (lastAppended >= 0 && wake != null) {
+            session.control(wake);
+        }
     }
 
     @FunctionalInterface
@@ -153,20 +102,16 @@ public final class StoreSql implements StoreTx {
         }
     }
 
-    private static String marks(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
-    }
-
     // ---- reads ----
 
     @Override
     public Optional<Experiment> experiment(long id) {
-        return sql(() -> session.first(SELECT_EXPERIMENTS + " WHERE e.id = ?", StoreSql::experimentRow, id));
+        return sql(() -> session.first(statements.selectExperiments + " WHERE e.id = ?", StoreSql::experimentRow, id));
     }
 
     @Override
     public Optional<Experiment> experimentByName(String name) {
-        return sql(() -> session.first(SELECT_EXPERIMENTS + " WHERE e.name = ? AND e.deleted = 0",
+        return sql(() -> session.first(statements.selectExperiments + " WHERE e.name = ? AND e.deleted" + statements.isFalse,
                 StoreSql::experimentRow, name));
     }
 
@@ -175,7 +120,7 @@ public final class StoreSql implements StoreTx {
         if (ids.isEmpty()) {
             return List.of();
         }
-        return sql(() -> session.list(SELECT_EXPERIMENTS + " WHERE e.id IN (SELECT value FROM json_each(?))",
+        return sql(() -> session.list(statements.selectExperiments + " WHERE e.id" + statements.idsIn,
                 StoreSql::experimentRow, Json.write(ids.stream().distinct().toList())));
     }
 
@@ -184,8 +129,8 @@ public final class StoreSql implements StoreTx {
         if (names.isEmpty()) {
             return Map.of();
         }
-        List<Experiment> found = sql(() -> session.list(SELECT_EXPERIMENTS
-                + " WHERE e.deleted = 0 AND e.name IN (SELECT value FROM json_each(?))", StoreSql::experimentRow,
+        List<Experiment> found = sql(() -> session.list(statements.selectExperiments
+                + " WHERE e.deleted" + statements.isFalse + " AND e.name" + statements.namesIn, StoreSql::experimentRow,
                 Json.write(names.stream().distinct().toList())));
         Map<String, Experiment> out = new HashMap<>();
         for (Experiment e : found) {
@@ -199,11 +144,12 @@ public final class StoreSql implements StoreTx {
         List<String> where = new ArrayList<>();
         List<Object> params = new ArrayList<>();
         if (!q.includeDeleted()) {
-            where.add("e.deleted = 0");
+            where.add("e.deleted" + statements.isFalse);
         }
         if (q.text() != null) {
             String text = q.text().toLowerCase(Locale.ROOT);
-            where.add("(instr(lower(e.name), ?) > 0 OR instr(lower(coalesce(e.description, '')), ?) > 0)");
+            where.add("(" + statements.dialect.containsText("lower(e.name)") + " OR "
+                    + statements.dialect.containsText("lower(coalesce(e.description, ''))") + ")");
             params.add(text);
             params.add(text);
         }
@@ -212,11 +158,11 @@ public final class StoreSql implements StoreTx {
             params.add(q.desired());
         }
         if (q.tag() != null) {
-            where.add("EXISTS (SELECT 1 FROM json_each(e.tags) t WHERE t.value = ?)");
+            where.add(statements.dialect.jsonArrayContains("e.tags"));
             params.add(q.tag());
         }
         String filter = where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where);
-        String stateFilter = q.state() == null ? "" : " WHERE " + CURRENT_STATE + " = ?";
+        String stateFilter = q.state() == null ? "" : " WHERE " + Statements.CURRENT_STATE + " = ?";
         List<Object> stateParams = new ArrayList<>(params);
         if (q.state() != null) {
             stateParams.add(q.state());
@@ -229,12 +175,12 @@ public final class StoreSql implements StoreTx {
             case PRIORITY -> "priority";
         };
         String dir = q.descending() ? " DESC" : " ASC";
-        String page = "SELECT * FROM (" + SELECT_EXPERIMENTS + filter + ")" + stateFilter
+        String page = "SELECT * FROM (" + statements.selectExperiments + filter + ") AS x" + stateFilter
                 + " ORDER BY " + column + dir + ", id" + dir + " LIMIT ? OFFSET ?";
         String count = q.state() == null
                 ? "SELECT count(*) FROM experiments e" + filter
-                : "SELECT count(*) FROM (SELECT e.stage, " + latestStatus("e") + " AS latest_status FROM experiments e"
-                        + filter + ")" + stateFilter;
+                : "SELECT count(*) FROM (SELECT e.stage, " + Statements.latestStatus("e") + " AS latest_status"
+                        + " FROM experiments e" + filter + ") AS x" + stateFilter;
         List<Object> pageParams = new ArrayList<>(stateParams);
         pageParams.add(q.limit());
         pageParams.add(q.offset());
@@ -247,7 +193,7 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public List<Long> experimentIdsToReconcile() {
-        return sql(() -> session.list("SELECT e.id FROM experiments e WHERE e.deleted = 0 OR EXISTS"
+        return sql(() -> session.list("SELECT e.id FROM experiments e WHERE e.deleted" + statements.isFalse + " OR EXISTS"
                 + " (SELECT 1 FROM jobs j WHERE j.experiment_name = e.name AND j.active) ORDER BY e.id",
                 rs -> rs.getLong(1)));
     }
@@ -267,8 +213,8 @@ public final class StoreSql implements StoreTx {
         if (launchIds.isEmpty()) {
             return Map.of();
         }
-        List<Job> found = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.launch_id IN"
-                + " (SELECT value FROM json_each(?))", StoreSql::jobRow, Json.write(launchIds.stream().distinct().toList())));
+        List<Job> found = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.launch_id" + statements.namesIn,
+                StoreSql::jobRow, Json.write(launchIds.stream().distinct().toList())));
         Map<String, Job> out = new HashMap<>();
         for (Job j : found) {
             out.put(j.launchId(), j);
@@ -281,8 +227,8 @@ public final class StoreSql implements StoreTx {
         if (backendJobIds.isEmpty()) {
             return Map.of();
         }
-        List<Job> found = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.backend = ? AND j.backend_job_id IN"
-                + " (SELECT value FROM json_each(?))", StoreSql::jobRow, backend,
+        List<Job> found = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.backend = ? AND j.backend_job_id"
+                + statements.namesIn, StoreSql::jobRow, backend,
                 Json.write(backendJobIds.stream().distinct().toList())));
         Map<String, Job> out = new HashMap<>();
         for (Job j : found) {
@@ -304,12 +250,14 @@ public final class StoreSql implements StoreTx {
         }
         if (q.orphaned() != null) {
             where.add((q.orphaned() ? "NOT " : "")
-                    + "EXISTS (SELECT 1 FROM experiments e WHERE e.name = j.experiment_name AND e.deleted = 0)");
+                    + "EXISTS (SELECT 1 FROM experiments e WHERE e.name = j.experiment_name AND e.deleted"
+                    + statements.isFalse + ")");
         }
         if (q.text() != null) {
             String text = q.text().toLowerCase(Locale.ROOT);
-            where.add("(instr(lower(j.id), ?) > 0 OR instr(lower(j.experiment_name), ?) > 0"
-                    + " OR instr(lower(coalesce(j.backend_job_id, '')), ?) > 0)");
+            Dialect d = statements.dialect;
+            where.add("(" + d.containsText("lower(j.id)") + " OR " + d.containsText("lower(j.experiment_name)")
+                    + " OR " + d.containsText("lower(coalesce(j.backend_job_id, ''))") + ")");
             params.add(text);
             params.add(text);
             params.add(text);
@@ -319,7 +267,7 @@ public final class StoreSql implements StoreTx {
         pageParams.add(q.limit());
         pageParams.add(q.offset());
         return sql(() -> {
-            List<Job> items = session.list("SELECT j.* FROM jobs j" + filter + NEWEST_FIRST + " LIMIT ? OFFSET ?",
+            List<Job> items = session.list("SELECT j.* FROM jobs j" + filter + Statements.NEWEST_FIRST + " LIMIT ? OFFSET ?",
                     StoreSql::jobRow, pageParams.toArray());
             long total = session.number("SELECT count(*) FROM jobs j" + filter, params.toArray());
             return new Page<>(items, total);
@@ -328,12 +276,12 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public List<Job> activeJobs() {
-        return sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.active" + NEWEST_FIRST, StoreSql::jobRow));
+        return sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.active" + Statements.NEWEST_FIRST, StoreSql::jobRow));
     }
 
     @Override
     public ActiveJobs activeJobStats() {
-        return sql(() -> session.first("SELECT count(*), coalesce(sum(status IN ('INIT', 'PENDING', 'STARTING')), 0),"
+        return sql(() -> session.first("SELECT count(*), count(CASE WHEN status IN ('INIT', 'PENDING', 'STARTING') THEN 1 END),"
                 + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active",
                 rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3))).orElseThrow());
     }
@@ -341,18 +289,19 @@ public final class StoreSql implements StoreTx {
     @Override
     public List<Job> orphanedCancels() {
         return sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.active AND j.cancel_requested_at IS NOT NULL"
-                + " AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.name = j.experiment_name AND e.deleted = 0)"
+                + " AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.name = j.experiment_name AND e.deleted"
+                + statements.isFalse + ")"
                 + " ORDER BY j.cancel_requested_at, j.id", StoreSql::jobRow));
     }
 
     @Override
     public List<Group> groups() {
-        return sql(() -> session.list(SELECT_GROUPS + " ORDER BY g.sort_order, g.id", StoreSql::groupRow));
+        return sql(() -> session.list(statements.selectGroups + " ORDER BY g.sort_order, g.id", StoreSql::groupRow));
     }
 
     @Override
     public Optional<Group> group(long id) {
-        return sql(() -> session.first(SELECT_GROUPS + " WHERE g.id = ?", StoreSql::groupRow, id));
+        return sql(() -> session.first(statements.selectGroups + " WHERE g.id = ?", StoreSql::groupRow, id));
     }
 
     @Override
@@ -384,7 +333,7 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public StoreCounts counts() {
-        return sql(() -> session.first("SELECT (SELECT count(*) FROM experiments WHERE deleted = 0),"
+        return sql(() -> session.first("SELECT (SELECT count(*) FROM experiments WHERE deleted" + statements.isFalse + "),"
                 + " (SELECT count(*) FROM jobs WHERE active)", rs -> new StoreCounts(rs.getLong(1), rs.getLong(2)))
                 .orElseThrow());
     }
@@ -394,29 +343,23 @@ public final class StoreSql implements StoreTx {
     @Override
     public Experiment insertExperiment(ExperimentSpec spec, Instant now) {
         Object[] params = concat(specParams(spec), Times.toNanos(now), Times.toNanos(now));
-        try {
-            // built from what we wrote, not read back: bulk inserts skip parsing the flags again
-            return session.first(INSERT_EXPERIMENT, rs -> {
-                JobStatus latest = enumOrNull(JobStatus.class, rs.getString(3));
-                // a new experiment can have jobs already: jobs match by name and may predate it
-                return new Experiment(rs.getLong(1), spec, false, rs.getInt(2), false, false, now, now, 1, 1,
-                        ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false);
-            }, params).orElseThrow();
-        } catch (SQLException e) {
-            throw nameTaken(e, spec.name());
-        }
+        // built from what we wrote, not read back: bulk inserts skip parsing the flags again
+        Optional<Experiment> inserted = sql(() -> session.first(statements.insertExperiment, rs -> {
+            JobStatus latest = enumOrNull(JobStatus.class, rs.getString(3));
+            // a new experiment can have jobs already: jobs match by name and may predate it
+            return new Experiment(rs.getLong(1), spec, false, rs.getInt(2), false, false, now, now, 1, 1,
+                    ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false);
+        }, params));
+        return inserted.orElseThrow(() -> nameTaken(spec.name()));
     }
 
     @Override
     public Experiment updateExperiment(Experiment changed, Instant now) {
         Object[] params = concat(specParams(changed.spec()), changed.starred(), changed.order(), changed.expanded(),
-                changed.deleted(), changed.generation(), Times.toNanos(now), changed.id(), changed.version());
-        Optional<Experiment> written;
-        try {
-            written = session.first(UPDATE_EXPERIMENT, StoreSql::experimentRow, params);
-        } catch (SQLException e) {
-            throw nameTaken(e, changed.name());
-        }
+                changed.deleted(), changed.generation(), Times.toNanos(now), changed.id(), changed.version(),
+                changed.deleted(), changed.name(), changed.id());
+        Optional<Experiment> written = sql(() -> session.first(statements.updateExperiment, StoreSql::experimentRow,
+                params));
         if (written.isPresent()) {
             return written.get();
         }
@@ -425,18 +368,18 @@ public final class StoreSql implements StoreTx {
         if (stored.isEmpty()) {
             throw new SkyDeckException.NotFound("experiment " + changed.id() + " does not exist");
         }
+        if (stored.get() == changed.version()) {
+            throw nameTaken(changed.name());
+        }
         throw new SkyDeckException.Conflict(Reason.STALE_VERSION, "experiment '" + changed.name()
                 + "' was changed by someone else"
                 + " (version " + changed.version() + " is stale, the current version is " + stored.get()
                 + "): reload it and apply your change again");
     }
 
-    private SkyDeckException nameTaken(SQLException e, String name) {
-        if (Constraints.unique(e, "experiments.name")) {
-            return new SkyDeckException.Conflict(Reason.NAME_TAKEN, "an experiment named '" + name
-                    + "' already exists: choose another name, or delete that experiment first");
-        }
-        return database.translate(e);
+    private static SkyDeckException nameTaken(String name) {
+        return new SkyDeckException.Conflict(Reason.NAME_TAKEN, "an experiment named '" + name
+                + "' already exists: choose another name, or delete that experiment first");
     }
 
     @Override
@@ -474,24 +417,38 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public Job insertJob(Job job) {
-        try {
-            session.update(INSERT_JOB, jobParams(job));
+        int inserted = sql(() -> session.update(statements.insertJob, jobParams(job)));
+        if (inserted == 1) {
             return job;
-        } catch (SQLException e) {
-            throw jobConflict(e, job);
         }
+        // nothing inserted: say which unique rule the job broke
+        List<Job> clashes = sql(() -> session.list("SELECT j.* FROM jobs j WHERE j.id = ? OR j.launch_id = ?"
+                + " OR (j.experiment_name = ? AND j.active AND j.launch_id IS NOT NULL)", StoreSql::jobRow, job.id(),
+                job.launchId(), job.experimentName()));
+        for (Job other : clashes) {
+            if (other.id().equals(job.id())) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "job " + job.id() + " already exists");
+            }
+        }
+        for (Job other : clashes) {
+            if (job.launchId() != null && job.launchId().equals(other.launchId())) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "launch id " + job.launchId()
+                        + " is already recorded");
+            }
+        }
+        throw activeJob(job);
+    }
+
+    private static SkyDeckException activeJob(Job job) {
+        return new SkyDeckException.Conflict(Reason.ACTIVE_JOB, "experiment '" + job.experimentName()
+                + "' already has an active job: at most one runs at a time");
     }
 
     @Override
     public Job updateJob(Job job) {
         Object[] all = jobParams(job);
         Object[] params = concat(java.util.Arrays.copyOfRange(all, 2, all.length), job.id(), job.experimentName());
-        int changed;
-        try {
-            changed = session.update(UPDATE_JOB, params);
-        } catch (SQLException e) {
-            throw jobConflict(e, job);
-        }
+        int changed = jobWrite(job, () -> session.update(statements.updateJob, params));
         if (changed == 0) {
             Optional<String> experiment = sql(() -> session.first("SELECT experiment_name FROM jobs WHERE id = ?",
                     rs -> rs.getString(1), job.id()));
@@ -514,46 +471,50 @@ public final class StoreSql implements StoreTx {
             Object[] all = jobParams(job);
             rows.add(concat(java.util.Arrays.copyOfRange(all, 2, all.length), job.id(), job.experimentName()));
         }
-        int[] counts = atomically(() -> session.batchCounts(UPDATE_JOB, rows));
-        for (int i = 0; i < counts.length; i++) {
-            if (counts[i] == 0) {
-                throw new SkyDeckException.NotFound("job " + jobs.get(i).id() + " does not exist (or changed experiment)");
+        jobWrite(jobs.get(0), () -> atomically(() -> {
+            int[] counts = session.batchCounts(statements.updateJob, rows);
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] == 0) {
+                    throw new SkyDeckException.NotFound("job " + jobs.get(i).id()
+                            + " does not exist (or changed experiment)");
+                }
             }
-        }
+            return null;
+        }));
     }
 
-    private SkyDeckException jobConflict(SQLException e, Job job) {
-        if (Constraints.unique(e, "jobs.experiment_name")) {
-            return new SkyDeckException.Conflict(Reason.ACTIVE_JOB, "experiment '" + job.experimentName()
-                    + "' already has an active job: at most one runs at a time");
+    /** Runs a job update; the one rule an update can break is a second active launch (a finished job made active). */
+    private <T> T jobWrite(Job job, Work<T> work) {
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            if (statements.dialect.isConstraintViolation(e)) {
+                throw activeJob(job);
+            }
+            throw database.translate(e);
         }
-        if (Constraints.unique(e, "jobs.launch_id")) {
-            return new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "launch id " + job.launchId()
-                    + " is already recorded");
-        }
-        if (Constraints.unique(e, "jobs.id")) {
-            return new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "job " + job.id() + " already exists");
-        }
-        return database.translate(e);
     }
 
     @Override
     public Group insertGroup(Group group) {
-        return atomically(() -> {
-            Object[] row = session.first("INSERT INTO experiment_groups (name, name_prefix, flags, sort_order,"
-                    + " collapsed) VALUES (?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM experiment_groups),"
-                    + " ?) RETURNING id, sort_order", rs -> new Object[] {rs.getLong(1), rs.getInt(2)},
+        return sql(() -> atomically(() -> {
+            checkMembers(group);
+            Object[] row = session.first("INSERT INTO experiment_groups (id, name, name_prefix, flags, sort_order,"
+                    + " collapsed) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM experiment_groups), ?, ?, ?,"
+                    + " (SELECT coalesce(max(sort_order), -1) + 1 FROM experiment_groups), ?) RETURNING id, sort_order",
+                    rs -> new Object[] {rs.getLong(1), rs.getInt(2)},
                     group.name(), group.namePrefix(), Json.write(group.flags()), group.collapsed()).orElseThrow();
             long id = (Long) row[0];
             insertMembers(id, group);
             return new Group(id, group.name(), group.namePrefix(), group.flags(), (Integer) row[1], group.collapsed(),
                     group.experimentIds());
-        });
+        }));
     }
 
     @Override
     public Group updateGroup(Group group) {
-        return atomically(() -> {
+        return sql(() -> atomically(() -> {
+            checkMembers(group);
             int changed = session.update("UPDATE experiment_groups SET name = ?, name_prefix = ?, flags = ?,"
                     + " sort_order = ?, collapsed = ? WHERE id = ?", group.name(), group.namePrefix(),
                     Json.write(group.flags()), group.order(), group.collapsed(), group.id());
@@ -563,21 +524,24 @@ public final class StoreSql implements StoreTx {
             session.update("DELETE FROM group_members WHERE group_id = ?", group.id());
             insertMembers(group.id(), group);
             return group;
-        });
+        }));
     }
 
-    private void insertMembers(long groupId, Group group) throws SQLException {
+    private void checkMembers(Group group) throws SQLException {
         if (group.experimentIds().isEmpty()) {
             return;
         }
-        try {
-            session.update(INSERT_MEMBERS, groupId, Json.write(group.experimentIds()));
-        } catch (SQLException e) {
-            if (Constraints.foreignKey(e)) {
-                throw new SkyDeckException.NotFound("group '" + group.name() + "' lists an experiment that does not"
-                        + " exist (" + group.experimentIds() + ")");
-            }
-            throw e;
+        List<Long> distinct = group.experimentIds().stream().distinct().toList();
+        long found = session.number("SELECT count(*) FROM experiments WHERE id" + statements.idsIn, Json.write(distinct));
+        if (found != distinct.size()) {
+            throw new SkyDeckException.NotFound("group '" + group.name() + "' lists an experiment that does not"
+                    + " exist (" + group.experimentIds() + ")");
+        }
+    }
+
+    private void insertMembers(long groupId, Group group) throws SQLException {
+        if (!group.experimentIds().isEmpty()) {
+            session.update(statements.insertMembers, groupId, Json.write(group.experimentIds()));
         }
     }
 
@@ -591,9 +555,13 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public void upsertCheckpoint(Checkpoint c) {
-        try {
-            session.update("INSERT INTO checkpoints (experiment_id, epoch, model_path, replay_paths, policy_version,"
-                    + " size_bytes, created_at, synced_at, gone_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        sql(() -> {
+            if (session.number("SELECT count(*) FROM experiments WHERE id = ?", c.experimentId()) == 0) {
+                throw new SkyDeckException.NotFound("checkpoint of epoch " + c.epoch() + " belongs to experiment "
+                        + c.experimentId() + ", which does not exist");
+            }
+            return session.update("INSERT INTO checkpoints (experiment_id, epoch, model_path, replay_paths,"
+                    + " policy_version, size_bytes, created_at, synced_at, gone_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     + " ON CONFLICT (experiment_id, epoch) DO UPDATE SET model_path = excluded.model_path,"
                     + " replay_paths = excluded.replay_paths, policy_version = excluded.policy_version,"
                     + " size_bytes = excluded.size_bytes, created_at = excluded.created_at,"
@@ -601,46 +569,42 @@ public final class StoreSql implements StoreTx {
                     c.experimentId(), c.epoch(), c.modelPath(), Json.write(c.replayPaths()), c.policyVersion(),
                     c.sizeBytes(), Times.toNanos(c.createdAt()), Times.toNanos(c.syncedAt()),
                     Times.toNanos(c.goneAt()));
-        } catch (SQLException e) {
-            if (Constraints.foreignKey(e)) {
-                throw new SkyDeckException.NotFound("checkpoint of epoch " + c.epoch() + " belongs to experiment "
-                        + c.experimentId() + ", which does not exist");
-            }
-            throw database.translate(e);
-        }
+        });
     }
 
     @Override
     public Event appendEvent(Event draft) {
-        long seq = sql(() -> session.number("INSERT INTO events (time, actor, type, experiment_id, experiment_name,"
-                + " job_id, success, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                Times.toNanos(draft.time()), draft.actor(), draft.type(), draft.experimentId(), draft.experimentName(),
-                draft.jobId(), draft.success(), draft.message(), draft.detail()));
-        return draft.withSeq(seq);
+        return appendEvents(List.of(draft)).get(0);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Numbers them after the highest one stored: writers are serialised, so numbers follow
+     * commit order without gaps on every database.
+     */
     @Override
     public List<Event> appendEvents(List<Event> drafts) {
         if (drafts.isEmpty()) {
             return List.of();
         }
+        long last = lastAppended >= 0 ? lastAppended : lastEventSeq();
         List<Event> out = new ArrayList<>(drafts.size());
-        for (int from = 0; from < drafts.size(); from += EVENTS_PER_STATEMENT) {
-            List<Event> chunk = drafts.subList(from, Math.min(drafts.size(), from + EVENTS_PER_STATEMENT));
-            List<Object> params = new ArrayList<>(chunk.size() * 9);
+        for (int from = 0; from < drafts.size(); from += Statements.EVENTS_PER_STATEMENT) {
+            List<Event> chunk = drafts.subList(from, Math.min(drafts.size(), from + Statements.EVENTS_PER_STATEMENT));
+            List<Object> params = new ArrayList<>(chunk.size() * 10);
             for (Event d : chunk) {
-                params.addAll(java.util.Arrays.asList(Times.toNanos(d.time()), d.actor(), d.type(), d.experimentId(),
-                        d.experimentName(), d.jobId(), d.success(), d.message(), d.detail()));
+                Event numbered = d.withSeq(++last);
+                out.add(numbered);
+                params.addAll(java.util.Arrays.asList(numbered.seq(), Times.toNanos(d.time()), d.actor(), d.type(),
+                        d.experimentId(), d.experimentName(), d.jobId(), d.success(), d.message(), d.detail()));
             }
-            String values = String.join(", ", java.util.Collections.nCopies(chunk.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-            List<Long> seqs = sql(() -> session.list("INSERT INTO events (time, actor, type, experiment_id,"
-                    + " experiment_name, job_id, success, message, detail) VALUES " + values + " RETURNING seq",
-                    rs -> rs.getLong(1), params.toArray()));
-            java.util.Collections.sort(seqs);
-            for (int i = 0; i < chunk.size(); i++) {
-                out.add(chunk.get(i).withSeq(seqs.get(i)));
-            }
+            String values = String.join(", ", java.util.Collections.nCopies(chunk.size(),
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            sql(() -> session.update("INSERT INTO events (seq, time, actor, type, experiment_id,"
+                    + " experiment_name, job_id, success, message, detail) VALUES " + values, params.toArray()));
         }
+        lastAppended = last;
         return out;
     }
 
@@ -653,22 +617,18 @@ public final class StoreSql implements StoreTx {
     }
 
     /** Runs several statements as one: all or none, even when the caller catches the failure and goes on. */
-    private <T> T atomically(Work<T> work) {
+    private <T> T atomically(Work<T> work) throws SQLException {
+        session.control("SAVEPOINT skydeck_op");
+        boolean ok = false;
         try {
-            session.control("SAVEPOINT skydeck_op");
-            boolean ok = false;
-            try {
-                T result = work.run();
-                ok = true;
-                return result;
-            } finally {
-                if (!ok) {
-                    session.control("ROLLBACK TO skydeck_op");
-                }
-                session.control("RELEASE skydeck_op");
+            T result = work.run();
+            ok = true;
+            return result;
+        } finally {
+            if (!ok) {
+                session.control("ROLLBACK TO SAVEPOINT skydeck_op");
             }
-        } catch (SQLException e) {
-            throw database.translate(e);
+            session.control("RELEASE SAVEPOINT skydeck_op");
         }
     }
 

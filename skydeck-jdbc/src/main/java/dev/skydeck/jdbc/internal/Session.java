@@ -1,4 +1,4 @@
-package dev.skydeck.sqlite.internal;
+package dev.skydeck.jdbc.internal;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One connection for the length of a transaction (or a read), with its prepared statements
  * cached by SQL text and every execution counted. Every SQL statement SkyDeck runs goes through
- * here; failures leave as {@link SQLException}, translated by {@link Database}.
+ * here; failures leave as {@link SQLException}, translated by the
+ * {@link dev.skydeck.jdbc.SqlDatabase}.
  */
 final class Session implements AutoCloseable {
     /** Maps the current row. */
@@ -141,7 +142,7 @@ final class Session implements AutoCloseable {
             } else if (p instanceof Integer n) {
                 ps.setInt(at, n);
             } else if (p instanceof Boolean b) {
-                ps.setInt(at, b ? 1 : 0);
+                ps.setBoolean(at, b);
             } else if (p instanceof Enum<?> e) {
                 ps.setString(at, e.name());
             } else {
