@@ -16,16 +16,23 @@ import java.util.Objects;
  * @param success        whether the action succeeded
  * @param message        one human line
  * @param detail         more detail (an error's text, a status transition), or {@code null}
+ * @param user           the user who acted (for {@link Actor#USER} events of a deck with users), or {@code null}
  */
 public record Event(long seq, Instant time, Actor actor, EventType type, Long experimentId,
                     String experimentName, String jobId, boolean success, String message,
-                    String detail) {
+                    String detail, String user) {
     /** Validates the required fields. */
     public Event {
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(actor, "actor");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(message, "message");
+    }
+
+    /** An event without a user (a deck without users, or one the engine wrote). */
+    public Event(long seq, Instant time, Actor actor, EventType type, Long experimentId, String experimentName,
+                 String jobId, boolean success, String message, String detail) {
+        this(seq, time, actor, type, experimentId, experimentName, jobId, success, message, detail, null);
     }
 
     /** A new event without a sequence number yet (the store assigns it). */
@@ -38,6 +45,11 @@ public record Event(long seq, Instant time, Actor actor, EventType type, Long ex
     /** This event with the sequence number the store assigned. */
     public Event withSeq(long newSeq) {
         return new Event(newSeq, time, actor, type, experimentId, experimentName, jobId, success,
-                message, detail);
+                message, detail, user);
+    }
+
+    /** This event as done by {@code name} (or by no user when {@code null}). */
+    public Event byUser(String name) {
+        return new Event(seq, time, actor, type, experimentId, experimentName, jobId, success, message, detail, name);
     }
 }

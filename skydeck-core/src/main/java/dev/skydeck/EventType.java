@@ -31,5 +31,7 @@ public enum EventType {
     /** Checkpoints of an experiment were found or changed. */
     CHECKPOINT,
     /** A poll or sync failed; nothing was changed. */
-    ERROR
+    ERROR,
+    /** An API token was created or revoked. */
+    TOKEN
 }

@@ -25,10 +25,14 @@ import java.util.Objects;
  * @param latestEpoch  the highest checkpoint epoch seen, or {@code null}
  * @param drifted      whether its active job runs an older configuration than its spec (see
  *                     {@link ExperimentSpec#configHash()}): restart it to apply the change
+ * @param createdBy    the user who created it, or {@code null} (no users: a single-user deck)
+ * @param startedBy    the user who last asked it to run (start, restart, or creation as RUNNING), or {@code null};
+ *                     its next jobs are launched on that user's behalf
  */
 public record Experiment(long id, ExperimentSpec spec, boolean starred, int order, boolean expanded,
                          boolean deleted, Instant createdAt, Instant updatedAt, long version, long generation,
-                         JobStatus currentState, ExperimentStatus status, Long latestEpoch, boolean drifted) {
+                         JobStatus currentState, ExperimentStatus status, Long latestEpoch, boolean drifted,
+                         String createdBy, String startedBy) {
     /** Validates the required fields. */
     public Experiment {
         Objects.requireNonNull(spec, "spec");
@@ -36,6 +40,23 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
         Objects.requireNonNull(updatedAt, "updatedAt");
         currentState = currentState == null ? JobStatus.INIT : currentState;
         status = status == null ? ExperimentStatus.NEW : status;
+    }
+
+    /** An experiment of a deck without users (no {@code createdBy} or {@code startedBy}). */
+    public Experiment(long id, ExperimentSpec spec, boolean starred, int order, boolean expanded, boolean deleted,
+                      Instant createdAt, Instant updatedAt, long version, long generation, JobStatus currentState,
+                      ExperimentStatus status, Long latestEpoch, boolean drifted) {
+        this(id, spec, starred, order, expanded, deleted, createdAt, updatedAt, version, generation, currentState,
+                status, latestEpoch, drifted, null, null);
+    }
+
+    /**
+     * This experiment as {@code user} changed it from {@code before}: when the change starts a new
+     * generation (a start or a restart), {@code user} becomes {@link #startedBy()}.
+     */
+    public Experiment changedBy(String user, Experiment before) {
+        return generation == before.generation ? this : new Experiment(id, spec, starred, order, expanded, deleted,
+                createdAt, updatedAt, version, generation, currentState, status, latestEpoch, drifted, createdBy, user);
     }
 
     /** The unique name. */
@@ -72,7 +93,7 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
     /** This experiment with another spec (the store assigns version and times on write). */
     public Experiment withSpec(ExperimentSpec value) {
         return new Experiment(id, value, starred, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /**
@@ -83,13 +104,13 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
         long next = value == DesiredState.RUNNING && spec.desiredState() != DesiredState.RUNNING
                 ? generation + 1 : generation;
         return new Experiment(id, spec.desired(value), starred, order, expanded, deleted, createdAt, updatedAt,
-                version, next, currentState, status, latestEpoch, drifted);
+                version, next, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** This experiment desired RUNNING in the next generation (a restart). */
     public Experiment restarted() {
         return new Experiment(id, spec.desired(DesiredState.RUNNING), starred, order, expanded, deleted, createdAt,
-                updatedAt, version, generation + 1, currentState, status, latestEpoch, drifted);
+                updatedAt, version, generation + 1, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** Whether {@code other} holds the same presentation (star, expansion, order). */
@@ -100,30 +121,30 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
     /** This experiment as of another version (for an update that says which version it read). */
     public Experiment withVersion(long value) {
         return new Experiment(id, spec, starred, order, expanded, deleted, createdAt, updatedAt, value,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** This experiment starred or not. */
     public Experiment withStarred(boolean value) {
         return new Experiment(id, spec, value, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** This experiment expanded or not. */
     public Experiment withExpanded(boolean value) {
         return new Experiment(id, spec, starred, order, value, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** This experiment at another position. */
     public Experiment withOrder(int value) {
         return new Experiment(id, spec, starred, value, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 
     /** This experiment deleted or restored. */
     public Experiment withDeleted(boolean value) {
         return new Experiment(id, spec, starred, order, expanded, value, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
     }
 }

@@ -14,9 +14,11 @@ import dev.skydeck.internal.Validate;
  * @param descending     reverse the order
  * @param limit          page size, 1 to 10,000
  * @param offset         items to skip
+ * @param createdBy      only experiments this user created ("mine"), or {@code null}
  */
 public record ExperimentQuery(String text, JobStatus state, DesiredState desired, String tag,
-                              boolean includeDeleted, Sort sort, boolean descending, int limit, int offset) {
+                              boolean includeDeleted, Sort sort, boolean descending, int limit, int offset,
+                              String createdBy) {
     /** Every live experiment in display order (the first 10,000). */
     public static final ExperimentQuery ALL = new ExperimentQuery(null, null, null, null, false, Sort.ORDER, false,
             10_000, 0);
@@ -43,35 +45,53 @@ public record ExperimentQuery(String text, JobStatus state, DesiredState desired
             throw Validate.invalid("offset " + offset + " is not allowed: use 0 or more");
         }
         text = text == null || text.isBlank() ? null : text.strip();
+        createdBy = createdBy == null || createdBy.isBlank() ? null : createdBy.strip();
+    }
+
+    /** A query without a creator filter. */
+    public ExperimentQuery(String text, JobStatus state, DesiredState desired, String tag, boolean includeDeleted,
+                           Sort sort, boolean descending, int limit, int offset) {
+        this(text, state, desired, tag, includeDeleted, sort, descending, limit, offset, null);
+    }
+
+    /** This query with only the experiments {@code user} created ({@code null}: everyone's). */
+    public ExperimentQuery withCreatedBy(String user) {
+        return new ExperimentQuery(text, state, desired, tag, includeDeleted, sort, descending, limit, offset, user);
     }
 
     /** This query with a text filter. */
     public ExperimentQuery withText(String value) {
-        return new ExperimentQuery(value, state, desired, tag, includeDeleted, sort, descending, limit, offset);
+        return new ExperimentQuery(value, state, desired, tag, includeDeleted, sort, descending,
+                limit, offset, createdBy);
     }
 
     /** This query with a state filter. */
     public ExperimentQuery withState(JobStatus value) {
-        return new ExperimentQuery(text, value, desired, tag, includeDeleted, sort, descending, limit, offset);
+        return new ExperimentQuery(text, value, desired, tag, includeDeleted, sort, descending,
+                limit, offset, createdBy);
     }
 
     /** This query with a tag filter. */
     public ExperimentQuery withTag(String value) {
-        return new ExperimentQuery(text, state, desired, value, includeDeleted, sort, descending, limit, offset);
+        return new ExperimentQuery(text, state, desired, value, includeDeleted, sort, descending,
+                limit, offset, createdBy);
     }
 
     /** This query including soft-deleted experiments or not. */
     public ExperimentQuery withDeleted(boolean value) {
-        return new ExperimentQuery(text, state, desired, tag, value, sort, descending, limit, offset);
+        return new ExperimentQuery(text, state, desired, tag, value, sort, descending,
+                limit, offset, createdBy);
     }
 
     /** This query sorted differently. */
     public ExperimentQuery sortedBy(Sort value, boolean desc) {
-        return new ExperimentQuery(text, state, desired, tag, includeDeleted, value, desc, limit, offset);
+        return new ExperimentQuery(text, state, desired, tag, includeDeleted, value, desc,
+                limit, offset, createdBy);
     }
 
     /** This query with another page. */
     public ExperimentQuery page(int newLimit, int newOffset) {
-        return new ExperimentQuery(text, state, desired, tag, includeDeleted, sort, descending, newLimit, newOffset);
+        return new ExperimentQuery(text, state, desired, tag, includeDeleted, sort, descending,
+                newLimit, newOffset, createdBy);
     }
 }

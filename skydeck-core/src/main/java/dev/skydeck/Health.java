@@ -18,10 +18,22 @@ import java.time.Instant;
  * @param experiments   live experiments, or -1 when the store cannot be read
  * @param activeJobs    active jobs, or -1 when the store cannot be read
  * @param waits         callers waiting for experiments to settle ({@link SkyDeck#awaitSettledAsync})
+ * @param engine        which process drives the engine of the store (reconciles, polls, syncs)
  */
 public record Health(String version, String store, String backendKind, String backendReason, boolean backendHealthy,
                      String backendDetail, String checkpointSource, Component poller, Component reconciler, Component syncer,
-                     long experiments, long activeJobs, int waits) {
+                     long experiments, long activeJobs, int waits, Engine engine) {
+    /**
+     * Which process drives the engine: the one holding the store's engine lease.
+     *
+     * @param leader  whether this process does
+     * @param holder  this process's id in the lease ({@code host/pid/…})
+     * @param since   when this process took the lease, or {@code null} while it does not hold it
+     * @param other   the process that holds it when this one does not, or {@code null} (none, or unknown)
+     */
+    public record Engine(boolean leader, String holder, Instant since, String other) {
+    }
+
     /**
      * One background component.
      *

@@ -44,6 +44,8 @@ import java.util.Objects;
  * @param region         the region, or {@code null}
  * @param cancel         a cancel asked for, or {@code null}
  * @param updatedAt      last change to this record
+ * @param launchedBy     the user on whose behalf SkyDeck launched it (who last started its experiment), or
+ *                       {@code null} (no users, or a job launched outside SkyDeck)
  */
 public record Job(String id, String experimentName, String backend, String backendJobId, String launchId,
                   String launchRef, JobStatus status, String backendStatus, String failureReason, String details, JobStage stage,
@@ -51,7 +53,7 @@ public record Job(String id, String experimentName, String backend, String backe
                   Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
                   String configHash, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
                   Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
-                  JobCancel cancel, Instant updatedAt) {
+                  JobCancel cancel, Instant updatedAt, String launchedBy) {
     /** Validates the required fields and freezes the collections. */
     public Job {
         Objects.requireNonNull(id, "id");
@@ -65,6 +67,20 @@ public record Job(String id, String experimentName, String backend, String backe
         command = command == null ? List.of() : List.copyOf(command);
         flags = flags == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(flags));
         resources = resources == null ? Resources.ANY : resources;
+    }
+
+    /** A job no user launched (a deck without users, or a job found at the backend). */
+    public Job(String id, String experimentName, String backend, String backendJobId, String launchId,
+               String launchRef, JobStatus status, String backendStatus, String failureReason, String details,
+               JobStage stage, Instant stageSince, int attempt, long generation, List<String> command,
+               Map<String, Object> flags, int nodes, int gpus, Resources resources, String gitRef,
+               String configHash, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
+               Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
+               JobCancel cancel, Instant updatedAt) {
+        this(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus, failureReason,
+                details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
+                configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
+                region, cancel, updatedAt, null);
     }
 
     /** Whether this job occupies its experiment's active slot. */
@@ -86,7 +102,7 @@ public record Job(String id, String experimentName, String backend, String backe
         return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, o.status(), o.backendStatus(),
                 o.failureReason(), o.details(), o.stage(), since, attempt, generation, command, flags, nodes, gpus,
                 resources, gitRef, configHash, createdAt, submittedAt, o.startedAt(), o.endedAt(), o.exitCode(),
-                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), cancel, now);
+                o.recoveryCount(), o.clusterName(), o.cloud(), o.region(), cancel, now, launchedBy);
     }
 
     /** This job with its backend id and submission time set. */
@@ -94,7 +110,7 @@ public record Job(String id, String experimentName, String backend, String backe
         return new Job(id, experimentName, backend, newBackendJobId, launchId, null, status, backendStatus, failureReason,
                 details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region,
-                cancel, at);
+                cancel, at, launchedBy);
     }
 
     /** This job with another cancel request. */
@@ -102,7 +118,7 @@ public record Job(String id, String experimentName, String backend, String backe
         return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus,
                 failureReason, details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
-                region, value, now);
+                region, value, now, launchedBy);
     }
 
     /** This job with another detail line (for example why its launch waits). */
@@ -110,7 +126,7 @@ public record Job(String id, String experimentName, String backend, String backe
         return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus,
                 failureReason, value, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud,
-                region, cancel, now);
+                region, cancel, now, launchedBy);
     }
 
     /** This job touched at {@code now} with nothing else changed (claims a stale launch). */
@@ -123,7 +139,15 @@ public record Job(String id, String experimentName, String backend, String backe
         return new Job(id, experimentName, backend, backendJobId, launchId, ref, status, backendStatus, failureReason,
                 requestDetail, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources, gitRef,
                 configHash, createdAt, at, startedAt, endedAt, exitCode, recoveryCount, clusterName, cloud, region,
-                cancel, at);
+                cancel, at, launchedBy);
+    }
+
+    /** This job launched on behalf of {@code user} ({@code null}: no user). */
+    public Job withLauncher(String user) {
+        return new Job(id, experimentName, backend, backendJobId, launchId, launchRef, status, backendStatus,
+                failureReason, details, stage, stageSince, attempt, generation, command, flags, nodes, gpus, resources,
+                gitRef, configHash, createdAt, submittedAt, startedAt, endedAt, exitCode, recoveryCount, clusterName,
+                cloud, region, cancel, updatedAt, user);
     }
 
     /** Whether its launch was submitted and the backend is still making the job (a request in flight). */

@@ -8,6 +8,7 @@ import dev.skydeck.internal.schema.FlagSchemaCache;
 import dev.skydeck.internal.usecase.ExperimentCommands;
 import dev.skydeck.internal.usecase.GroupCommands;
 import dev.skydeck.internal.usecase.JobCommands;
+import dev.skydeck.internal.usecase.TokenCommands;
 import dev.skydeck.spi.BackendHealth;
 import dev.skydeck.spi.CheckpointSource;
 import dev.skydeck.spi.ClusterBackend;
@@ -63,22 +64,28 @@ public final class SkyDeck implements AutoCloseable {
     /** SkyDeck's version, from the build. */
     public static final String VERSION = Version.read();
 
+    private final SkyDeck owner;
+    private final String user;
     private final Assembly parts;
     private final Engine engine;
     private final ExperimentCommands experiments;
     private final JobCommands jobs;
     private final GroupCommands groups;
+    private final TokenCommands tokens;
     private final FlagSchema declaredFlags;
     private final FlagSchemaCache flagCommand;
     private volatile boolean closed;
 
     private SkyDeck(Builder b, SkyDeckConfig config, Assembly parts) {
+        this.owner = null;
+        this.user = config.user();
         this.parts = parts;
         this.engine = new Engine(parts.store(), parts.backend(), parts.checkpoints(), config, b.clock, b.scheduler,
                 b.random);
-        this.experiments = new ExperimentCommands(engine);
-        this.jobs = new JobCommands(engine);
-        this.groups = new GroupCommands(engine);
+        this.experiments = new ExperimentCommands(engine, user);
+        this.jobs = new JobCommands(engine, user);
+        this.groups = new GroupCommands(engine, user);
+        this.tokens = new TokenCommands(engine, user);
         FlagSchema declared = FlagSchema.EMPTY;
         for (Class<?> type : b.flagClasses) {
             declared = declared.merge(FlagSchema.fromClass(type));
@@ -88,6 +95,41 @@ public final class SkyDeck implements AutoCloseable {
                 config.flagSchemaCommand(), FlagSchemaCache.DEFAULT_TIMEOUT, FlagSchemaCache.DEFAULT_TTL, b.clock);
         log.info("SkyDeck {} started: store {}, backend {} ({}), checkpoints from {}", VERSION,
                 parts.store().describe(), parts.backend().kind(), parts.backendReason(), parts.checkpoints().describe());
+    }
+
+    /** A view of {@code owner} acting for {@code user}: same engine, same store, other actor. */
+    private SkyDeck(SkyDeck owner, String user) {
+        this.owner = owner;
+        this.user = user;
+        this.parts = owner.parts;
+        this.engine = owner.engine;
+        this.experiments = new ExperimentCommands(engine, user);
+        this.jobs = new JobCommands(engine, user);
+        this.groups = new GroupCommands(engine, user);
+        this.tokens = new TokenCommands(engine, user);
+        this.declaredFlags = owner.declaredFlags;
+        this.flagCommand = owner.flagCommand;
+    }
+
+    /**
+     * This SkyDeck acting for {@code user}: experiments it creates are created by that user,
+     * jobs it starts are launched on that user's behalf, and its events name them. It shares
+     * everything else with this SkyDeck (the server takes one per request); closing it does
+     * nothing.
+     *
+     * @param user a user name, or {@code null} for no user
+     * @throws SkyDeckException.InvalidInput when the name is not allowed
+     */
+    public SkyDeck as(String user) {
+        checkOpen();
+        SkyDeck root = owner != null ? owner : this;
+        String name = user == null ? null : Validate.userName(user);
+        return Objects.equals(name, this.user) ? this : new SkyDeck(root, name);
+    }
+
+    /** The user this SkyDeck acts for ({@link SkyDeckConfig#user()}, or {@link #as}'s), or {@code null}. */
+    public String user() {
+        return user;
     }
 
     /**
@@ -533,16 +575,65 @@ public final class SkyDeck implements AutoCloseable {
         return engine.store().experiments(ids).stream().filter(Experiment::settled).toList();
     }
 
-    /** Polls the backend now and waits for the result. */
+    /**
+     * Polls the backend now and waits for the result.
+     *
+     * @throws SkyDeckException.Conflict ({@code NOT_LEADER}) when another process drives the engine
+     *         of a shared store: that process polls
+     */
     public void poll() {
         checkOpen();
+        requireLead("poll");
         engine.poller().pollNow();
     }
 
-    /** Reconciles every experiment now (without waiting). */
+    /** Reconciles every experiment now (without waiting); where another process drives the engine, it does. */
     public void reconcileAll() {
         checkOpen();
         engine.reconciler().resyncNow();
+    }
+
+    private void requireLead(String what) {
+        if (!engine.leadership().tryLead()) {
+            throw new SkyDeckException.Conflict(SkyDeckException.Conflict.Reason.NOT_LEADER, "cannot " + what
+                    + " here: another SkyDeck process drives the engine of " + engine.store().describe()
+                    + " (" + engine.leadership().otherHolder() + ") and does that");
+        }
+    }
+
+    // ---- users ----
+
+    /**
+     * Creates an API token for {@code user}, for a server with users: its secret is in the result
+     * and nowhere else (the store keeps its hash), so show it once.
+     *
+     * @throws SkyDeckException.InvalidInput when the user name is not allowed
+     */
+    public ApiToken.NewToken createToken(String tokenUser) {
+        checkOpen();
+        return tokens.create(tokenUser);
+    }
+
+    /** Every API token, valid and revoked, oldest first; secrets are never stored, so none are shown. */
+    public List<ApiToken> tokens() {
+        checkOpen();
+        return tokens.list();
+    }
+
+    /**
+     * Revokes a token: its secret stops working at once, on every server of this store.
+     *
+     * @throws SkyDeckException.NotFound when no token has that id
+     */
+    public ApiToken revokeToken(String id) {
+        checkOpen();
+        return tokens.revoke(id);
+    }
+
+    /** The valid token a secret belongs to, or empty (unknown, revoked, or not a SkyDeck token). */
+    public Optional<ApiToken> authenticate(String secret) {
+        checkOpen();
+        return tokens.authenticate(secret);
     }
 
     /**
@@ -551,6 +642,7 @@ public final class SkyDeck implements AutoCloseable {
      */
     public void syncCheckpoints() {
         checkOpen();
+        requireLead("sync checkpoints");
         engine.syncer().syncOnce();
     }
 
@@ -584,7 +676,9 @@ public final class SkyDeck implements AutoCloseable {
         return new Health(VERSION, engine.store().describe(), engine.backend().kind(), parts.backendReason(),
                 bh.healthy(), bh.detail(), engine.checkpoints().describe(), engine.poller().status().snapshot(),
                 new Health.Component(engine.reconciler().lastPass(), null, null), engine.syncer().status().snapshot(),
-                counts.experiments(), counts.activeJobs(), engine.waits().size());
+                counts.experiments(), counts.activeJobs(), engine.waits().size(),
+                new Health.Engine(engine.leadership().isLeader(), engine.leadership().holder(),
+                        engine.leadership().leaderSince(), engine.leadership().otherHolder()));
     }
 
     /** The settings this SkyDeck runs with. */
@@ -613,6 +707,9 @@ public final class SkyDeck implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (owner != null) {
+            return; // a view: the SkyDeck it came from owns the engine
+        }
         synchronized (this) {
             if (closed) {
                 return;
@@ -630,7 +727,7 @@ public final class SkyDeck implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (owner != null ? owner.closed : closed) {
             throw new SkyDeckException("this SkyDeck is closed: open a new one with SkyDeck.open()");
         }
     }

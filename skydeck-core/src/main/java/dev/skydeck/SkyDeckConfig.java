@@ -25,6 +25,8 @@ import java.util.function.Consumer;
  * <caption>Environment variables</caption>
  * <tr><td>{@code SKYDECK_HOME}</td><td>{@link #home()}</td></tr>
  * <tr><td>{@code SKYDECK_DB_PATH}</td><td>{@link #databaseFile()}</td></tr>
+ * <tr><td>{@code SKYDECK_DB_URL}</td><td>{@link #databaseUrl()} ({@code jdbc:postgresql://…} for a shared deck)</td></tr>
+ * <tr><td>{@code SKYDECK_USER}</td><td>{@link #user()}</td></tr>
  * <tr><td>{@code SKYDECK_BACKEND}</td><td>{@link #backend()}</td></tr>
  * <tr><td>{@code SKYDECK_RECONCILE_INTERVAL}, {@code SKYDECK_POLL_INTERVAL}, {@code SKYDECK_SYNC_INTERVAL}</td>
  *     <td>seconds</td></tr>
@@ -37,6 +39,9 @@ public final class SkyDeckConfig {
 
     private final Path home;
     private final Path databaseFile;
+    private final String databaseUrl;
+    private final String user;
+    private final Duration leaseTtl;
     private final String backend;
     private final String backendChosenBy;
     private final Duration reconcileInterval;
@@ -59,6 +64,9 @@ public final class SkyDeckConfig {
     private SkyDeckConfig(Builder b) {
         this.home = b.home != null ? b.home : SkyDeckHome.dir(Map.of());
         this.databaseFile = b.databaseFile != null ? b.databaseFile : SkyDeckHome.database(home);
+        this.databaseUrl = b.databaseUrl == null ? null : databaseUrl(b.databaseUrl);
+        this.user = b.user == null ? null : Validate.userName(b.user);
+        this.leaseTtl = positive("lease time", b.leaseTtl);
         this.backend = backendName(b.backend);
         this.backendChosenBy = Objects.requireNonNull(b.backendChosenBy, "backendChosenBy");
         this.reconcileInterval = positive("reconcile interval", b.reconcileInterval);
@@ -99,6 +107,21 @@ public final class SkyDeckConfig {
         Builder b = new Builder().environment(env);
         b.home(SkyDeckHome.dir(env));
         text(env, "SKYDECK_DB_PATH", v -> b.databaseFile(Path.of(v)));
+        text(env, "SKYDECK_DB_URL", v -> {
+            try {
+                b.databaseUrl(databaseUrl(v));
+            } catch (SkyDeckException.InvalidInput e) {
+                throw Validate.invalid("SKYDECK_DB_URL=" + withoutParameters(v) + " is not allowed: use"
+                        + " jdbc:postgresql://host:port/database or jdbc:sqlite:<file>");
+            }
+        });
+        text(env, "SKYDECK_USER", v -> {
+            try {
+                b.user(Validate.userName(v));
+            } catch (SkyDeckException.InvalidInput e) {
+                throw Validate.invalid("SKYDECK_USER=" + v + " is not allowed: " + e.getMessage());
+            }
+        });
         text(env, "SKYDECK_BACKEND", v -> {
             try {
                 b.backend(backendName(v), "SKYDECK_BACKEND");
@@ -149,6 +172,36 @@ public final class SkyDeckConfig {
                 + " to " + max);
     }
 
+    private static String databaseUrl(String url) {
+        String u = url.strip();
+        if (!u.matches("jdbc:[a-z][a-z0-9]*:.+") || u.chars().anyMatch(Character::isISOControl)) {
+            throw Validate.invalid("database URL '" + withoutParameters(u) + "' is not allowed: use"
+                    + " jdbc:postgresql://host:port/database or jdbc:sqlite:<file>");
+        }
+        return u;
+    }
+
+    /**
+     * A database URL for messages and logs: without its parameters and any {@code user:password@}
+     * part, where credentials may be.
+     */
+    public static String withoutParameters(String url) {
+        if (url == null) {
+            return "(none)";
+        }
+        String s = url;
+        int q = s.indexOf('?');
+        if (q >= 0) {
+            s = s.substring(0, q);
+        }
+        int slash = s.indexOf("//");
+        int at = s.indexOf('@');
+        if (slash >= 0 && at > slash) {
+            s = s.substring(0, slash + 2) + s.substring(at + 1);
+        }
+        return s;
+    }
+
     private static String backendName(String name) {
         String n = name == null || name.isBlank() ? "auto" : name.strip().toLowerCase(Locale.ROOT);
         if (!n.matches("[a-z][a-z0-9_-]{0,31}")) {
@@ -169,6 +222,9 @@ public final class SkyDeckConfig {
         Builder b = new Builder();
         b.home = home;
         b.databaseFile = databaseFile;
+        b.databaseUrl = databaseUrl;
+        b.user = user;
+        b.leaseTtl = leaseTtl;
         b.backend = backend;
         b.backendChosenBy = backendChosenBy;
         b.reconcileInterval = reconcileInterval;
@@ -193,6 +249,39 @@ public final class SkyDeckConfig {
     /** SkyDeck's directory (local jobs, checkpoints, pid and log files). */
     public Path home() {
         return home;
+    }
+
+    /**
+     * The database {@code SkyDeck.open()} opens when no store is given, as a JDBC URL:
+     * {@code SKYDECK_DB_URL} ({@code jdbc:postgresql://host:port/database}), else
+     * {@code jdbc:sqlite:} and {@link #databaseFile()}. It may hold credentials: log it through
+     * {@link #withoutParameters}.
+     */
+    public String databaseUrl() {
+        return databaseUrl != null ? databaseUrl : "jdbc:sqlite:" + databaseFile.toAbsolutePath().normalize();
+    }
+
+    /** Whether {@link #databaseUrl()} was set ({@code SKYDECK_DB_URL}, {@code --db-url}) rather than derived from the file. */
+    public boolean databaseUrlSet() {
+        return databaseUrl != null;
+    }
+
+    /**
+     * The user this deck acts as ({@code SKYDECK_USER}): the creator of its experiments, the
+     * launcher of their jobs and the actor of its events; {@code null} (the default) for a
+     * single-user deck. The server acts as each request's user instead.
+     */
+    public String user() {
+        return user;
+    }
+
+    /**
+     * How long the lease that lets one process reconcile, poll and sync lasts unless renewed
+     * (default 10 s; renewed every third of it): when that process dies, another takes over
+     * within about this time.
+     */
+    public Duration leaseTtl() {
+        return leaseTtl;
     }
 
     /** The SQLite file {@code SkyDeck.open()} uses when no store is given: default {@code <home>/skydeck.db}. */
@@ -297,6 +386,9 @@ public final class SkyDeckConfig {
     public static final class Builder {
         private Path home;
         private Path databaseFile;
+        private String databaseUrl;
+        private String user;
+        private Duration leaseTtl = Duration.ofSeconds(10);
         private String backend = "auto";
         private String backendChosenBy = "the configuration";
         private Duration reconcileInterval = Duration.ofSeconds(60);
@@ -328,6 +420,24 @@ public final class SkyDeckConfig {
         /** The SQLite file to open when no store is given. */
         public Builder databaseFile(Path value) {
             this.databaseFile = value;
+            return this;
+        }
+
+        /** The database as a JDBC URL (see {@link SkyDeckConfig#databaseUrl()}); {@code null}: the SQLite file. */
+        public Builder databaseUrl(String value) {
+            this.databaseUrl = value;
+            return this;
+        }
+
+        /** The user this deck acts as (see {@link SkyDeckConfig#user()}); {@code null}: none. */
+        public Builder user(String value) {
+            this.user = value;
+            return this;
+        }
+
+        /** How long the engine's lease lasts unless renewed (see {@link SkyDeckConfig#leaseTtl()}). */
+        public Builder leaseTtl(Duration value) {
+            this.leaseTtl = value;
             return this;
         }
 

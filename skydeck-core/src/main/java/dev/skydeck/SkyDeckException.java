@@ -65,6 +65,11 @@ public class SkyDeckException extends RuntimeException {
             JOB_ENDED,
             /** A launch id or job id is already recorded. */
             ALREADY_RECORDED,
+            /**
+             * This process no longer holds the lease that lets one process of a shared store
+             * reconcile, poll and sync: another one does that work now.
+             */
+            NOT_LEADER,
             /** Something else, said by the message. */
             OTHER
         }

@@ -37,7 +37,7 @@ public record Assembly(Store store, boolean ownsStore, ClusterBackend backend, b
     /**
      * Opens what is missing. On failure, closes what it opened and rethrows.
      *
-     * @param store       the given store, or {@code null} to open {@link SkyDeckConfig#databaseFile()}
+     * @param store       the given store, or {@code null} to open {@link SkyDeckConfig#databaseUrl()}
      * @param backend     the given backend, or {@code null} to select {@link SkyDeckConfig#backend()}
      * @param checkpoints the given source, or {@code null} to select one for the backend
      */
@@ -46,10 +46,7 @@ public record Assembly(Store store, boolean ownsStore, ClusterBackend backend, b
         boolean ownsBackend = false;
         try {
             if (store == null) {
-                StoreProvider provider = ServiceLoader.load(StoreProvider.class).findFirst().orElseThrow(() ->
-                        new SkyDeckException("no file store on the classpath: add the dev.skydeck:skydeck-sqlite"
-                                + " dependency, or pass .store(new InMemoryStore())"));
-                store = provider.open(config.databaseFile());
+                store = openStore(config);
                 ownsStore = true;
             }
             String reason = "given to the builder";
@@ -72,6 +69,20 @@ public record Assembly(Store store, boolean ownsStore, ClusterBackend backend, b
             }
             throw e;
         }
+    }
+
+    private static Store openStore(SkyDeckConfig config) {
+        String url = config.databaseUrl();
+        for (StoreProvider p : ServiceLoader.load(StoreProvider.class)) {
+            if (p.accepts(url)) {
+                return p.open(url, config);
+            }
+        }
+        String module = url.startsWith("jdbc:postgresql:") ? "dev.skydeck:skydeck-postgres"
+                : url.startsWith("jdbc:sqlite:") ? "dev.skydeck:skydeck-sqlite" : null;
+        throw new SkyDeckException("no store on the classpath opens " + SkyDeckConfig.withoutParameters(url)
+                + (module == null ? ": use jdbc:sqlite:<file> or jdbc:postgresql://host:port/database"
+                : ": add the " + module + " dependency") + ", or pass .store(new InMemoryStore())");
     }
 
     private static ClusterBackend local(SkyDeckConfig config, Store store) {

@@ -32,6 +32,10 @@ public final class Engine implements AutoCloseable {
     private final Reconciler reconciler;
     private final Poller poller;
     private final CheckpointSyncer syncer;
+    private final Leadership leadership;
+    private final dev.skydeck.Subscription intentFromOthers;
+    private volatile TaskScheduler.Scheduled standbyCheck;
+    private volatile boolean closed;
 
     /**
      * Wires the parts; nothing runs until {@link #start()} (but the event feed's thread).
@@ -56,16 +60,74 @@ public final class Engine implements AutoCloseable {
         this.writer = new Writer(store, feed);
         this.waits = new Waits(id -> store.experiment(id).orElse(null), store::experiments);
         Poller[] poll = new Poller[1];
-        this.reconciler = new Reconciler(writer, backend, clock, this.scheduler, config, random, waits::reconciled,
-                () -> poll[0] == null ? null : poll[0].lastListed(), () -> poll[0].requestPoll());
-        this.poller = new Poller(writer, backend, clock, this.scheduler, config, reconciler::jobsChanged,
-                reconciler::launching);
+        Reconciler[] rec = new Reconciler[1];
+        this.leadership = new Leadership(store, clock, this.scheduler, config.leaseTtl(), () -> {
+            // this process now drives the engine: look at everything, and list the backend soon
+            rec[0].resyncNow();
+            poll[0].requestPoll();
+        });
+        Writer engineWriter = writer.fenced(leadership::fence);
+        this.reconciler = new Reconciler(engineWriter, backend, clock, this.scheduler, config, random,
+                waits::reconciled, () -> poll[0] == null ? null : poll[0].lastListed(), () -> poll[0].requestPoll(),
+                leadership);
+        rec[0] = reconciler;
+        this.poller = new Poller(engineWriter, backend, clock, this.scheduler, config, reconciler::jobsChanged,
+                reconciler::launching, leadership::tryLead);
         poll[0] = poller;
-        this.syncer = new CheckpointSyncer(writer, checkpoints, clock, this.scheduler, config, 4);
+        this.syncer = new CheckpointSyncer(engineWriter, checkpoints, clock, this.scheduler, config, 4,
+                leadership::tryLead);
+        this.intentFromOthers = feed.subscribe(this::committed);
+    }
+
+    /**
+     * Every event, from this process or another sharing the store: user intent reaches the
+     * reconciler of the process that leads, and waits here see the leader's work.
+     */
+    private void committed(dev.skydeck.Event e) {
+        if (e.experimentId() != null) {
+            waits.reconciled(e.experimentId());
+        }
+        if (e.actor() == dev.skydeck.Actor.USER && leadership.isLeader()) {
+            if (e.experimentId() != null) {
+                reconciler.enqueue(e.experimentId());
+            } else if (e.jobId() != null) {
+                reconciler.enqueueOrphan(e.jobId());
+            }
+        }
+    }
+
+    /** While waits are registered here and another process leads, see every second whether they settled. */
+    private void checkStandbyWaits() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!leadership.isLeader()) {
+                waits.watchedIds().forEach(waits::reconciled);
+            }
+        } catch (RuntimeException e) {
+            // a store hiccup: the next check reads again
+        } finally {
+            if (!closed) {
+                standbyCheck = scheduler.schedule(this::checkStandbyWaits, java.time.Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    /**
+     * Whether this process drives the engine (holds the store's engine lease), asking for the
+     * lease if it does not.
+     */
+    public Leadership leadership() {
+        return leadership;
     }
 
     /** Starts the reconciler, poller and syncer. Idempotent. */
     public void start() {
+        leadership.start();
+        if (standbyCheck == null) {
+            checkStandbyWaits();
+        }
         reconciler.start();
         poller.start();
         syncer.start();
@@ -132,9 +194,15 @@ public final class Engine implements AutoCloseable {
      */
     @Override
     public void close() {
+        closed = true;
+        intentFromOthers.close();
+        if (standbyCheck != null) {
+            standbyCheck.cancel();
+        }
         reconciler.close();
         poller.close();
         syncer.close();
+        leadership.close();
         waits.close();
         if (ownScheduler != null) {
             ownScheduler.close();

@@ -27,6 +27,18 @@ public final class Validate {
     private Validate() {
     }
 
+    /**
+     * A user name (of a token's owner, {@code SKYDECK_USER}): 1 to 64 letters, digits and
+     * {@code . _ - @}, starting with a letter or digit; returned as given.
+     */
+    public static String userName(String value) {
+        if (value == null || !value.matches("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")) {
+            throw invalid("user name " + (value == null ? "(none)" : "'" + value + "'") + " is not allowed: use 1 to 64"
+                    + " letters, digits and . _ - @, starting with a letter or digit");
+        }
+        return value;
+    }
+
     /** Refuses a bad experiment name with a message that names it. */
     public static String name(String what, String value) {
         if (value == null || !isName(value)) {

@@ -106,6 +106,13 @@ public final class Waits {
         }
     }
 
+    /** The experiments some wait is registered for. */
+    public List<Long> watchedIds() {
+        synchronized (byId) {
+            return List.copyOf(byId.keySet());
+        }
+    }
+
     /** How many waits are registered (each counted once). */
     public int size() {
         synchronized (byId) {

@@ -1,5 +1,6 @@
 package dev.skydeck.memory;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.EventQuery;
@@ -14,6 +15,7 @@ import dev.skydeck.JobStatus;
 import dev.skydeck.Page;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.SkyDeckException.Conflict.Reason;
+import dev.skydeck.spi.Lease;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import java.util.ArrayDeque;
@@ -55,6 +57,9 @@ public final class InMemoryStore implements Store {
     private final Map<Long, NavigableMap<Long, Checkpoint>> checkpoints = new HashMap<>();
     private final List<Event> events = new ArrayList<>();
     private final Map<String, String> settings = new HashMap<>();
+    private final Map<String, Lease> leases = new HashMap<>();
+    /** Tokens by hash, in creation order. */
+    private final Map<String, ApiToken> tokens = new java.util.LinkedHashMap<>();
     private long nextExperimentId = 1;
     private long nextGroupId = 1;
     private volatile boolean closed;
@@ -159,6 +164,7 @@ public final class InMemoryStore implements Store {
                     .filter(e -> q.state() == null || e.currentState() == q.state())
                     .filter(e -> q.desired() == null || e.desiredState() == q.desired())
                     .filter(e -> q.tag() == null || e.spec().tags().contains(q.tag()))
+                    .filter(e -> q.createdBy() == null || q.createdBy().equals(e.createdBy()))
                     .sorted(comparator(q))
                     .toList();
             return new Page<>(slice(all, q.offset(), q.limit()), all.size());
@@ -241,6 +247,7 @@ public final class InMemoryStore implements Store {
             List<Job> all = source
                     .filter(j -> q.active() == null || j.isActive() == q.active())
                     .filter(j -> q.orphaned() == null || orphan.test(j) == q.orphaned())
+                    .filter(j -> q.launchedBy() == null || q.launchedBy().equals(j.launchedBy()))
                     .filter(j -> text == null || j.id().toLowerCase(Locale.ROOT).contains(text)
                             || j.experimentName().toLowerCase(Locale.ROOT).contains(text)
                             || (j.backendJobId() != null && j.backendJobId().toLowerCase(Locale.ROOT).contains(text)))
@@ -320,6 +327,21 @@ public final class InMemoryStore implements Store {
         return read(() -> new StoreCounts(liveByName.size(), activeJobIds.size()));
     }
 
+    @Override
+    public Optional<Lease> lease(String name) {
+        return read(() -> Optional.ofNullable(leases.get(name)));
+    }
+
+    @Override
+    public Optional<ApiToken> tokenByHash(String sha256Hex) {
+        return read(() -> Optional.ofNullable(tokens.get(sha256Hex)));
+    }
+
+    @Override
+    public List<ApiToken> tokens() {
+        return read(() -> List.copyOf(tokens.values()));
+    }
+
     private Experiment derive(Experiment e) {
         List<Job> list = jobsByExperiment.get(e.name());
         JobStatus latest = list == null || list.isEmpty() ? null : jobs.get(list.get(list.size() - 1).id()).status();
@@ -341,7 +363,8 @@ public final class InMemoryStore implements Store {
         }
         return new Experiment(e.id(), e.spec(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                 e.updatedAt(), e.version(), e.generation(),
-                ExperimentStatus.currentState(e.status().stage(), latest), e.status(), epoch, drifted);
+                ExperimentStatus.currentState(e.status().stage(), latest), e.status(), epoch, drifted, e.createdBy(),
+                e.startedBy());
     }
 
     private static <T> List<T> slice(List<T> all, int offset, int limit) {
@@ -399,7 +422,7 @@ public final class InMemoryStore implements Store {
         }
 
         @Override
-        public Experiment insertExperiment(ExperimentSpec spec, java.time.Instant now) {
+        public Experiment insertExperiment(ExperimentSpec spec, java.time.Instant now, String createdBy) {
             check();
             if (liveByName.containsKey(spec.name())) {
                 throw new SkyDeckException.Conflict(Reason.NAME_TAKEN, "an experiment named '" + spec.name()
@@ -409,7 +432,8 @@ public final class InMemoryStore implements Store {
             undo.push(() -> nextExperimentId--);
             int order = experiments.values().stream().mapToInt(Experiment::order).max().orElse(-1) + 1;
             Experiment e = new Experiment(id, spec, false, order, false, false, now, now, 1, 1, null,
-                    ExperimentStatus.NEW, null, false);
+                    ExperimentStatus.NEW, null, false, createdBy,
+                    spec.desiredState() == dev.skydeck.DesiredState.RUNNING ? createdBy : null);
             put(experiments, id, e);
             put(liveByName, spec.name(), id);
             return derive(e);
@@ -446,7 +470,7 @@ public final class InMemoryStore implements Store {
             }
             Experiment written = new Experiment(stored.id(), changed.spec(), changed.starred(), changed.order(),
                     changed.expanded(), changed.deleted(), stored.createdAt(), now, stored.version() + 1,
-                    changed.generation(), null, stored.status(), null, false);
+                    changed.generation(), null, stored.status(), null, false, stored.createdBy(), changed.startedBy());
             put(experiments, stored.id(), written);
             return derive(written);
         }
@@ -460,7 +484,7 @@ public final class InMemoryStore implements Store {
             }
             put(experiments, experimentId, new Experiment(stored.id(), stored.spec(), stored.starred(), stored.order(),
                     stored.expanded(), stored.deleted(), stored.createdAt(), stored.updatedAt(), stored.version(),
-                    stored.generation(), null, status, null, false));
+                    stored.generation(), null, status, null, false, stored.createdBy(), stored.startedBy()));
         }
 
         @Override
@@ -686,6 +710,81 @@ public final class InMemoryStore implements Store {
             java.util.Objects.requireNonNull(key, "key");
             java.util.Objects.requireNonNull(value, "value");
             put(settings, key, value);
+        }
+
+        @Override
+        public Lease acquireLease(String name, String holder, java.time.Duration ttl, java.time.Instant now,
+                                  long staleToken) {
+            check();
+            Lease current = leases.get(name);
+            java.time.Instant until = now.plus(ttl);
+            Lease next;
+            if (current == null) {
+                next = new Lease(name, holder, 1, until);
+            } else if (current.heldBy(holder)) {
+                next = new Lease(name, holder, current.token(), until);
+            } else if (!current.expiresAt().isAfter(now) || (staleToken != 0 && current.token() == staleToken)) {
+                next = new Lease(name, holder, current.token() + 1, until);
+            } else {
+                return current;
+            }
+            put(leases, name, next);
+            return next;
+        }
+
+        @Override
+        public boolean holdsLease(String name, String holder, long token, java.time.Instant now) {
+            check();
+            Lease current = leases.get(name);
+            return current != null && current.heldBy(holder) && current.token() == token
+                    && current.expiresAt().isAfter(now);
+        }
+
+        @Override
+        public void releaseLease(String name, String holder, java.time.Instant now) {
+            check();
+            Lease current = leases.get(name);
+            if (current != null && current.heldBy(holder)) {
+                put(leases, name, new Lease(name, holder, current.token(), now));
+            }
+        }
+
+        @Override
+        public void insertToken(ApiToken token, String sha256Hex) {
+            check();
+            if (tokens.containsKey(sha256Hex) || tokens.values().stream().anyMatch(t -> t.id().equals(token.id()))) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "token " + token.id()
+                        + " already exists");
+            }
+            put(tokens, sha256Hex, token);
+        }
+
+        @Override
+        public boolean revokeToken(String id, java.time.Instant now) {
+            check();
+            for (Map.Entry<String, ApiToken> e : tokens.entrySet()) {
+                ApiToken t = e.getValue();
+                if (t.id().equals(id) && t.valid()) {
+                    put(tokens, e.getKey(), new ApiToken(t.id(), t.user(), t.createdAt(), now));
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public Optional<Lease> lease(String name) {
+            return InMemoryStore.this.lease(name);
+        }
+
+        @Override
+        public Optional<ApiToken> tokenByHash(String sha256Hex) {
+            return InMemoryStore.this.tokenByHash(sha256Hex);
+        }
+
+        @Override
+        public List<ApiToken> tokens() {
+            return InMemoryStore.this.tokens();
         }
 
         // reads inside the transaction see its writes (the write lock is held)

@@ -1,12 +1,19 @@
 package dev.skydeck.spi;
 
-import java.nio.file.Path;
+import dev.skydeck.SkyDeckConfig;
 
 /**
- * Opens the default file-backed {@link Store} for {@code SkyDeck.open()}. Found with
- * {@link java.util.ServiceLoader}; {@code skydeck-sqlite} provides one.
+ * Opens the {@link Store} at a database URL for {@code SkyDeck.open()}: found with
+ * {@link java.util.ServiceLoader}. {@code skydeck-sqlite} opens {@code jdbc:sqlite:} files,
+ * {@code skydeck-postgres} {@code jdbc:postgresql:} databases.
  */
 public interface StoreProvider {
-    /** Opens (creating and migrating if needed) the store in {@code file}. */
-    Store open(Path file);
+    /** Whether this provider opens stores at {@code url}. */
+    boolean accepts(String url);
+
+    /**
+     * Opens (creating and migrating if needed) the store at {@code url}; {@code config}'s
+     * environment may hold its credentials.
+     */
+    Store open(String url, SkyDeckConfig config);
 }

@@ -1,5 +1,6 @@
 package dev.skydeck.spi;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.EventQuery;
@@ -87,6 +88,15 @@ public interface StoreReads {
 
     /** Counts for health: live experiments and active jobs. */
     StoreCounts counts();
+
+    /** A lease by name, held or lapsed, or empty when nobody ever took it. */
+    Optional<Lease> lease(String name);
+
+    /** The token whose secret has this SHA-256 hash (lower-case hex), valid or revoked. */
+    Optional<ApiToken> tokenByHash(String sha256Hex);
+
+    /** Every token, valid and revoked, oldest first. */
+    List<ApiToken> tokens();
 
     /**
      * What active jobs hold.

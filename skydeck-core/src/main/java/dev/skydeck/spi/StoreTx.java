@@ -1,5 +1,6 @@
 package dev.skydeck.spi;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.Experiment;
@@ -7,6 +8,7 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.ExperimentStatus;
 import dev.skydeck.Group;
 import dev.skydeck.Job;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -16,15 +18,21 @@ import java.util.List;
  */
 public interface StoreTx extends StoreReads {
     /**
-     * Inserts an experiment with version 1 and generation 1, at the end of the order.
+     * Inserts an experiment with version 1 and generation 1, at the end of the order, created by
+     * {@code createdBy} (also its {@code startedBy} when it is created RUNNING), or by no user.
      *
      * @throws dev.skydeck.SkyDeckException.Conflict when a live experiment has that name
      */
-    Experiment insertExperiment(ExperimentSpec spec, Instant now);
+    Experiment insertExperiment(ExperimentSpec spec, Instant now, String createdBy);
+
+    /** Inserts an experiment no user created (see {@link #insertExperiment(ExperimentSpec, Instant, String)}). */
+    default Experiment insertExperiment(ExperimentSpec spec, Instant now) {
+        return insertExperiment(spec, now, null);
+    }
 
     /**
      * Writes a user change: the spec, {@code starred}, {@code order}, {@code expanded},
-     * {@code deleted} and {@code generation} of {@code changed}. The stored version must equal
+     * {@code deleted}, {@code generation} and {@code startedBy} of {@code changed}. The stored version must equal
      * {@code changed.version()}; it becomes one higher. (Presentation alone goes through
      * {@link #updatePresentation}, which leaves the version as it is.)
      *
@@ -90,4 +98,35 @@ public interface StoreTx extends StoreReads {
 
     /** Stores a setting. */
     void putSetting(String key, String value);
+
+    /**
+     * Takes or renews a lease, and returns it as it stands afterwards (held by someone else when
+     * it could not be taken). {@code holder} renews a lease it holds (same token, even lapsed: nobody
+     * else took it), and takes one that is free, lapsed, or held under {@code staleToken} by a holder
+     * the caller knows is gone (its token becomes one higher). Expiry is measured by the store's
+     * clock: the database server's for a database several machines share, else {@code now}.
+     *
+     * @param staleToken the token of a holder known to be gone, or {@code 0}
+     */
+    Lease acquireLease(String name, String holder, Duration ttl, Instant now, long staleToken);
+
+    /**
+     * Whether {@code holder} holds the lease under {@code token} and it has not lapsed (by the
+     * store's clock, see {@link #acquireLease}); a write made for the lease's holder checks this
+     * in its own transaction, so a holder that lost the lease writes nothing.
+     */
+    boolean holdsLease(String name, String holder, long token, Instant now);
+
+    /** Gives up a lease {@code holder} holds (it lapses at once); does nothing otherwise. */
+    void releaseLease(String name, String holder, Instant now);
+
+    /**
+     * Stores a token under the SHA-256 hash (lower-case hex) of its secret.
+     *
+     * @throws dev.skydeck.SkyDeckException.Conflict when the id or the hash is taken
+     */
+    void insertToken(ApiToken token, String sha256Hex);
+
+    /** Revokes a valid token; returns whether it was valid. */
+    boolean revokeToken(String id, Instant now);
 }

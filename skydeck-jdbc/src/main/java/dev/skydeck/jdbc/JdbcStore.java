@@ -1,5 +1,6 @@
 package dev.skydeck.jdbc;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.EventQuery;
@@ -11,6 +12,7 @@ import dev.skydeck.JobQuery;
 import dev.skydeck.Page;
 import dev.skydeck.jdbc.internal.Statements;
 import dev.skydeck.jdbc.internal.StoreSql;
+import dev.skydeck.spi.Lease;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import java.util.Collection;
@@ -175,5 +177,20 @@ public abstract class JdbcStore implements Store {
     @Override
     public final StoreCounts counts() {
         return read(StoreSql::counts);
+    }
+
+    @Override
+    public final Optional<Lease> lease(String name) {
+        return read(r -> r.lease(name));
+    }
+
+    @Override
+    public final Optional<ApiToken> tokenByHash(String sha256Hex) {
+        return read(r -> r.tokenByHash(sha256Hex));
+    }
+
+    @Override
+    public final List<ApiToken> tokens() {
+        return read(StoreSql::tokens);
     }
 }

@@ -1,17 +1,25 @@
 package dev.skydeck.sqlite;
 
+import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreProvider;
 import java.nio.file.Path;
 
-/** Makes {@link SqliteStore} the store {@code SkyDeck.open()} uses (found with {@link java.util.ServiceLoader}). */
+/** Opens a {@link SqliteStore} for {@code jdbc:sqlite:} URLs: the default, {@code <home>/skydeck.db}. */
 public final class SqliteStoreProvider implements StoreProvider {
+    private static final String PREFIX = "jdbc:sqlite:";
+
     /** Used by the service loader. */
     public SqliteStoreProvider() {
     }
 
     @Override
-    public Store open(Path file) {
-        return SqliteStore.open(file);
+    public boolean accepts(String url) {
+        return url != null && url.startsWith(PREFIX) && url.length() > PREFIX.length();
+    }
+
+    @Override
+    public Store open(String url, SkyDeckConfig config) {
+        return SqliteStore.open(Path.of(url.substring(PREFIX.length())));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.skydeck.Actor;
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.DesiredState;
 import dev.skydeck.Event;
@@ -23,6 +24,7 @@ import dev.skydeck.Page;
 import dev.skydeck.Resources;
 import dev.skydeck.RestartPolicy;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.spi.Lease;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import dev.skydeck.spi.StoreReads;
@@ -1609,6 +1611,167 @@ public abstract class StoreContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    // ---- users ----
+
+    @Test
+    void anExperimentRemembersWhoCreatedItAndWhoStartedIt() {
+        Experiment stopped = store.write(tx -> tx.insertExperiment(ExperimentSpec.named("by-alice"), T0, "alice"));
+        Experiment running = store.write(tx -> tx.insertExperiment(
+                ExperimentSpec.named("running").desired(DesiredState.RUNNING), T0, "alice"));
+
+        assertThat(stopped.createdBy()).isEqualTo("alice");
+        assertThat(stopped.startedBy()).isNull();
+        assertThat(running.startedBy()).isEqualTo("alice");
+        assertThat(reload(stopped)).isEqualTo(stopped);
+
+        Experiment started = stopped.withDesired(DesiredState.RUNNING).changedBy("bob", stopped);
+        Experiment written = store.write(tx -> tx.updateExperiment(started, at(1)));
+        assertThat(written.createdBy()).as("the creator never changes").isEqualTo("alice");
+        assertThat(written.startedBy()).isEqualTo("bob");
+        assertThat(reload(written).startedBy()).isEqualTo("bob");
+    }
+
+    @Test
+    void mineFiltersExperimentsByCreatorAndJobsByLauncher() {
+        Experiment a = store.write(tx -> tx.insertExperiment(ExperimentSpec.named("a"), T0, "alice"));
+        store.write(tx -> tx.insertExperiment(ExperimentSpec.named("b"), T0, "bob"));
+        create("nobody");
+        Job ja = insert(launched("ja", "a", JobStatus.RUNNING, at(1)).withLauncher("alice"));
+        insert(launched("jb", "b", JobStatus.RUNNING, at(2)).withLauncher("bob"));
+
+        assertThat(store.experiments(ExperimentQuery.ALL.withCreatedBy("alice")).items()).extracting(Experiment::id)
+                .containsExactly(a.id());
+        assertThat(store.experiments(ExperimentQuery.ALL.withCreatedBy("alice")).total()).isEqualTo(1);
+        assertThat(store.jobs(JobQuery.RECENT.withLaunchedBy("alice")).items()).containsExactly(ja);
+        assertThat(store.job("ja").orElseThrow().launchedBy()).isEqualTo("alice");
+        assertThat(store.experiments(ExperimentQuery.ALL).total()).isEqualTo(3);
+    }
+
+    @Test
+    void anEventKeepsTheUserWhoActed() {
+        Experiment e = create("acted");
+        Event stored = store.write(tx -> tx.appendEvent(event(e, "started").byUser("alice")));
+        assertThat(store.events(EventQuery.latest(1))).containsExactly(stored);
+        assertThat(stored.user()).isEqualTo("alice");
+    }
+
+    @Test
+    void tokensAreFoundByHashListedAndRevoked() {
+        ApiToken alice = new ApiToken("tok_a", "alice", T0, null);
+        ApiToken bob = new ApiToken("tok_b", "bob", at(1), null);
+        store.write(tx -> {
+            tx.insertToken(alice, "aa11");
+            tx.insertToken(bob, "bb22");
+            return null;
+        });
+
+        assertThat(store.tokenByHash("aa11")).contains(alice);
+        assertThat(store.tokenByHash("cc33")).isEmpty();
+        assertThat(store.tokens()).containsExactly(alice, bob);
+
+        assertThat(revoke("tok_a", at(5))).isTrue();
+        assertThat(revoke("tok_a", at(6))).as("already revoked").isFalse();
+        assertThat(revoke("tok_none", at(6))).isFalse();
+        assertThat(store.tokenByHash("aa11").orElseThrow().revokedAt()).isEqualTo(at(5));
+        assertThat(store.tokenByHash("aa11").orElseThrow().valid()).isFalse();
+        assertThat(store.tokenByHash("bb22").orElseThrow().valid()).isTrue();
+    }
+
+    @Test
+    void aTokenIdOrHashIsStoredOnce() {
+        store.write(tx -> {
+            tx.insertToken(new ApiToken("tok_a", "alice", T0, null), "aa11");
+            return null;
+        });
+        assertThatThrownBy(() -> store.write(tx -> {
+            tx.insertToken(new ApiToken("tok_b", "bob", T0, null), "aa11");
+            return null;
+        })).isInstanceOf(SkyDeckException.Conflict.class);
+        assertThatThrownBy(() -> store.write(tx -> {
+            tx.insertToken(new ApiToken("tok_a", "bob", T0, null), "dd44");
+            return null;
+        })).isInstanceOf(SkyDeckException.Conflict.class);
+        assertThat(store.tokens()).hasSize(1);
+    }
+
+    // ---- leases ----
+
+    private boolean holds(String name, String holder, long token, Instant now) {
+        Boolean held = store.write(tx -> tx.holdsLease(name, holder, token, now));
+        return held;
+    }
+
+    private boolean revoke(String id, Instant now) {
+        Boolean revoked = store.write(tx -> tx.revokeToken(id, now));
+        return revoked;
+    }
+
+    /** Whether the store measures leases by its own clock (a database server's) rather than the caller's. */
+    protected boolean leasesUseTheStoresClock() {
+        return false;
+    }
+
+    @Test
+    void aFreeLeaseIsTakenAndItsHolderRenewsIt() {
+        Duration ttl = Duration.ofSeconds(10);
+        Lease first = store.write(tx -> tx.acquireLease("engine", "a", ttl, T0, 0));
+        assertThat(first.holder()).isEqualTo("a");
+        assertThat(first.token()).isEqualTo(1);
+        assertThat(store.lease("engine")).contains(first);
+
+        Lease renewed = store.write(tx -> tx.acquireLease("engine", "a", ttl, at(5), 0));
+        assertThat(renewed.token()).as("renewing keeps the token").isEqualTo(1);
+        if (!leasesUseTheStoresClock()) {
+            assertThat(renewed.expiresAt()).isEqualTo(at(15));
+        }
+        assertThat(holds("engine", "a", 1, at(6))).isTrue();
+        assertThat(holds("engine", "b", 1, at(6))).isFalse();
+        assertThat(holds("engine", "a", 2, at(6))).isFalse();
+        assertThat(store.lease("other")).isEmpty();
+    }
+
+    @Test
+    void aHeldLeaseIsRefusedToOthersUntilItLapsesThenTakenWithTheNextToken() {
+        assumeThat(leasesUseTheStoresClock()).as("the caller's clock decides lapses").isFalse();
+        Duration ttl = Duration.ofSeconds(10);
+        store.write(tx -> tx.acquireLease("engine", "a", ttl, T0, 0));
+
+        Lease refused = store.write(tx -> tx.acquireLease("engine", "b", ttl, at(9), 0));
+        assertThat(refused.holder()).isEqualTo("a");
+
+        Lease taken = store.write(tx -> tx.acquireLease("engine", "b", ttl, at(10), 0));
+        assertThat(taken.holder()).isEqualTo("b");
+        assertThat(taken.token()).isEqualTo(2);
+        assertThat(holds("engine", "a", 1, at(10))).as("the old holder is fenced").isFalse();
+        assertThat(holds("engine", "b", 2, at(11))).isTrue();
+        assertThat(holds("engine", "b", 2, at(20))).as("lapsed").isFalse();
+    }
+
+    @Test
+    void aLeaseOfAHolderKnownToBeGoneIsTakenAtOnceAndAReleasedOneIsFree() {
+        Duration ttl = Duration.ofHours(1);
+        Lease a = store.write(tx -> tx.acquireLease("engine", "a", ttl, T0, 0));
+
+        assertThat(store.write(tx -> tx.acquireLease("engine", "b", ttl, at(1), 99)).holder())
+                .as("a wrong stale token changes nothing").isEqualTo("a");
+        Lease b = store.write(tx -> tx.acquireLease("engine", "b", ttl, at(1), a.token()));
+        assertThat(b.holder()).isEqualTo("b");
+        assertThat(b.token()).isEqualTo(a.token() + 1);
+
+        store.write(tx -> {
+            tx.releaseLease("engine", "a", at(2));
+            return null;
+        });
+        assertThat(store.lease("engine").orElseThrow().holder()).as("only the holder releases").isEqualTo("b");
+        store.write(tx -> {
+            tx.releaseLease("engine", "b", at(2));
+            return null;
+        });
+        Lease c = store.write(tx -> tx.acquireLease("engine", "c", ttl, at(3), 0));
+        assertThat(c.holder()).isEqualTo("c");
+        assertThat(c.token()).isEqualTo(b.token() + 1);
     }
 
     // ---- lifecycle ----

@@ -1,5 +1,6 @@
 package dev.skydeck.testing;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.EventQuery;
@@ -9,6 +10,7 @@ import dev.skydeck.Group;
 import dev.skydeck.Job;
 import dev.skydeck.JobQuery;
 import dev.skydeck.Page;
+import dev.skydeck.spi.Lease;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import java.util.Collection;
@@ -149,5 +151,20 @@ public class StoreDelegate implements Store {
     @Override
     public StoreCounts counts() {
         return inner.counts();
+    }
+
+    @Override
+    public Optional<Lease> lease(String name) {
+        return inner.lease(name);
+    }
+
+    @Override
+    public Optional<ApiToken> tokenByHash(String sha256Hex) {
+        return inner.tokenByHash(sha256Hex);
+    }
+
+    @Override
+    public List<ApiToken> tokens() {
+        return inner.tokens();
     }
 }

@@ -58,6 +58,7 @@ public final class CheckpointSyncer implements AutoCloseable {
     private final TaskScheduler scheduler;
     private final SkyDeckConfig config;
     private final ExecutorService listers;
+    private final java.util.function.BooleanSupplier mayAct;
     private final ExecutorService cycles = Executors.newSingleThreadExecutor(Threads.named("skydeck-syncer", true));
     private final Object cycleLock = new Object();
     /**
@@ -74,10 +75,12 @@ public final class CheckpointSyncer implements AutoCloseable {
 
     /**
      * @param concurrency listings in flight at once
+     * @param mayAct      whether this process may sync (it holds the engine lease; asks for it if not)
      */
     public CheckpointSyncer(Writer writer, CheckpointSource source, Clock clock, TaskScheduler scheduler, SkyDeckConfig config,
-                            int concurrency) {
+                            int concurrency, java.util.function.BooleanSupplier mayAct) {
         this.writer = writer;
+        this.mayAct = mayAct;
         this.source = source;
         this.clock = clock;
         this.scheduler = scheduler;
@@ -108,7 +111,9 @@ public final class CheckpointSyncer implements AutoCloseable {
     private void scheduledCycle() {
         Duration delay = config.syncInterval();
         try {
-            syncOnce();
+            if (mayAct.getAsBoolean()) { // else the process that holds the engine lease syncs
+                syncOnce();
+            }
         } catch (RuntimeException e) {
             long factor = 1L << Math.min(failures, 5);
             delay = config.syncInterval().multipliedBy(factor);

@@ -49,6 +49,7 @@ public final class Poller implements AutoCloseable {
     }
 
     private final Writer writer;
+    private final java.util.function.BooleanSupplier mayAct;
     private final ClusterBackend backend;
     private final Clock clock;
     private final TaskScheduler scheduler;
@@ -72,9 +73,12 @@ public final class Poller implements AutoCloseable {
     /**
      * @param affected  told the names of experiments whose jobs changed
      * @param launching whether this process is launching the job with that SkyDeck id right now
+     * @param mayAct    whether this process may poll (it holds the engine lease; asks for it if not)
      */
     public Poller(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler, SkyDeckConfig config,
-                  Consumer<Set<String>> affected, java.util.function.Predicate<String> launching) {
+                  Consumer<Set<String>> affected, java.util.function.Predicate<String> launching,
+                  java.util.function.BooleanSupplier mayAct) {
+        this.mayAct = mayAct;
         this.launching = launching;
         this.writer = writer;
         this.backend = backend;
@@ -141,6 +145,9 @@ public final class Poller implements AutoCloseable {
         pollQueued.set(false);
         boolean busy = false;
         try {
+            if (!mayAct.getAsBoolean()) {
+                return; // the process that holds the engine lease polls
+            }
             Result r = pollOnce();
             busy = r.changed() > 0 || r.vanished() > 0 || anyLaunching();
         } catch (SkyDeckException e) {

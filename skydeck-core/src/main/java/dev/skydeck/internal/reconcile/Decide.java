@@ -48,13 +48,16 @@ public final class Decide {
      *
      * @param submittingHere whether this process is submitting the job with that id right now
      * @param lastPoll       when the last successful poll started, or {@code null}
+     * @param leaderSince    when this process took the engine lease, or {@code null}: an intent recorded
+     *                       before then was recorded by a process that has since lost the lease, and is
+     *                       adopted at once instead of after {@code launchLease}
      * @param launchLease    how long another process's intent is left alone
      * @param cancelRetry    how long an unconfirmed cancel waits before it is sent again
      * @param cancelAttempts how many sends before SkyDeck says a cancel did not take
      * @param restartDelay   the jittered backoff before restart {@code n} (1-based) under a policy
      * @param capacity       the launch queue as this experiment would see it (asked only when it is due)
      */
-    public record Facts(Predicate<String> submittingHere, Instant lastPoll, Duration launchLease,
+    public record Facts(Predicate<String> submittingHere, Instant lastPoll, Instant leaderSince, Duration launchLease,
                         Duration cancelRetry, int cancelAttempts, RestartDelay restartDelay,
                         Function<Experiment, Capacity> capacity) {
         /** Requires every fact. */
@@ -189,11 +192,17 @@ public final class Decide {
             return new Decision.ResumeLaunch(intent, "retrying the launch of attempt " + intent.attempt());
         }
         Instant leaseEnd = intent.updatedAt().plus(facts.launchLease());
-        if (now.isBefore(leaseEnd)) {
+        if (now.isBefore(leaseEnd) && !byAnEarlierLeader(intent, facts)) {
             return new Decision.Wait("launch of " + intent.id() + " in progress elsewhere; adopting it at "
                     + leaseEnd + " if it never finishes", leaseEnd);
         }
-        return new Decision.ResumeLaunch(intent, "resuming the launch of attempt " + intent.attempt());
+        return new Decision.ResumeLaunch(intent, "resuming the launch of attempt " + intent.attempt()
+                + (byAnEarlierLeader(intent, facts) ? " (the process that began it stopped)" : ""));
+    }
+
+    /** Whether the intent was last touched before this process took the engine lease (by a process that lost it). */
+    private static boolean byAnEarlierLeader(Job intent, Facts facts) {
+        return facts.leaderSince() != null && intent.updatedAt().isBefore(facts.leaderSince());
     }
 
     /** A job that must end: an unsubmitted intent is stopped, anything else cancelled. */
@@ -208,7 +217,7 @@ public final class Decide {
             return new Decision.StopLaunch(job, doing + ": cancelling the launch request in flight");
         }
         Instant leaseEnd = job.updatedAt().plus(facts.launchLease());
-        if (now.isBefore(leaseEnd)) {
+        if (now.isBefore(leaseEnd) && !byAnEarlierLeader(job, facts)) {
             return new Decision.Wait(doing + ": a launch by another SkyDeck process may be in progress", leaseEnd);
         }
         return new Decision.StopLaunch(job, doing + ": the launch never reached the backend");

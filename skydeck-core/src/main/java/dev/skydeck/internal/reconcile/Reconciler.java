@@ -18,6 +18,7 @@ import dev.skydeck.SkyDeckConfig;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.internal.Ids;
 import dev.skydeck.internal.Threads;
+import dev.skydeck.internal.Leadership;
 import dev.skydeck.internal.Writer;
 import dev.skydeck.spi.BackendJob;
 import dev.skydeck.spi.ClusterBackend;
@@ -76,6 +77,7 @@ public final class Reconciler implements AutoCloseable {
     private final Observer observer;
     private final Supplier<Instant> lastPoll;
     private final Runnable requestPoll;
+    private final Leadership leadership;
     private final ExecutorService executor;
     private final WorkQueue<Long> queue;
     private final WorkQueue<String> orphans;
@@ -94,10 +96,11 @@ public final class Reconciler implements AutoCloseable {
      *
      * @param lastPoll    when the last successful poll started (confirms cancels), or {@code null}
      * @param requestPoll asks the poller for a poll soon (after a cancel is sent)
+     * @param leadership  whether this process may act (it holds the engine lease), and since when
      */
     public Reconciler(Writer writer, ClusterBackend backend, Clock clock, TaskScheduler scheduler,
                       SkyDeckConfig config, RandomGenerator random, Observer observer, Supplier<Instant> lastPoll,
-                      Runnable requestPoll) {
+                      Runnable requestPoll, Leadership leadership) {
         this.writer = writer;
         this.backend = backend;
         this.clock = clock;
@@ -107,6 +110,7 @@ public final class Reconciler implements AutoCloseable {
         this.observer = observer;
         this.lastPoll = lastPoll;
         this.requestPoll = requestPoll;
+        this.leadership = leadership;
         this.executor = new ThreadPoolExecutor(config.reconcilerThreads(), config.reconcilerThreads(), 30,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), Threads.named("skydeck-reconciler", true));
         this.queue = new WorkQueue<>(executor, this::reconcile);
@@ -237,6 +241,10 @@ public final class Reconciler implements AutoCloseable {
     // ---- one pass ----
 
     private void reconcile(long id) {
+        if (!leadership.tryLead()) {
+            observer.reconciled(id); // the process that leads acts; a wait here still sees what it did
+            return;
+        }
         Optional<Experiment> found = writer.store().experiment(id);
         if (found.isEmpty()) {
             forget(id);
@@ -258,6 +266,9 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private void reconcileOrphan(String jobId) {
+        if (!leadership.tryLead()) {
+            return;
+        }
         Job job = writer.store().job(jobId).orElse(null);
         if (job == null || writer.store().experimentByName(job.experimentName()).isPresent()) {
             return; // gone, or it belongs to a live experiment whose passes handle it
@@ -276,7 +287,8 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private Decide.Facts facts(Instant now) {
-        return new Decide.Facts(inFlight::contains, lastPoll.get(), config.launchLease(), config.cancelRetry(),
+        return new Decide.Facts(inFlight::contains, lastPoll.get(), leadership.leaderSince(), config.launchLease(),
+                config.cancelRetry(),
                 config.cancelAttempts(), (policy, n) -> backoff.delay(policy.backoff(), policy.maxBackoff(), n),
                 e -> capacity(e, now));
     }
@@ -432,7 +444,7 @@ public final class Reconciler implements AutoCloseable {
         Job job = new Job(id, e.name(), backend.kind(), null, id, null, JobStatus.INIT, null, null, null,
                 JobStage.SUBMITTING, now, attempt, e.generation(), CommandLine.build(spec), spec.flags(),
                 spec.nodes(), spec.gpus(), resources, spec.gitBranch(), spec.configHash(), now, null, null, null, null,
-                0, null, null, null, null, now);
+                0, null, null, null, null, now, e.startedBy() != null ? e.startedBy() : e.createdBy());
         Decide.Capacity before = capacity(e, now);
         Object[] queued = new Object[1];
         try {

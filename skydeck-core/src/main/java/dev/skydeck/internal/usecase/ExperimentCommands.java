@@ -36,14 +36,16 @@ public final class ExperimentCommands {
     private static final int UPDATE_ATTEMPTS = 5;
 
     private final Engine engine;
+    private final Writer writer;
 
-    /** Commands over {@code engine}. */
-    public ExperimentCommands(Engine engine) {
+    /** Commands over {@code engine}, done for {@code user} ({@code null}: no user). */
+    public ExperimentCommands(Engine engine, String user) {
         this.engine = engine;
+        this.writer = engine.writer().as(user);
     }
 
     private Writer writer() {
-        return engine.writer();
+        return writer;
     }
 
     private Instant now() {
@@ -82,7 +84,7 @@ public final class ExperimentCommands {
         List<Experiment> created = writer().write(w -> {
             List<Experiment> out = new ArrayList<>(specs.size());
             for (ExperimentSpec s : specs) {
-                Experiment e = w.tx().insertExperiment(s, now);
+                Experiment e = w.tx().insertExperiment(s, now, w.user());
                 out.add(e);
                 w.event(Event.draft(now, Actor.USER, EventType.CREATE, e, null, true,
                         "created experiment " + e.name() + (s.desiredState() == DesiredState.RUNNING ? " (RUNNING)" : ""),
@@ -135,7 +137,8 @@ public final class ExperimentCommands {
         boolean desiredChanged = stored.desiredState() != spec.desiredState();
         Experiment next = new Experiment(stored.id(), spec, stored.starred(), stored.order(), stored.expanded(),
                 deleted, stored.createdAt(), stored.updatedAt(), stored.version(),
-                nextGeneration(stored, spec.desiredState()), null, null, null, false);
+                nextGeneration(stored, spec.desiredState()), null, null, null, false, stored.createdBy(),
+                stored.startedBy()).changedBy(w.user(), stored);
         Experiment e = w.tx().updateExperiment(next, now);
         w.event(Event.draft(now, Actor.USER, desiredChanged ? stateEvent(e.desiredState()) : EventType.UPDATE, e, null,
                 true, desiredChanged ? message + ": desired state " + e.desiredState() + " (generation "
@@ -169,7 +172,7 @@ public final class ExperimentCommands {
             if (stored.desiredState() == state) {
                 return stored;
             }
-            Experiment next = w.tx().updateExperiment(stored.withDesired(state), now);
+            Experiment next = w.tx().updateExperiment(stored.withDesired(state).changedBy(w.user(), stored), now);
             w.event(Event.draft(now, Actor.USER, stateEvent(state), next, null, true,
                     "desired state " + state + " (generation " + next.generation() + ")", null));
             return next;
@@ -193,7 +196,7 @@ public final class ExperimentCommands {
     }
 
     private static Experiment restarted(Writer.Unit w, Experiment stored, Instant now) {
-        Experiment next = w.tx().updateExperiment(stored.restarted(), now);
+        Experiment next = w.tx().updateExperiment(stored.restarted().changedBy(w.user(), stored), now);
         w.event(Event.draft(now, Actor.USER, EventType.RESTART, next, null, true,
                 "restart: generation " + next.generation() + " (an active job is cancelled first)", null));
         return next;
@@ -206,7 +209,7 @@ public final class ExperimentCommands {
                 return new BulkResult(stored.id(), true, "unchanged: " + stored.name() + " is already " + state,
                         stored);
             }
-            Experiment next = w.tx().updateExperiment(stored.withDesired(state), now);
+            Experiment next = w.tx().updateExperiment(stored.withDesired(state).changedBy(w.user(), stored), now);
             w.event(Event.draft(now, Actor.USER, stateEvent(state), next, null, true,
                     "desired state " + state + " (generation " + next.generation() + ")", null));
             return new BulkResult(stored.id(), true, state.name().toLowerCase(Locale.ROOT) + ": " + next.name(), next);
@@ -286,7 +289,7 @@ public final class ExperimentCommands {
             Experiment source = stored(w, id);
             String name = newName != null ? newName : freeCopyName(w, source.name());
             ExperimentSpec spec = edits.apply(source.spec().name(name).desired(DesiredState.STOPPED));
-            Experiment created = w.tx().insertExperiment(spec, now);
+            Experiment created = w.tx().insertExperiment(spec, now, w.user());
             for (Group g : w.tx().groups()) {
                 if (g.experimentIds().contains(source.id())) {
                     List<Long> members = new ArrayList<>(g.experimentIds());
@@ -401,7 +404,7 @@ public final class ExperimentCommands {
                             + "': rename it with an update");
                 }
                 if (stored == null) {
-                    Experiment e = w.tx().insertExperiment(wanted, now);
+                    Experiment e = w.tx().insertExperiment(wanted, now, w.user());
                     w.event(Event.draft(now, Actor.USER, EventType.CREATE, e, null, true, "applied: created experiment "
                             + name + (wanted.desiredState() == DesiredState.RUNNING ? " (RUNNING)" : ""), null));
                     out.add(new ApplyResult(name, ApplyResult.Outcome.CREATED, List.of(), e));

@@ -18,10 +18,12 @@ import java.util.List;
  */
 public final class GroupCommands {
     private final Engine engine;
+    private final Writer writer;
 
-    /** Commands over {@code engine}. */
-    public GroupCommands(Engine engine) {
+    /** Commands over {@code engine}, done for {@code user} ({@code null}: no user). */
+    public GroupCommands(Engine engine, String user) {
         this.engine = engine;
+        this.writer = engine.writer().as(user);
     }
 
     private static Group stored(Writer.Unit w, long id) {
@@ -35,7 +37,7 @@ public final class GroupCommands {
 
     /** Creates a group at the end. */
     public Group create(Group group) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             ExperimentCommands.requireExperiments(w, group.experimentIds());
             Group g = w.tx().insertGroup(group);
             return changed(w, g, EventType.CREATE, "created group " + g.name());
@@ -44,7 +46,7 @@ public final class GroupCommands {
 
     /** Writes a group's name, prefix, flags, order, collapsed state and members. */
     public Group update(Group group) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             stored(w, group.id());
             ExperimentCommands.requireExperiments(w, group.experimentIds());
             return changed(w, w.tx().updateGroup(group), EventType.UPDATE, "updated group " + group.name());
@@ -53,7 +55,7 @@ public final class GroupCommands {
 
     /** Deletes a group; its experiments stay. */
     public void delete(long groupId) {
-        engine.writer().write(w -> {
+        writer.write(w -> {
             Group g = stored(w, groupId);
             w.tx().deleteGroup(groupId);
             return changed(w, g, EventType.DELETE, "deleted group " + g.name());
@@ -62,7 +64,7 @@ public final class GroupCommands {
 
     /** Adds experiments at the end; unless {@code multiHome} they leave every other group. */
     public Group add(long groupId, List<Long> experimentIds, boolean multiHome) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             Group target = stored(w, groupId);
             ExperimentCommands.requireExperiments(w, experimentIds);
             if (!multiHome) {
@@ -86,7 +88,7 @@ public final class GroupCommands {
 
     /** Removes one experiment from a group. */
     public Group remove(long groupId, long experimentId) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             Group g = stored(w, groupId);
             if (!g.experimentIds().contains(experimentId)) {
                 throw new SkyDeckException.NotFound("experiment " + experimentId + " is not in group " + g.name());
@@ -99,7 +101,7 @@ public final class GroupCommands {
 
     /** Orders a group's members as {@code experimentIds} (exactly its members). */
     public Group reorder(long groupId, List<Long> experimentIds) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             Group g = stored(w, groupId);
             if (!new HashSet<>(experimentIds).equals(new HashSet<>(g.experimentIds()))
                     || experimentIds.size() != g.experimentIds().size()) {
@@ -113,7 +115,7 @@ public final class GroupCommands {
 
     /** Orders groups as {@code groupIds}. */
     public List<Group> reorderAll(List<Long> groupIds) {
-        return engine.writer().write(w -> {
+        return writer.write(w -> {
             for (int i = 0; i < groupIds.size(); i++) {
                 w.tx().updateGroup(stored(w, groupIds.get(i)).withOrder(i));
             }

@@ -9,6 +9,7 @@ import dev.skydeck.JobCancel;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.SkyDeckException.Conflict.Reason;
 import dev.skydeck.internal.Engine;
+import dev.skydeck.internal.Writer;
 import dev.skydeck.internal.Validate;
 import java.io.Reader;
 import java.time.Instant;
@@ -17,10 +18,12 @@ import java.util.Optional;
 /** What users do to jobs. A cancel is intent: it is recorded here and sent by the reconciler. */
 public final class JobCommands {
     private final Engine engine;
+    private final Writer writer;
 
-    /** Commands over {@code engine}. */
-    public JobCommands(Engine engine) {
+    /** Commands over {@code engine}, done for {@code user} ({@code null}: no user). */
+    public JobCommands(Engine engine, String user) {
         this.engine = engine;
+        this.writer = engine.writer().as(user);
     }
 
     /**
@@ -32,7 +35,7 @@ public final class JobCommands {
     public Job cancel(String jobId) {
         Instant now = engine.clock().instant();
         Object[] owner = new Object[1];
-        Job written = engine.writer().write(w -> {
+        Job written = writer.write(w -> {
             Job current = w.tx().job(jobId).orElseThrow(() -> new SkyDeckException.NotFound("no job with id " + jobId));
             if (!current.isActive()) {
                 throw new SkyDeckException.Conflict(Reason.JOB_ENDED, "job " + current.id() + " has already ended ("

@@ -53,25 +53,29 @@ class DecideTest {
         return j.withCancel(new JobCancel(T0.plusSeconds(20), Actor.USER, sentAt, attempts), j.updatedAt());
     }
 
-    private record F(Set<String> here, Instant lastPoll, Decide.Capacity capacity) {
+    private record F(Set<String> here, Instant lastPoll, Instant leaderSince, Decide.Capacity capacity) {
         static F facts() {
-            return new F(Set.of(), null, Decide.Capacity.UNLIMITED);
+            return new F(Set.of(), null, null, Decide.Capacity.UNLIMITED);
         }
 
         F submitting(String id) {
-            return new F(Set.of(id), lastPoll, capacity);
+            return new F(Set.of(id), lastPoll, leaderSince, capacity);
         }
 
         F polledAt(Instant at) {
-            return new F(here, at, capacity);
+            return new F(here, at, leaderSince, capacity);
+        }
+
+        F leaderSince(Instant at) {
+            return new F(here, lastPoll, at, capacity);
         }
 
         F capacity(Decide.Capacity c) {
-            return new F(here, lastPoll, c);
+            return new F(here, lastPoll, leaderSince, c);
         }
 
         Decide.Facts real() {
-            return new Decide.Facts(here::contains, lastPoll, LEASE, CANCEL_RETRY, 3,
+            return new Decide.Facts(here::contains, lastPoll, leaderSince, LEASE, CANCEL_RETRY, 3,
                     (policy, n) -> Duration.ofSeconds(10L * n), e -> capacity);
         }
     }
@@ -166,6 +170,20 @@ class DecideTest {
                 w -> assertThat(w.until()).isEqualTo(NOW.minusSeconds(30).plus(LEASE)));
         Job stale = job("j1", JobStatus.INIT, 2, 1, NOW.minus(LEASE), "j1");
         assertThat(decide(running("a"), List.of(stale))).isInstanceOf(Decision.ResumeLaunch.class);
+    }
+
+    @Test
+    void anIntentOfAProcessThatLostTheEngineLeaseIsResumedAtOnce() {
+        Job fresh = job("j1", JobStatus.INIT, 2, 1, NOW.minusSeconds(30), "j1");
+        assertThat(decide(running("a"), List.of(fresh), F.facts().leaderSince(NOW.minusSeconds(5))))
+                .isEqualTo(new Decision.ResumeLaunch(fresh, "resuming the launch of attempt 1 (the process that began"
+                        + " it stopped)"));
+        assertThat(decide(running("a"), List.of(fresh), F.facts().leaderSince(NOW.minusSeconds(60))))
+                .as("recorded while this process led: another pass may be submitting it")
+                .isInstanceOf(Decision.Wait.class);
+        Experiment stopped = with(running("s"), DesiredState.STOPPED);
+        assertThat(decide(stopped, List.of(fresh), F.facts().leaderSince(NOW.minusSeconds(5))))
+                .isInstanceOf(Decision.StopLaunch.class);
     }
 
     @Test

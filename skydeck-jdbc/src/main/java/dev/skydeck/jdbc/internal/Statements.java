@@ -26,7 +26,8 @@ public final class Statements {
             "attempt", "generation", "command", "flags", "nodes", "gpus", "res_cloud", "res_region",
             "res_instance_type", "res_accelerator", "res_spot", "res_pool", "git_ref", "config_hash", "created_at",
             "submitted_at", "started_at", "ended_at", "exit_code", "recovery_count", "cluster_name", "cloud", "region",
-            "cancel_requested_at", "cancel_requested_by", "cancel_sent_at", "cancel_attempts", "updated_at");
+            "cancel_requested_at", "cancel_requested_by", "cancel_sent_at", "cancel_attempts", "updated_at",
+            "launched_by");
 
     /** Mirrors {@code ExperimentStatus#currentState}, for filtering in SQL. */
     static final String CURRENT_STATE = "(CASE WHEN stage = 'QUEUED' OR latest_status = 'INIT' THEN 'PENDING'"
@@ -34,7 +35,7 @@ public final class Statements {
 
     static final String NEWEST_FIRST = " ORDER BY j.created_at DESC, j.id DESC";
 
-    /** Rows per multi-row event insert: 10 parameters each, well under both databases' limits. */
+    /** Rows per multi-row event insert: 11 parameters each, well under both databases' limits. */
     static final int EVENTS_PER_STATEMENT = 1000;
 
     final Dialect dialect;
@@ -63,15 +64,16 @@ public final class Statements {
                 + latestEpoch("experiments") + " AS latest_epoch, " + activeHash("experiments") + " AS active_hash";
         this.insertExperiment = "INSERT INTO experiments (id, " + String.join(", ", SPEC_COLUMNS)
                 + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
-                + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled)"
+                + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled,"
+                + " created_by, started_by)"
                 + " VALUES ((SELECT coalesce(max(id), 0) + 1 FROM experiments), " + marks(SPEC_COLUMNS.size())
                 + ", " + f + ", (SELECT coalesce(max(sort_order), -1) + 1 FROM experiments), " + f + ", " + f
-                + ", ?, ?, 1, 1, NULL, NULL, 0, NULL, 0, NULL, " + f + ")"
+                + ", ?, ?, 1, 1, NULL, NULL, 0, NULL, 0, NULL, " + f + ", ?, ?)"
                 // the only unique rule an insert can break is the live name's: no row back means it is taken
                 + " ON CONFLICT DO NOTHING RETURNING id, sort_order, " + latestStatus("experiments");
         this.updateExperiment = "UPDATE experiments SET "
                 + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
-                + ", starred = ?, sort_order = ?, expanded = ?, deleted = ?, generation = ?, updated_at = ?,"
+                + ", starred = ?, sort_order = ?, expanded = ?, deleted = ?, generation = ?, started_by = ?, updated_at = ?,"
                 + " version = version + 1 WHERE id = ? AND version = ?"
                 // a live experiment keeps its name unique: checked here, so the statement never fails on it
                 + " AND (? OR NOT EXISTS (SELECT 1 FROM experiments o WHERE o.name = ? AND o.deleted" + isFalse

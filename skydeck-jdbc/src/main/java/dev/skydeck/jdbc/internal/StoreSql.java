@@ -1,5 +1,6 @@
 package dev.skydeck.jdbc.internal;
 
+import dev.skydeck.ApiToken;
 import dev.skydeck.Checkpoint;
 import dev.skydeck.DesiredState;
 import dev.skydeck.Event;
@@ -23,6 +24,7 @@ import dev.skydeck.Actor;
 import dev.skydeck.JobCancel;
 import dev.skydeck.jdbc.Dialect;
 import dev.skydeck.jdbc.SqlDatabase;
+import dev.skydeck.spi.Lease;
 import dev.skydeck.spi.StoreTx;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -161,6 +163,10 @@ public final class StoreSql implements StoreTx {
             where.add(statements.dialect.jsonArrayContains("e.tags"));
             params.add(q.tag());
         }
+        if (q.createdBy() != null) {
+            where.add("e.created_by = ?");
+            params.add(q.createdBy());
+        }
         String filter = where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where);
         String stateFilter = q.state() == null ? "" : " WHERE " + Statements.CURRENT_STATE + " = ?";
         List<Object> stateParams = new ArrayList<>(params);
@@ -247,6 +253,10 @@ public final class StoreSql implements StoreTx {
         }
         if (q.active() != null) {
             where.add(q.active() ? "j.active" : "NOT j.active");
+        }
+        if (q.launchedBy() != null) {
+            where.add("j.launched_by = ?");
+            params.add(q.launchedBy());
         }
         if (q.orphaned() != null) {
             where.add((q.orphaned() ? "NOT " : "")
@@ -338,17 +348,33 @@ public final class StoreSql implements StoreTx {
                 .orElseThrow());
     }
 
+    @Override
+    public Optional<Lease> lease(String name) {
+        return sql(() -> session.first("SELECT * FROM leases WHERE name = ?", StoreSql::leaseRow, name));
+    }
+
+    @Override
+    public Optional<ApiToken> tokenByHash(String sha256Hex) {
+        return sql(() -> session.first("SELECT * FROM api_tokens WHERE hash = ?", StoreSql::tokenRow, sha256Hex));
+    }
+
+    @Override
+    public List<ApiToken> tokens() {
+        return sql(() -> session.list("SELECT * FROM api_tokens ORDER BY created_at, id", StoreSql::tokenRow));
+    }
+
     // ---- writes ----
 
     @Override
-    public Experiment insertExperiment(ExperimentSpec spec, Instant now) {
-        Object[] params = concat(specParams(spec), Times.toNanos(now), Times.toNanos(now));
+    public Experiment insertExperiment(ExperimentSpec spec, Instant now, String createdBy) {
+        String startedBy = spec.desiredState() == DesiredState.RUNNING ? createdBy : null;
+        Object[] params = concat(specParams(spec), Times.toNanos(now), Times.toNanos(now), createdBy, startedBy);
         // built from what we wrote, not read back: bulk inserts skip parsing the flags again
         Optional<Experiment> inserted = sql(() -> session.first(statements.insertExperiment, rs -> {
             JobStatus latest = enumOrNull(JobStatus.class, rs.getString(3));
             // a new experiment can have jobs already: jobs match by name and may predate it
             return new Experiment(rs.getLong(1), spec, false, rs.getInt(2), false, false, now, now, 1, 1,
-                    ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false);
+                    ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false, createdBy, startedBy);
         }, params));
         return inserted.orElseThrow(() -> nameTaken(spec.name()));
     }
@@ -356,7 +382,8 @@ public final class StoreSql implements StoreTx {
     @Override
     public Experiment updateExperiment(Experiment changed, Instant now) {
         Object[] params = concat(specParams(changed.spec()), changed.starred(), changed.order(), changed.expanded(),
-                changed.deleted(), changed.generation(), Times.toNanos(now), changed.id(), changed.version(),
+                changed.deleted(), changed.generation(), changed.startedBy(), Times.toNanos(now), changed.id(),
+                changed.version(),
                 changed.deleted(), changed.name(), changed.id());
         Optional<Experiment> written = sql(() -> session.first(statements.updateExperiment, StoreSql::experimentRow,
                 params));
@@ -592,17 +619,19 @@ public final class StoreSql implements StoreTx {
         List<Event> out = new ArrayList<>(drafts.size());
         for (int from = 0; from < drafts.size(); from += Statements.EVENTS_PER_STATEMENT) {
             List<Event> chunk = drafts.subList(from, Math.min(drafts.size(), from + Statements.EVENTS_PER_STATEMENT));
-            List<Object> params = new ArrayList<>(chunk.size() * 10);
+            List<Object> params = new ArrayList<>(chunk.size() * 11);
             for (Event d : chunk) {
                 Event numbered = d.withSeq(++last);
                 out.add(numbered);
                 params.addAll(java.util.Arrays.asList(numbered.seq(), Times.toNanos(d.time()), d.actor(), d.type(),
-                        d.experimentId(), d.experimentName(), d.jobId(), d.success(), d.message(), d.detail()));
+                        d.experimentId(), d.experimentName(), d.jobId(), d.success(), d.message(), d.detail(),
+                        d.user()));
             }
             String values = String.join(", ", java.util.Collections.nCopies(chunk.size(),
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
             sql(() -> session.update("INSERT INTO events (seq, time, actor, type, experiment_id,"
-                    + " experiment_name, job_id, success, message, detail) VALUES " + values, params.toArray()));
+                    + " experiment_name, job_id, success, message, detail, user_name) VALUES " + values,
+                    params.toArray()));
         }
         lastAppended = last;
         return out;
@@ -614,6 +643,67 @@ public final class StoreSql implements StoreTx {
         Objects.requireNonNull(value, "value");
         sql(() -> session.update("INSERT INTO settings (key, value) VALUES (?, ?)"
                 + " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value));
+    }
+
+    @Override
+    public Lease acquireLease(String name, String holder, Duration ttl, Instant now, long staleToken) {
+        return sql(() -> {
+            long clock = storeNow(now);
+            long until = clock + ttl.toNanos();
+            Optional<Lease> current = session.first("SELECT * FROM leases WHERE name = ?", StoreSql::leaseRow, name);
+            long token;
+            if (current.isEmpty()) {
+                token = 1;
+            } else if (current.get().heldBy(holder)) {
+                token = current.get().token();
+            } else if (Times.toNanos(current.get().expiresAt()) <= clock
+                    || (staleToken != 0 && current.get().token() == staleToken)) {
+                token = current.get().token() + 1;
+            } else {
+                return current.get();
+            }
+            session.update("INSERT INTO leases (name, holder, token, expires_at) VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = excluded.token,"
+                    + " expires_at = excluded.expires_at", name, holder, token, until);
+            return new Lease(name, holder, token, Times.fromNanos(until));
+        });
+    }
+
+    @Override
+    public boolean holdsLease(String name, String holder, long token, Instant now) {
+        String sql = "SELECT count(*) FROM leases WHERE name = ? AND holder = ? AND token = ? AND expires_at > "
+                + statements.dialect.nowNanos();
+        Object[] params = statements.dialect.nowIsParameter()
+                ? new Object[] {name, holder, token, Times.toNanos(now)} : new Object[] {name, holder, token};
+        return sql(() -> session.number(sql, params)) > 0;
+    }
+
+    @Override
+    public void releaseLease(String name, String holder, Instant now) {
+        sql(() -> session.update("UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?", storeNow(now),
+                name, holder));
+    }
+
+    /** The store's clock in epoch nanoseconds: {@code now}, or the database server's for a shared server. */
+    private long storeNow(Instant now) throws SQLException {
+        return statements.dialect.nowIsParameter() ? Times.toNanos(now)
+                : session.number("SELECT " + statements.dialect.nowNanos());
+    }
+
+    @Override
+    public void insertToken(ApiToken token, String sha256Hex) {
+        int inserted = sql(() -> session.update("INSERT INTO api_tokens (id, user_name, hash, created_at, revoked_at)"
+                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", token.id(), token.user(), sha256Hex,
+                Times.toNanos(token.createdAt()), Times.toNanos(token.revokedAt())));
+        if (inserted == 0) {
+            throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "token " + token.id() + " already exists");
+        }
+    }
+
+    @Override
+    public boolean revokeToken(String id, Instant now) {
+        return sql(() -> session.update("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                Times.toNanos(now), id)) > 0;
     }
 
     /** Runs several statements as one: all or none, even when the caller catches the failure and goes on. */
@@ -654,7 +744,8 @@ public final class StoreSql implements StoreTx {
             Times.toNanos(j.submittedAt()), Times.toNanos(j.startedAt()), Times.toNanos(j.endedAt()), j.exitCode(),
             j.recoveryCount(), j.clusterName(), j.cloud(), j.region(),
             c == null ? null : Times.toNanos(c.requestedAt()), c == null ? null : c.requestedBy(),
-            c == null ? null : Times.toNanos(c.sentAt()), c == null ? 0 : c.attempts(), Times.toNanos(j.updatedAt())};
+            c == null ? null : Times.toNanos(c.sentAt()), c == null ? 0 : c.attempts(), Times.toNanos(j.updatedAt()),
+            j.launchedBy()};
     }
 
     private static Object[] concat(Object[] head, Object... tail) {
@@ -687,7 +778,8 @@ public final class StoreSql implements StoreTx {
                 rs.getBoolean("expanded"), rs.getBoolean("deleted"), instant(rs, "created_at"),
                 instant(rs, "updated_at"), rs.getLong("version"), rs.getLong("generation"),
                 ExperimentStatus.currentState(stage, latest), status, latestEpoch,
-                activeHash != null && !activeHash.equals(spec.configHash()));
+                activeHash != null && !activeHash.equals(spec.configHash()), rs.getString("created_by"),
+                rs.getString("started_by"));
     }
 
     private static Job jobRow(ResultSet rs) throws SQLException {
@@ -705,7 +797,7 @@ public final class StoreSql implements StoreTx {
                 rs.getString("git_ref"), rs.getString("config_hash"), instant(rs, "created_at"),
                 instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "ended_at"), exitCode,
                 rs.getInt("recovery_count"), rs.getString("cluster_name"), rs.getString("cloud"), rs.getString("region"),
-                cancel(rs), instant(rs, "updated_at"));
+                cancel(rs), instant(rs, "updated_at"), rs.getString("launched_by"));
     }
 
     private static JobCancel cancel(ResultSet rs) throws SQLException {
@@ -732,7 +824,17 @@ public final class StoreSql implements StoreTx {
         Long experiment = rs.wasNull() ? null : experimentId;
         return new Event(rs.getLong("seq"), instant(rs, "time"), Actor.valueOf(rs.getString("actor")),
                 EventType.valueOf(rs.getString("type")), experiment, rs.getString("experiment_name"),
-                rs.getString("job_id"), rs.getBoolean("success"), rs.getString("message"), rs.getString("detail"));
+                rs.getString("job_id"), rs.getBoolean("success"), rs.getString("message"), rs.getString("detail"),
+                rs.getString("user_name"));
+    }
+
+    private static Lease leaseRow(ResultSet rs) throws SQLException {
+        return new Lease(rs.getString("name"), rs.getString("holder"), rs.getLong("token"), instant(rs, "expires_at"));
+    }
+
+    private static ApiToken tokenRow(ResultSet rs) throws SQLException {
+        return new ApiToken(rs.getString("id"), rs.getString("user_name"), instant(rs, "created_at"),
+                instant(rs, "revoked_at"));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
