@@ -630,6 +630,15 @@ public final class SkyDeck implements AutoCloseable {
         return tokens.revoke(id);
     }
 
+    /**
+     * Whether any API token was ever created for this deck (valid or revoked): a deck with users,
+     * whose server asks every request for a token.
+     */
+    public boolean hasTokens() {
+        checkOpen();
+        return !tokens.list().isEmpty();
+    }
+
     /** The valid token a secret belongs to, or empty (unknown, revoked, or not a SkyDeck token). */
     public Optional<ApiToken> authenticate(String secret) {
         checkOpen();

@@ -79,13 +79,13 @@ public final class S3SyncBenchmark {
                 deck.createAll(IntStream.range(0, experiments).mapToObj(i -> ExperimentSpec.named("exp-" + i)).toList());
                 for (int round = 1; round <= 3; round++) {
                     int req0 = requests.get();
-                    int writes0 = store.writes.get();
+                    int writes0 = store.dataWrites.get();
                     long t0 = System.nanoTime();
                     int rows = deck.backfillCheckpoints((done, total) -> { });
                     long t1 = System.nanoTime();
                     System.out.printf(Locale.ROOT, "[%s] cycle %d: %.0f ms, %d ListObjectsV2 requests, %d checkpoint rows"
                             + " written, %d write transactions%n", kind, round, (t1 - t0) / 1e6,
-                            requests.get() - req0, rows, store.writes.get() - writes0);
+                            requests.get() - req0, rows, store.dataWrites.get() - writes0);
                 }
             }
         }

@@ -211,7 +211,8 @@ public final class Leadership implements AutoCloseable {
                     .map(Lease::token).orElse(0L);
             Lease lease = store.write(tx -> tx.acquireLease(LEASE, holder, ttl, now, stale));
             if (lease.heldBy(holder)) {
-                gained = token != lease.token() || !now.isBefore(validUntil);
+                // the same token after a lapse (a pause, a jump of the clock) means nobody else held it meanwhile
+                gained = token != lease.token();
                 if (gained) {
                     since = now;
                     log.info("This process now drives the engine: it reconciles, polls and syncs {} (lease token {}{})",

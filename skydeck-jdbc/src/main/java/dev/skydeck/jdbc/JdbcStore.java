@@ -13,6 +13,7 @@ import dev.skydeck.Page;
 import dev.skydeck.jdbc.internal.Statements;
 import dev.skydeck.jdbc.internal.StoreSql;
 import dev.skydeck.spi.Lease;
+import dev.skydeck.SkyDeckException;
 import dev.skydeck.spi.Store;
 import dev.skydeck.spi.StoreTx;
 import java.util.Collection;
@@ -60,6 +61,23 @@ public abstract class JdbcStore implements Store {
 
     private <T> T read(Function<StoreSql, T> work) {
         return StoreSql.inRead(database, statements, executed, work);
+    }
+
+    /**
+     * Copies everything this store holds into {@code target}, an empty SkyDeck database (of any
+     * kind: SQLite into PostgreSQL to move up), ids, history and tokens included, in one
+     * transaction, and checks the row counts of both afterwards. Stop every process that writes
+     * to this store first: the copy is of one snapshot.
+     *
+     * @return the rows copied per table
+     * @throws SkyDeckException.InvalidInput when {@code target} is not empty or its schema lacks a
+     *                                       column of this one; nothing is written then
+     */
+    public final java.util.Map<String, Long> copyInto(JdbcStore target) {
+        if (target == this) {
+            throw new SkyDeckException.InvalidInput("cannot copy a store into itself");
+        }
+        return dev.skydeck.jdbc.internal.Copy.copy(database, target.database);
     }
 
     /** The database, without credentials. */

@@ -2,6 +2,7 @@ package dev.skydeck.cli;
 
 import dev.skydeck.SkyDeck;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.cli.internal.AdminCommands;
 import dev.skydeck.cli.internal.ApiClient;
 import dev.skydeck.cli.internal.ScriptCommands;
 import dev.skydeck.cli.internal.ServerCommands;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Command;
         subcommands = {ServerCommands.Open.class, ServerCommands.Serve.class, ServerCommands.Start.class,
                 ServerCommands.Stop.class, ServerCommands.Restart.class, ServerCommands.Status.class,
                 ServerCommands.Logs.class, ServerCommands.Demo.class, ScriptCommands.Exp.class, ScriptCommands.Apply.class,
-                ScriptCommands.Jobs.class, ScriptCommands.Backfill.class, CommandLine.HelpCommand.class},
+                ScriptCommands.Jobs.class, ScriptCommands.Backfill.class, AdminCommands.Token.class,
+                AdminCommands.Migrate.class, CommandLine.HelpCommand.class},
         footer = {"", "Configuration: flags override SKYDECK_* environment variables (see the README)."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit status when the command failed. */
@@ -31,6 +33,13 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** Runs the command line and returns its exit status (0 ok, 1 failed, 2 usage, 3 not running). */
     public static int run(String... args) {
+        if (args.length > 0 && AdminCommands.NAMES.contains(args[0])) {
+            // read by logback.xml when it starts (nothing has logged yet): a token or JSON alone on stdout
+            System.setProperty("SKYDECK_LOG_TARGET", "System.err");
+            if (System.getenv("SKYDECK_LOG_LEVEL") == null) {
+                System.setProperty("SKYDECK_LOG_LEVEL", "WARN");
+            }
+        }
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof SkyDeckException || e instanceof ApiClient.Failure) {

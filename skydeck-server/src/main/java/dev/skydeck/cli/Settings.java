@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * message that names the setting.
  *
  * @param home              SkyDeck's folder ({@code SKYDECK_HOME}, default {@code ~/.skydeck}): pid and log files
- * @param dbPath            the SQLite file ({@code SKYDECK_DB_PATH}, default {@code <home>/skydeck.db})
+ * @param dbPath            the SQLite file ({@code SKYDECK_DB_PATH}, default {@code <home>/skydeck.db}); unused
+ *                          when {@code SKYDECK_DB_URL} names another database (see {@link #database()})
  * @param host              the address to bind ({@code SKYDECK_HOST}, default 127.0.0.1)
  * @param port              the port ({@code SKYDECK_PORT}, default 8000)
  * @param pollInterval      {@code SKYDECK_POLL_INTERVAL} seconds (default 30)
@@ -38,7 +39,7 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
                        Set<String> allowedHosts, Set<String> allowedOrigins, Map<String, String> links,
                        Path uiDirectory, SkyDeckConfig engine) {
     /** Every environment variable this reads. */
-    public static final Set<String> VARIABLES = Set.of("SKYDECK_HOME", "SKYDECK_DB_PATH", "SKYDECK_HOST",
+    public static final Set<String> VARIABLES = Set.of("SKYDECK_HOME", "SKYDECK_DB_PATH", "SKYDECK_DB_URL", "SKYDECK_HOST",
             "SKYDECK_PORT", "SKYDECK_POLL_INTERVAL", "SKYDECK_RECONCILE_INTERVAL", "SKYDECK_SYNC_INTERVAL",
             "SKYDECK_BACKEND", "SKYDECK_AUTH_TOKEN", "SKYDECK_ALLOWED_HOSTS", "SKYDECK_ALLOWED_ORIGINS",
             "SKYDECK_LINKS", "SKYDECK_UI_DIR");
@@ -53,7 +54,7 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
     /** Hides the token. */
     @Override
     public String toString() {
-        return "Settings[home=" + home + ", db=" + dbPath + ", " + host + ":" + port + ", backend=" + backend
+        return "Settings[home=" + home + ", db=" + database() + ", " + host + ":" + port + ", backend=" + backend
                 + ", token=" + (authToken == null ? "none" : "set") + "]";
     }
 
@@ -136,6 +137,28 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
                 .pollInterval(poll).reconcileInterval(reconcile).syncInterval(sync).build();
         return new Settings(home, db, host, port, poll, reconcile, sync, backend, token, hosts, origins, links, ui,
                 engine);
+    }
+
+    /**
+     * The database as it may be shown: the SQLite file, or {@code SKYDECK_DB_URL} without its
+     * parameters (where a password may be).
+     */
+    public String database() {
+        return engine.databaseUrlSet() ? SkyDeckConfig.withoutParameters(engine.databaseUrl()) : dbPath.toString();
+    }
+
+    /** Whether the deck is a SQLite file of this machine (not a database server). */
+    public boolean localDatabase() {
+        return engine.databaseUrl().startsWith("jdbc:sqlite:");
+    }
+
+    /**
+     * The token the command line sends: {@code SKYDECK_TOKEN} (a user's, from
+     * {@code skydeck token create}), else the server's {@code SKYDECK_AUTH_TOKEN}, else none.
+     */
+    public static String clientToken(Map<String, String> env, Settings s) {
+        String mine = env.get("SKYDECK_TOKEN");
+        return mine != null && !mine.isBlank() ? mine.strip() : s.authToken();
     }
 
     /** The pid file of the background server. */

@@ -15,6 +15,7 @@ import dev.skydeck.server.internal.Json;
 import dev.skydeck.server.internal.StaticFiles;
 import dev.skydeck.server.internal.Streams;
 import dev.skydeck.server.internal.SystemRoutes;
+import dev.skydeck.server.internal.Users;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>It binds to 127.0.0.1 unless told otherwise, and refuses to bind anywhere else without
- * an auth token. It does not own the {@code SkyDeck}: close the server first, then SkyDeck.
+ * an auth token or users' tokens (see {@link SkyDeck#createToken}); on a deck with users every
+ * request acts as its token's user. It does not own the {@code SkyDeck}: close the server first, then SkyDeck.
  */
 public final class SkyDeckServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SkyDeckServer.class);
@@ -92,7 +94,8 @@ public final class SkyDeckServer implements AutoCloseable {
                 return this;
             }
             Set<String> hosts = allowedHosts(options.host, options.allowedHosts);
-            Guard guard = new Guard(hosts, options.allowedOrigins, options.authToken);
+            Users users = new Users(deck, options.authToken);
+            Guard guard = new Guard(hosts, options.allowedOrigins, users);
             StaticFiles ui = new StaticFiles(options.uiDirectory);
             EventStream stream = new EventStream(deck, options.heartbeat);
             ExperimentRoutes experiments = new ExperimentRoutes(deck);
@@ -114,7 +117,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 experiments.register(http);
                 new JobRoutes(deck, experiments, streams).register(http);
                 new GroupRoutes(deck, experiments).register(http);
-                new SystemRoutes(deck, experiments, options.links, options.clock).register(http);
+                new SystemRoutes(deck, experiments, options.links, options.clock, users).register(http);
                 http.get("/api/events", stream::handle);
                 http.get("/api/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson()));
                 declared.addAll(http.declared());
@@ -139,7 +142,7 @@ public final class SkyDeckServer implements AutoCloseable {
             this.events = stream;
             this.routes = List.copyOf(declared);
             log.info("SkyDeck server listening on {} (backend {}, {}{})", url(), deck.health().backendKind(),
-                    options.authToken == null ? "no token" : "token required",
+                    users.required() ? "token required" : "no token",
                     ui.hasDashboard() ? "" : ", no dashboard built in");
             return this;
         }
@@ -341,7 +344,10 @@ public final class SkyDeckServer implements AutoCloseable {
             return this;
         }
 
-        /** The bearer token every {@code /api} request must carry ({@code null}: none). */
+        /**
+         * The server's own bearer token ({@code null}: none): with it, every {@code /api} request
+         * must carry it or a user's token; requests with it act as user {@code admin}.
+         */
         public Builder authToken(String value) {
             this.authToken = value == null || value.isBlank() ? null : value.strip();
             return this;
@@ -397,10 +403,11 @@ public final class SkyDeckServer implements AutoCloseable {
             if (host.isEmpty()) {
                 throw new SkyDeckException.InvalidInput("host must not be empty");
             }
-            if (!isLoopback(host) && authToken == null) {
+            if (!isLoopback(host) && authToken == null && !deck.hasTokens()) {
                 throw new SkyDeckException.InvalidInput("refusing to listen on " + host
-                        + " without an auth token: anyone who can reach it could run jobs. Set SKYDECK_AUTH_TOKEN"
-                        + " (at least 16 characters) or bind to 127.0.0.1");
+                        + " without tokens: anyone who can reach it could run jobs. Create users' tokens"
+                        + " (skydeck token create NAME), or set SKYDECK_AUTH_TOKEN (at least 16 characters),"
+                        + " or bind to 127.0.0.1");
             }
             if (authToken != null && authToken.length() < 16) {
                 throw new SkyDeckException.InvalidInput("SKYDECK_AUTH_TOKEN is too short: use at least 16 characters");

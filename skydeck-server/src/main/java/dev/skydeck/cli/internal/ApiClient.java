@@ -135,7 +135,8 @@ public final class ApiClient {
             // not JSON: show it as it is
         }
         if (status == 401) {
-            detail += " (set SKYDECK_AUTH_TOKEN to the server's token)";
+            detail += " (set SKYDECK_TOKEN to your token from `skydeck token create NAME`, or SKYDECK_AUTH_TOKEN"
+                        + " to the server's)";
         }
         return new Failure(status, "HTTP " + status + ": " + detail);
     }

@@ -44,7 +44,7 @@ public final class ScriptCommands {
             if (!base.matches("https?://\\S+")) {
                 throw new SkyDeckException.InvalidInput("--url/SKYDECK_URL '" + base + "' is not an http(s) URL");
             }
-            return new ApiClient(base, s.authToken());
+            return new ApiClient(base, Settings.clientToken(System.getenv(), s));
         }
     }
 

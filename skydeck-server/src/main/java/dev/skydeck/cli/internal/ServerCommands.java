@@ -44,6 +44,9 @@ public final class ServerCommands {
         String port;
         @Option(names = "--db-path", description = "SQLite file (SKYDECK_DB_PATH, default ~/.skydeck/skydeck.db).")
         String dbPath;
+        @Option(names = "--db-url", description = "A database server instead of the SQLite file (SKYDECK_DB_URL),"
+                + " such as jdbc:postgresql://db:5432/skydeck; the password comes from PGPASSWORD or ~/.pgpass.")
+        String dbUrl;
         @Option(names = "--backend", description = "local, skypilot or auto (SKYDECK_BACKEND, default auto).")
         String backend;
 
@@ -52,6 +55,7 @@ public final class ServerCommands {
             put(overrides, "SKYDECK_HOST", host);
             put(overrides, "SKYDECK_PORT", port);
             put(overrides, "SKYDECK_DB_PATH", dbPath);
+            put(overrides, "SKYDECK_DB_URL", dbUrl);
             put(overrides, "SKYDECK_BACKEND", backend);
             return Settings.load(System.getenv(), overrides);
         }
@@ -61,6 +65,7 @@ public final class ServerCommands {
             add(args, "--host", host);
             add(args, "--port", port);
             add(args, "--db-path", dbPath);
+            add(args, "--db-url", dbUrl);
             add(args, "--backend", backend);
             return args;
         }
@@ -117,7 +122,9 @@ public final class ServerCommands {
         static Running open(Settings s, String backend, String backendChosenBy, boolean portFallback,
                             java.util.function.Consumer<SkyDeck> before) throws IOException {
             Files.createDirectories(s.home());
-            Files.createDirectories(s.dbPath().getParent());
+            if (!s.engine().databaseUrlSet()) {
+                Files.createDirectories(s.dbPath().getParent());
+            }
             SkyDeck.Builder b = SkyDeck.builder().config(s.engine());
             if (backend != null) {
                 b.backend(backend, backendChosenBy);
@@ -139,7 +146,7 @@ public final class ServerCommands {
             }
             Running r = new Running(deck, server, s);
             long pid = ProcessHandle.current().pid();
-            new PidFile(pid, server.url(), s.dbPath().toString(), Instant.now()).write(s.pidFile());
+            new PidFile(pid, server.url(), s.database(), Instant.now()).write(s.pidFile());
             SkyDeckServer srv = server;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 srv.close();
@@ -158,7 +165,11 @@ public final class ServerCommands {
         void announce(PrintWriter out, String extra) {
             var h = deck.health();
             out.println("SkyDeck " + SkyDeck.VERSION + " serving " + server.url());
-            out.println("  database  " + settings.dbPath());
+            out.println("  database  " + settings.database());
+            if (h.engine() != null && !h.engine().leader()) {
+                out.println("  engine    standby: " + (h.engine().other() == null ? "another process"
+                        : h.engine().other()) + " reconciles, polls and syncs");
+            }
             out.println("  backend   " + h.backendKind() + " (" + h.backendReason() + ")");
             if (extra != null) {
                 out.println(extra);
@@ -333,7 +344,7 @@ public final class ServerCommands {
             JsonNode health = null;
             String problem = null;
             try {
-                health = new ApiClient(p.url(), s.authToken()).get("/api/health");
+                health = new ApiClient(p.url(), Settings.clientToken(System.getenv(), s)).get("/api/health");
             } catch (ApiClient.Failure e) {
                 problem = e.getMessage();
             }

@@ -55,16 +55,16 @@ public final class ExperimentRoutes {
         http.post("/api/experiments/bulk", this::bulk);
         http.get("/api/experiments/{id}", ctx -> json(ctx, one(resolve(ctx))));
         http.patch("/api/experiments/{id}", this::patch);
-        http.delete("/api/experiments/{id}", ctx -> json(ctx, one(deck.delete(resolve(ctx)))));
+        http.delete("/api/experiments/{id}", ctx -> json(ctx, one(Users.acting(ctx, deck).delete(resolve(ctx)))));
         http.post("/api/experiments/{id}/undelete", ctx -> {
             optionalBody(ctx).finish();
-            json(ctx, one(deck.undelete(resolve(ctx))));
+            json(ctx, one(Users.acting(ctx, deck).undelete(resolve(ctx))));
         });
         http.post("/api/experiments/{id}/state", this::state);
         http.post("/api/experiments/{id}/restart", ctx -> {
             Experiment e = resolve(ctx);
             optionalBody(ctx).finish();
-            json(ctx, one(deck.restart(e)));
+            json(ctx, one(Users.acting(ctx, deck).restart(e)));
         });
         http.post("/api/experiments/{id}/flags", this::flags);
         http.post("/api/experiments/{id}/duplicate", this::duplicate);
@@ -125,7 +125,8 @@ public final class ExperimentRoutes {
                 state == null ? null : Body.parseEnum("state", state, JobStatus.class),
                 desired == null ? null : Body.parseEnum("desired", desired, DesiredState.class),
                 textParam(ctx, "tag"), deleted != null && deleted, sort, descending,
-                intParam(ctx, "limit", 10_000, 1, 10_000), intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE));
+                intParam(ctx, "limit", 10_000, 1, 10_000), intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE))
+                .withCreatedBy(Users.filter(ctx, deck, "created_by"));
         Page<Experiment> page = deck.experiments(q);
         ctx.header("X-Total-Count", Long.toString(page.total()));
         json(ctx, Map.of("experiments", ExperimentView.of(page.items())));
@@ -145,9 +146,9 @@ public final class ExperimentRoutes {
         if (groupId != null) {
             deck.group(groupId);
         }
-        Experiment e = deck.create(spec);
+        Experiment e = Users.acting(ctx, deck).create(spec);
         if (groupId != null) {
-            deck.addToGroup(groupId, List.of(e.id()), false);
+            Users.acting(ctx, deck).addToGroup(groupId, List.of(e.id()), false);
         }
         ctx.header("Location", "/api/experiments/" + e.id());
         json(ctx, 201, one(e));
@@ -166,7 +167,7 @@ public final class ExperimentRoutes {
             item.finish();
             specs.add(patch.apply(ExperimentSpec.named(name)));
         }
-        json(ctx, 201, Map.of("experiments", ExperimentView.of(deck.createAll(specs))));
+        json(ctx, 201, Map.of("experiments", ExperimentView.of(Users.acting(ctx, deck).createAll(specs))));
     }
 
     /**
@@ -188,16 +189,16 @@ public final class ExperimentRoutes {
             Experiment changed = stored.withSpec(patch.apply(stored.spec())).withVersion(version);
             changed = starred == null ? changed : changed.withStarred(starred);
             changed = expanded == null ? changed : changed.withExpanded(expanded);
-            result = deck.update(changed);
+            result = Users.acting(ctx, deck).update(changed);
         } else {
             if (!patch.isEmpty()) {
-                result = deck.update(stored, patch);
+                result = Users.acting(ctx, deck).update(stored, patch);
             }
             if (starred != null) {
-                result = deck.star(result, starred);
+                result = Users.acting(ctx, deck).star(result, starred);
             }
             if (expanded != null) {
-                result = deck.expand(result, expanded);
+                result = Users.acting(ctx, deck).expand(result, expanded);
             }
         }
         json(ctx, one(result));
@@ -225,7 +226,7 @@ public final class ExperimentRoutes {
                 throw ApiException.badRequest("experiments[" + i + "]: the name '" + name + "' appears twice");
             }
         }
-        List<ApplyResult> results = deck.applyChanges(changes);
+        List<ApplyResult> results = Users.acting(ctx, deck).applyChanges(changes);
         Map<String, Object> out = new LinkedHashMap<>();
         for (ApplyResult.Outcome o : ApplyResult.Outcome.values()) {
             out.put(o.name().toLowerCase(java.util.Locale.ROOT),
@@ -240,7 +241,7 @@ public final class ExperimentRoutes {
         Body b = body(ctx);
         DesiredState state = b.enumValue("desired_state", DesiredState.class);
         b.finish();
-        json(ctx, one(deck.setDesired(e, state)));
+        json(ctx, one(Users.acting(ctx, deck).setDesired(e, state)));
     }
 
     private void flags(Context ctx) {
@@ -251,7 +252,7 @@ public final class ExperimentRoutes {
             throw ApiException.badRequest("field 'flags' is required: an object of flag values (it replaces them all)");
         }
         b.finish();
-        json(ctx, one(deck.setFlags(e, flags)));
+        json(ctx, one(Users.acting(ctx, deck).setFlags(e, flags)));
     }
 
     private void duplicate(Context ctx) {
@@ -260,7 +261,7 @@ public final class ExperimentRoutes {
         String name = b.optText("name");
         SpecPatch edits = SpecPatch.read(b);
         b.finish();
-        Experiment copy = deck.duplicate(e, name, edits);
+        Experiment copy = Users.acting(ctx, deck).duplicate(e, name, edits);
         ctx.header("Location", "/api/experiments/" + copy.id());
         json(ctx, 201, one(copy));
     }
@@ -273,7 +274,7 @@ public final class ExperimentRoutes {
             throw ApiException.badRequest("field '" + field + "' is required: true or false");
         }
         b.finish();
-        json(ctx, one(field.equals("starred") ? deck.star(e, value) : deck.expand(e, value)));
+        json(ctx, one(field.equals("starred") ? Users.acting(ctx, deck).star(e, value) : Users.acting(ctx, deck).expand(e, value)));
     }
 
     private void status(Context ctx) {
@@ -311,7 +312,7 @@ public final class ExperimentRoutes {
         Body b = body(ctx);
         List<Long> order = b.ids("order");
         b.finish();
-        deck.reorder(order);
+        Users.acting(ctx, deck).reorder(order);
         json(ctx, Map.of("order", order));
     }
 
@@ -338,7 +339,7 @@ public final class ExperimentRoutes {
                 }
             }
         }
-        List<BulkResult> results = ids.isEmpty() ? List.of() : deck.bulk(action, ids);
+        List<BulkResult> results = ids.isEmpty() ? List.of() : Users.acting(ctx, deck).bulk(action, ids);
         List<BulkItemView> items = new ArrayList<>(refs.size());
         int next = 0;
         for (int i = 0; i < refs.size(); i++) {

@@ -37,14 +37,14 @@ public final class GroupRoutes {
         http.patch("/api/groups/{gid}", this::patch);
         http.delete("/api/groups/{gid}", ctx -> {
             Group g = group(ctx);
-            deck.deleteGroup(g.id());
+            Users.acting(ctx, deck).deleteGroup(g.id());
             json(ctx, Map.of("deleted", GroupView.of(g, null)));
         });
         http.post("/api/groups/{gid}/experiments", this::add);
         http.delete("/api/groups/{gid}/experiments/{id}", ctx -> {
             Group g = group(ctx);
             Experiment e = experiments.resolve(ctx.pathParam("id"));
-            json(ctx, one(deck.removeFromGroup(g.id(), e.id())));
+            json(ctx, one(Users.acting(ctx, deck).removeFromGroup(g.id(), e.id())));
         });
         http.post("/api/groups/{gid}/reorder", this::reorderMembers);
     }
@@ -95,7 +95,7 @@ public final class GroupRoutes {
         g = g.withNamePrefix(prefix).withExperimentIds(ids);
         g = flags == null ? g : g.withFlags(flags);
         g = collapsed == null ? g : g.withCollapsed(collapsed);
-        Group created = deck.createGroup(g);
+        Group created = Users.acting(ctx, deck).createGroup(g);
         ctx.header("Location", "/api/groups/" + created.id());
         json(ctx, 201, one(created));
     }
@@ -118,7 +118,7 @@ public final class GroupRoutes {
             g = g.withCollapsed(collapsed);
         }
         b.finish();
-        json(ctx, one(deck.updateGroup(g)));
+        json(ctx, one(Users.acting(ctx, deck).updateGroup(g)));
     }
 
     private void add(Context ctx) {
@@ -127,7 +127,7 @@ public final class GroupRoutes {
         List<Long> ids = b.refs("experiment_ids").stream().map(r -> experiments.resolveRef(r).id()).toList();
         Boolean multiHome = b.optBool("multi_home");
         b.finish();
-        json(ctx, one(deck.addToGroup(g.id(), ids, multiHome != null && multiHome)));
+        json(ctx, one(Users.acting(ctx, deck).addToGroup(g.id(), ids, multiHome != null && multiHome)));
     }
 
     private void reorderMembers(Context ctx) {
@@ -135,13 +135,13 @@ public final class GroupRoutes {
         Body b = body(ctx);
         List<Long> ids = b.ids("experiment_ids");
         b.finish();
-        json(ctx, one(deck.reorderGroup(g.id(), ids)));
+        json(ctx, one(Users.acting(ctx, deck).reorderGroup(g.id(), ids)));
     }
 
     private void reorderGroups(Context ctx) {
         Body b = body(ctx);
         List<Long> ids = b.ids("group_ids");
         b.finish();
-        json(ctx, Map.of("groups", deck.reorderGroups(ids).stream().map(x -> GroupView.of(x, null)).toList()));
+        json(ctx, Map.of("groups", Users.acting(ctx, deck).reorderGroups(ids).stream().map(x -> GroupView.of(x, null)).toList()));
     }
 }

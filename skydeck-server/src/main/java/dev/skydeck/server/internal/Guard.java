@@ -3,16 +3,14 @@ package dev.skydeck.server.internal;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Locale;
 import java.util.Set;
 
 /**
  * The checks every request passes before a route sees it (SPEC §13): a known {@code Host}
- * (against DNS rebinding), the bearer token on {@code /api} when one is set, a JSON content
- * type and an allowed {@code Origin} on unsafe methods (so no browser form or foreign page can
- * act), and a body size limit. It also sets the security headers on every response.
+ * (against DNS rebinding), a user's or the server's bearer token on {@code /api} when the deck
+ * needs one ({@link Users}), a JSON content type and an allowed {@code Origin} on unsafe
+ * methods (so no browser form or foreign page can act), and a body size limit. It also sets the security headers on every response.
  */
 public final class Guard {
     /** The largest request body accepted. */
@@ -25,18 +23,18 @@ public final class Guard {
 
     private final Set<String> allowedHosts;
     private final Set<String> allowedOrigins;
-    private final byte[] token;
+    private final Users users;
 
     /**
      * @param allowedHosts   host names (without port) a request's {@code Host} may name; empty
      *                       allows any
      * @param allowedOrigins extra origins ({@code scheme://host:port}) besides the server's own
-     * @param token          the bearer token {@code /api} requires, or {@code null}
+     * @param users          who may call {@code /api}, and as whom
      */
-    public Guard(Set<String> allowedHosts, Set<String> allowedOrigins, String token) {
+    public Guard(Set<String> allowedHosts, Set<String> allowedOrigins, Users users) {
         this.allowedHosts = Set.copyOf(allowedHosts);
         this.allowedOrigins = Set.copyOf(allowedOrigins);
-        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+        this.users = users;
     }
 
     /** Sets the security headers (every response, errors included). */
@@ -72,9 +70,14 @@ public final class Guard {
             }
         }
         boolean api = ctx.path().startsWith("/api/") || ctx.path().equals("/api");
-        if (api && token != null && !authorized(ctx.header("Authorization"))) {
-            ctx.header("WWW-Authenticate", "Bearer realm=\"skydeck\"");
-            throw new ApiException(401, "missing or wrong token: send 'Authorization: Bearer <SKYDECK_AUTH_TOKEN>'");
+        if (api && users.required()) {
+            String user = users.userOf(bearer(ctx.header("Authorization")));
+            if (user == null) {
+                ctx.header("WWW-Authenticate", "Bearer realm=\"skydeck\"");
+                throw new ApiException(401, "missing, wrong or revoked token: send 'Authorization: Bearer <token>'"
+                        + " (a user's token from `skydeck token create NAME`, or the server's SKYDECK_AUTH_TOKEN)");
+            }
+            Users.admit(ctx, user);
         }
         HandlerType method = ctx.method();
         boolean unsafe = method == HandlerType.POST || method == HandlerType.PUT || method == HandlerType.PATCH
@@ -108,12 +111,11 @@ public final class Guard {
         }
     }
 
-    private boolean authorized(String header) {
+    private static String bearer(String header) {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
+            return null;
         }
-        byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token);
+        return header.substring(7).strip();
     }
 
     private boolean originAllowed(String origin, String hostHeader) {

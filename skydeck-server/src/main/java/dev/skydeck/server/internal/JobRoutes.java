@@ -39,7 +39,7 @@ public final class JobRoutes {
         http.post("/api/jobs/{id}/cancel", ctx -> {
             Job job = deck.job(ctx.pathParam("id"));
             optionalBody(ctx).finish();
-            json(ctx, Map.of("job", JobView.of(deck.cancel(job))));
+            json(ctx, Map.of("job", JobView.of(Users.acting(ctx, deck).cancel(job))));
         });
         http.get("/api/jobs/{id}/logs", this::logs);
     }
@@ -49,7 +49,7 @@ public final class JobRoutes {
         String name = experiment == null ? null : experiments.resolve(experiment).name();
         Page<Job> page = deck.jobs(new JobQuery(textParam(ctx, "q"), boolParam(ctx, "active"),
                 boolParam(ctx, "orphaned"), name, intParam(ctx, "limit", 100, 1, 10_000),
-                intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE)));
+                intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE)).withLaunchedBy(Users.filter(ctx, deck, "launched_by")));
         ctx.header("X-Total-Count", Long.toString(page.total()));
         json(ctx, Map.of("jobs", JobView.of(page.items())));
     }

@@ -29,21 +29,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Health, flags, GPU types, settings, the operations log, refresh/reconcile, backfill and links. */
+/** Health, who am I, flags, GPU types, settings, the operations log, refresh/reconcile, backfill and links. */
 public final class SystemRoutes {
     private final SkyDeck deck;
     private final ExperimentRoutes experiments;
     private final List<Link> links;
     private final Clock clock;
     private final Instant startedAt;
+    private final Users users;
 
     /** One link pill of the dashboard: {@code {name}} in the template becomes the experiment's name. */
     public record Link(String label, String urlTemplate) {
     }
 
     /** Routes over {@code deck}. */
-    public SystemRoutes(SkyDeck deck, ExperimentRoutes experiments, List<Link> links, Clock clock) {
+    public SystemRoutes(SkyDeck deck, ExperimentRoutes experiments, List<Link> links, Clock clock, Users users) {
         this.deck = deck;
+        this.users = users;
         this.experiments = experiments;
         this.links = List.copyOf(links);
         this.clock = clock;
@@ -60,14 +62,24 @@ public final class SystemRoutes {
         http.get("/api/flags", ctx -> json(ctx, flags(textParam(ctx, "tool_path"))));
         http.get("/api/gpu-types", this::gpuTypes);
         http.get("/api/links", ctx -> json(ctx, Map.of("links", links)));
+        http.get("/api/me", ctx -> json(ctx, new Views.MeView(Users.user(ctx) != null ? Users.user(ctx)
+                : deck.user(), users.required())));
         http.post("/api/refresh", ctx -> {
             optionalBody(ctx).finish();
-            deck.poll();
-            json(ctx, Map.of("refreshed", true));
+            try {
+                deck.poll();
+                json(ctx, Map.of("refreshed", true));
+            } catch (SkyDeckException.Conflict e) {
+                if (e.reason() != SkyDeckException.Conflict.Reason.NOT_LEADER) {
+                    throw e;
+                }
+                // behind a load balancer: the process that drives the engine polls; this one only serves
+                json(ctx, Map.of("refreshed", false, "detail", e.getMessage()));
+            }
         });
         http.post("/api/reconcile", ctx -> {
             optionalBody(ctx).finish();
-            deck.reconcileAll();
+            Users.acting(ctx, deck).reconcileAll();
             json(ctx, Map.of("reconciling", true));
         });
         http.post("/api/backfill", this::backfill);
@@ -124,7 +136,7 @@ public final class SystemRoutes {
         }
         JsonNode value = b.raw("value");
         b.finish();
-        deck.putSetting(key, Json.string(value));
+        Users.acting(ctx, deck).putSetting(key, Json.string(value));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("key", key);
         out.put("value", value);
@@ -140,7 +152,7 @@ public final class SystemRoutes {
         int[] last = {-1};
         int changed;
         try {
-            changed = deck.backfillCheckpoints((done, total) -> {
+            changed = Users.acting(ctx, deck).backfillCheckpoints((done, total) -> {
             if (done == total || done - last[0] >= Math.max(1, total / 100)) {
                 last[0] = done;
                 try {

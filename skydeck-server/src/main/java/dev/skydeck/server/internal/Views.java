@@ -35,7 +35,8 @@ public final class Views {
                                  int priority, String description, List<String> tags, String taskTemplate,
                                  boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
                                  Instant updatedAt, long version, long generation, StatusView status,
-                                 Long latestEpoch, boolean drifted, String command) {
+                                 Long latestEpoch, boolean drifted, String command, String createdBy,
+                                 String startedBy) {
         /** The view of {@code e}. */
         public static ExperimentView of(Experiment e) {
             var s = e.spec();
@@ -44,7 +45,7 @@ public final class Views {
                     RestartPolicyView.of(s.restartPolicy()), s.priority(), s.description(), s.tags(),
                     s.taskTemplate(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                     e.updatedAt(), e.version(), e.generation(), StatusView.of(e.status()), e.latestEpoch(),
-                    e.drifted(), CommandLine.render(CommandLine.build(s)));
+                    e.drifted(), CommandLine.render(CommandLine.build(s)), e.createdBy(), e.startedBy());
         }
 
         /** The views of many. */
@@ -103,7 +104,7 @@ public final class Views {
                           String commandLine, Map<String, Object> flags, int nodes, int gpus, ResourcesView resources,
                           String gitRef, Instant createdAt, Instant submittedAt, Instant startedAt, Instant endedAt,
                           Integer exitCode, int recoveryCount, String clusterName, String cloud, String region,
-                          String configHash, CancelView cancel, Instant updatedAt) {
+                          String configHash, CancelView cancel, Instant updatedAt, String launchedBy) {
         /** The view of {@code j}. */
         public static JobView of(Job j) {
             return new JobView(j.id(), j.experimentName(), j.backend(), j.backendJobId(), j.launchId(), j.launchRef(),
@@ -112,7 +113,7 @@ public final class Views {
                     j.attempt(), j.generation(), j.command(), CommandLine.render(j.command()), j.flags(), j.nodes(),
                     j.gpus(), ResourcesView.of(j.resources()), j.gitRef(), j.createdAt(), j.submittedAt(),
                     j.startedAt(), j.endedAt(), j.exitCode(), j.recoveryCount(), j.clusterName(), j.cloud(),
-                    j.region(), j.configHash(), CancelView.of(j.cancel()), j.updatedAt());
+                    j.region(), j.configHash(), CancelView.of(j.cancel()), j.updatedAt(), j.launchedBy());
         }
 
         /** The views of many. */
@@ -146,11 +147,12 @@ public final class Views {
 
     /** One entry of the operations log. */
     public record EventView(long seq, Instant time, String actor, String type, Long experimentId,
-                            String experimentName, String jobId, boolean success, String message, String detail) {
+                            String experimentName, String jobId, boolean success, String message, String detail,
+                            String user) {
         /** The view of {@code e}. */
         public static EventView of(Event e) {
             return new EventView(e.seq(), e.time(), e.actor().name(), e.type().name(), e.experimentId(),
-                    e.experimentName(), e.jobId(), e.success(), e.message(), e.detail());
+                    e.experimentName(), e.jobId(), e.success(), e.message(), e.detail(), e.user());
         }
 
         /** The views of many. */
@@ -191,14 +193,38 @@ public final class Views {
     public record HealthView(String status, String version, String store, BackendView backend,
                              String checkpointSource, ComponentView poller, ComponentView reconciler,
                              ComponentView syncer, long experiments, long activeJobs, int waits, Instant time,
-                             double uptimeSeconds) {
+                             double uptimeSeconds, EngineView engine) {
         /** The view of {@code h} at {@code now}. */
         public static HealthView of(Health h, Instant now, double uptimeSeconds) {
             String status = h.backendHealthy() && h.poller().lastError() == null ? "ok" : "degraded";
             return new HealthView(status, h.version(), h.store(),
                     new BackendView(h.backendKind(), h.backendReason(), h.backendHealthy(), h.backendDetail()),
                     h.checkpointSource(), ComponentView.of(h.poller(), now), ComponentView.of(h.reconciler(), now),
-                    ComponentView.of(h.syncer(), now), h.experiments(), h.activeJobs(), h.waits(), now, uptimeSeconds);
+                    ComponentView.of(h.syncer(), now), h.experiments(), h.activeJobs(), h.waits(), now, uptimeSeconds,
+                    EngineView.of(h.engine()));
+        }
+    }
+
+    /**
+     * Which process drives the engine (reconciler, poller, syncer) of this store: {@code leader}
+     * when this one does, {@code standby} when another process holds the lease.
+     */
+    public record EngineView(String role, String process, Instant since, String leader) {
+        static EngineView of(Health.Engine e) {
+            return e == null ? null : new EngineView(e.leader() ? "leader" : "standby", e.holder(), e.since(),
+                    e.leader() ? e.holder() : e.other());
+        }
+    }
+
+    /** Who the caller is: {@code user} is {@code null} on a deck without users. */
+    public record MeView(String user, boolean usersEnabled) {
+    }
+
+    /** An API token as listed: never its secret. */
+    public record TokenView(String id, String user, Instant createdAt, Instant revokedAt, boolean valid) {
+        /** The view of {@code t}. */
+        public static TokenView of(dev.skydeck.ApiToken t) {
+            return new TokenView(t.id(), t.user(), t.createdAt(), t.revokedAt(), t.valid());
         }
     }
 
