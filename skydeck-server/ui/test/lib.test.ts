@@ -107,19 +107,21 @@ describe('command rendering', () => {
 
 describe('job filters in the URL', () => {
   it('round-trips through the URL and leaves defaults out', () => {
-    const f = { q: 'ppo', active: true, orphaned: false, experiment: 'exp-1', page: 2 };
+    const f = { q: 'ppo', active: true, orphaned: false, experiment: 'exp-1', mine: true, page: 2 };
     const params = jobFiltersToParams(f);
-    expect(params.toString()).toBe('q=ppo&active=1&experiment=exp-1&page=2');
+    expect(params.toString()).toBe('q=ppo&active=1&experiment=exp-1&mine=1&page=2');
     expect(parseJobFilters(params)).toEqual(f);
     expect(jobFiltersToParams(DEFAULT_JOB_FILTERS).toString()).toBe('');
   });
   it('reads lenient values and ignores bad pages', () => {
     expect(parseJobFilters(new URLSearchParams('active=true&orphaned=yes&page=-3'))).toEqual(
-      { q: '', active: true, orphaned: true, experiment: '', page: 0 });
+      { q: '', active: true, orphaned: true, experiment: '', mine: false, page: 0 });
   });
   it('asks the API for one page', () => {
     const p = jobFiltersToApi({ ...DEFAULT_JOB_FILTERS, active: true, page: 1 });
     expect(p.get('active')).toBe('true');
+    expect(p.get('mine')).toBeNull();
+    expect(jobFiltersToApi({ ...DEFAULT_JOB_FILTERS, mine: true }).get('mine')).toBe('true');
     expect(p.get('offset')).toBe('50');
     expect(p.get('limit')).toBe('50');
   });

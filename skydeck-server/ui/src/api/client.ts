@@ -1,6 +1,4 @@
-import type {
-  BulkItem, Checkpoint, DesiredState, Experiment, FlagInfo, Group, Health, Job, Link, Provider, SkyEvent,
-} from './types';
+import type { BulkItem, Checkpoint, DesiredState, Experiment, FlagInfo, Group, Health, Job, Link, Me, Provider, SkyEvent } from './types';
 import { loadSettings } from '../settings';
 import { parseJson, stringifyJson } from '../lib/json';
 
@@ -61,6 +59,7 @@ const q = encodeURIComponent;
 /** The typed client of the REST API: the only place the dashboard talks HTTP. */
 export const api = {
   health: () => get<Health>('/api/health'),
+  me: () => get<Me>('/api/me'),
   groups: () => get<{ groups: Group[]; ungrouped: Experiment[] }>('/api/groups'),
   experiment: (id: number | string) => get<{ experiment: Experiment }>(`/api/experiments/${q(String(id))}`),
   createExperiment: (body: Record<string, unknown>) => post<{ experiment: Experiment }>('/api/experiments', body),

@@ -43,6 +43,10 @@ export interface Experiment {
   deleted: boolean;
   created_at: string;
   updated_at: string;
+  /** Who created it (null on a deck without users). */
+  created_by: string | null;
+  /** Who last started or restarted it. */
+  started_by: string | null;
   version: number;
   generation: number;
   status: {
@@ -92,6 +96,14 @@ export interface Job {
   cloud: string | null;
   region: string | null;
   updated_at: string;
+  /** On whose behalf it was launched (null without users). */
+  launched_by: string | null;
+}
+
+/** Who the dashboard's user is: null on a deck without users. */
+export interface Me {
+  user: string | null;
+  users_enabled: boolean;
 }
 
 export interface Group {
@@ -170,6 +182,8 @@ export interface Health {
   active_jobs: number;
   time: string;
   uptime_seconds: number;
+  /** Which process drives the engine when several servers share one database. */
+  engine: { role: 'leader' | 'standby'; process: string; since: string | null; leader: string | null } | null;
 }
 
 export interface Provider {

@@ -15,6 +15,12 @@ export function useGroups() {
   return useQuery({ queryKey: keys.groups, queryFn: api.groups, refetchInterval: interval });
 }
 
+/** The caller's user ({@code null} on a deck without users); it changes only with the token. */
+export function useMe() {
+  const { settings } = useSettings();
+  return useQuery({ queryKey: ['me', settings.token], queryFn: api.me, staleTime: 300_000 });
+}
+
 export function useHealth() {
   const interval = useRefetchInterval();
   return useQuery({ queryKey: keys.health, queryFn: api.health, refetchInterval: interval || 30_000 });

@@ -4,10 +4,12 @@ export interface JobFilters {
   active: boolean;
   orphaned: boolean;
   experiment: string;
+  /** Only the jobs launched on the caller's behalf. */
+  mine: boolean;
   page: number;
 }
 
-export const DEFAULT_JOB_FILTERS: JobFilters = { q: '', active: false, orphaned: false, experiment: '', page: 0 };
+export const DEFAULT_JOB_FILTERS: JobFilters = { q: '', active: false, orphaned: false, experiment: '', mine: false, page: 0 };
 export const JOB_PAGE_SIZE = 50;
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'yes';
@@ -19,6 +21,7 @@ export function parseJobFilters(params: URLSearchParams): JobFilters {
     active: truthy(params.get('active')),
     orphaned: truthy(params.get('orphaned')),
     experiment: params.get('experiment') ?? '',
+    mine: truthy(params.get('mine')),
     page: Number.isInteger(page) && page > 0 ? page : 0,
   };
 }
@@ -30,6 +33,7 @@ export function jobFiltersToParams(f: JobFilters): URLSearchParams {
   if (f.active) p.set('active', '1');
   if (f.orphaned) p.set('orphaned', '1');
   if (f.experiment) p.set('experiment', f.experiment);
+  if (f.mine) p.set('mine', '1');
   if (f.page > 0) p.set('page', String(f.page));
   return p;
 }
@@ -41,6 +45,7 @@ export function jobFiltersToApi(f: JobFilters): URLSearchParams {
   if (f.active) p.set('active', 'true');
   if (f.orphaned) p.set('orphaned', 'true');
   if (f.experiment) p.set('experiment', f.experiment);
+  if (f.mine) p.set('mine', 'true');
   p.set('limit', String(JOB_PAGE_SIZE));
   p.set('offset', String(f.page * JOB_PAGE_SIZE));
   return p;

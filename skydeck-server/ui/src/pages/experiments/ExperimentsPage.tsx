@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Group, Menu, Modal, Popover, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Badge, Button, Checkbox, Group, Menu, Modal, Popover, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -6,7 +6,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent
 import { api } from '../../api/client';
 import type { BulkItem, Experiment, FlagValue, Group as SkyGroup } from '../../api/types';
 import { keys } from '../../data/live';
-import { useGroups, useLinks } from '../../data/queries';
+import { useGroups, useLinks, useMe } from '../../data/queries';
 import { QueryState } from '../../components/QueryState';
 import { statusColor } from '../../components/StatusBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
@@ -143,6 +143,9 @@ export function ExperimentsPage() {
   const groups = useGroups();
   const links = useLinks();
   const [search, setSearch] = useState('');
+  const me = useMe().data;
+  const [mineOnly, setMineOnly] = useState(() => localStorage.getItem('skydeck.mine') === '1');
+  const mine = mineOnly && me?.user ? me.user : null;
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
@@ -184,8 +187,8 @@ export function ExperimentsPage() {
     const out: Row[] = [];
     if (!data) return out;
     const add = (group: SkyGroup | null, members: Experiment[]) => {
-      const shown = members.filter((e) => matches(e, search));
-      if (search && shown.length === 0) return;
+      const shown = members.filter((e) => matches(e, search) && (mine === null || e.created_by === mine));
+      if ((search || mine !== null) && shown.length === 0) return;
       out.push({ kind: 'group', group, members: shown });
       if (group && collapsed.has(group.id)) return;
       for (const e of shown) {
@@ -196,7 +199,7 @@ export function ExperimentsPage() {
     for (const g of data.groups) add(g, g.experiments ?? []);
     add(null, data.ungrouped);
     return out;
-  }, [data, search, collapsed, expanded]);
+  }, [data, search, mine, collapsed, expanded]);
   const expRows = useMemo(() => rows.flatMap((r, i) => (r.kind === 'exp' ? [{ i, e: r.exp }] : [])), [rows]);
 
   const virtualizer = useVirtualizer({
@@ -360,6 +363,12 @@ export function ExperimentsPage() {
         <Group>
           <TextInput ref={searchRef} placeholder="Search ( / )" value={search} onChange={(e) => setSearch(e.currentTarget.value)}
             data-testid="search" w={260} />
+          {me?.user && <Checkbox label={`Mine (${me.user})`} checked={mineOnly} data-testid="experiments-mine"
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              localStorage.setItem('skydeck.mine', on ? '1' : '0');
+              setMineOnly(on);
+            }} />}
           <Button variant="light" onClick={async () => {
             const name = window.prompt('Group name');
             if (name) {

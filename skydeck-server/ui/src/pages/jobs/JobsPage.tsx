@@ -6,7 +6,7 @@ import { useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { Job } from '../../api/types';
 import { keys } from '../../data/live';
-import { useRefetchInterval } from '../../data/queries';
+import { useMe, useRefetchInterval } from '../../data/queries';
 import { QueryState } from '../../components/QueryState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
@@ -26,6 +26,7 @@ export function JobsPage() {
   const [params, setParams] = useSearchParams();
   const filters = parseJobFilters(params);
   const interval = useRefetchInterval();
+  const me = useMe().data;
   const client = useQueryClient();
   const [logJob, setLogJob] = useState<Job | null>(null);
   const [raw, setRaw] = useState<Job | null>(null);
@@ -82,6 +83,8 @@ export function JobsPage() {
         <Checkbox label="Active only" checked={filters.active} data-testid="jobs-active"
           onChange={(e) => set({ active: e.currentTarget.checked })} />
         <Checkbox label="Orphaned" checked={filters.orphaned} onChange={(e) => set({ orphaned: e.currentTarget.checked })} />
+        {me?.user && <Checkbox label={`Mine (${me.user})`} checked={filters.mine} data-testid="jobs-mine"
+          onChange={(e) => set({ mine: e.currentTarget.checked })} />}
         <TextInput placeholder="Experiment (name or id)" value={experiment}
           onChange={(e) => setExperiment(e.currentTarget.value)}
           onKeyDown={(e) => { if (e.key === 'Enter') set({ experiment: experiment.trim() }); }}
@@ -93,7 +96,7 @@ export function JobsPage() {
         <Table striped highlightOnHover data-testid="jobs-table">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>Job</Table.Th><Table.Th>Experiment</Table.Th><Table.Th>Status</Table.Th><Table.Th>Backend</Table.Th>
+              <Table.Th>Job</Table.Th><Table.Th>Experiment</Table.Th><Table.Th>Status</Table.Th><Table.Th>Backend</Table.Th>{me?.user && <Table.Th>By</Table.Th>}
               <Table.Th>Started</Table.Th><Table.Th>Duration</Table.Th><Table.Th>Exit</Table.Th><Table.Th />
             </Table.Tr>
           </Table.Thead>
@@ -105,6 +108,7 @@ export function JobsPage() {
                 <Table.Td><StatusBadge status={j.status} />{j.failure_reason &&
                   <Text size="xs" c="red">{j.failure_reason}</Text>}</Table.Td>
                 <Table.Td><Text size="xs">{j.backend}:{j.backend_job_id ?? '-'}</Text></Table.Td>
+                {me?.user && <Table.Td><Text size="xs" data-testid="job-launched-by">{j.launched_by ?? '-'}</Text></Table.Td>}
                 <Table.Td title={formatRelative(j.started_at)}>{formatTime(j.started_at)}</Table.Td>
                 <Table.Td>{duration(j)}</Table.Td>
                 <Table.Td>{j.exit_code ?? '-'}</Table.Td>
