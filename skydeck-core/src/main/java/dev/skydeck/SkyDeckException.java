@@ -65,6 +65,8 @@ public class SkyDeckException extends RuntimeException {
             JOB_ENDED,
             /** A launch id or job id is already recorded. */
             ALREADY_RECORDED,
+            /** The job belongs to a backend this SkyDeck does not run: act on it where that backend is used. */
+            OTHER_BACKEND,
             /** Something else, said by the message. */
             OTHER
         }

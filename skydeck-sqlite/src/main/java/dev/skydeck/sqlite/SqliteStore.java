@@ -202,8 +202,8 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public ActiveJobs activeJobStats() {
-        return StoreSql.inRead(database, StoreSql::activeJobStats);
+    public ActiveJobs activeJobStats(String backend) {
+        return StoreSql.inRead(database, r -> r.activeJobStats(backend));
     }
 
     @Override

@@ -49,7 +49,7 @@ public final class StoreSql implements StoreTx {
             "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "pool",
             "desired_state",
             "restart_mode", "max_restarts", "restart_backoff_nanos", "restart_max_backoff_nanos", "priority",
-            "description", "tags", "task_template");
+            "description", "tags", "task_template", "run_name");
 
     /** The status of the experiment's latest job (by creation time, then id); uses jobs_experiment. */
     private static String latestStatus(String experiment) {
@@ -86,6 +86,12 @@ public final class StoreSql implements StoreTx {
             + " VALUES (" + marks(SPEC_COLUMNS.size())
             + ", 0, (SELECT coalesce(max(sort_order), -1) + 1 FROM experiments), 0, 0, ?, ?, 1, 1,"
             + " NULL, NULL, 0, NULL, 0, NULL, 0) RETURNING id, sort_order, " + latestStatus("experiments");
+
+    private static final String IMPORT_EXPERIMENT = "INSERT INTO experiments (id, " + String.join(", ", SPEC_COLUMNS)
+            + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
+            + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled)"
+            + " VALUES (?, " + marks(SPEC_COLUMNS.size()) + ", ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, NULL, 0, NULL, 0)"
+            + RETURNING_EXPERIMENT;
 
     private static final String UPDATE_EXPERIMENT = "UPDATE experiments SET "
             + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
@@ -332,10 +338,10 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
-    public ActiveJobs activeJobStats() {
+    public ActiveJobs activeJobStats(String backend) {
         return sql(() -> session.first("SELECT count(*), coalesce(sum(status IN ('INIT', 'PENDING', 'STARTING')), 0),"
-                + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active",
-                rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3))).orElseThrow());
+                + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active AND backend = ?",
+                rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3)), backend).orElseThrow());
     }
 
     @Override
@@ -404,6 +410,22 @@ public final class StoreSql implements StoreTx {
             }, params).orElseThrow();
         } catch (SQLException e) {
             throw nameTaken(e, spec.name());
+        }
+    }
+
+    @Override
+    public Experiment importExperiment(Experiment e) {
+        Object[] params = concat(new Object[] {e.id()}, specParams(e.spec()));
+        params = concat(params, e.starred(), e.order(), e.expanded(), e.deleted(), Times.toNanos(e.createdAt()),
+                Times.toNanos(e.updatedAt()), e.version(), e.generation());
+        try {
+            return session.first(IMPORT_EXPERIMENT, StoreSql::experimentRow, params).orElseThrow();
+        } catch (SQLException ex) {
+            if (Constraints.unique(ex, "experiments.id")) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "experiment " + e.id()
+                        + " already exists");
+            }
+            throw nameTaken(ex, e.name());
         }
     }
 
@@ -552,6 +574,25 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
+    public Group importGroup(Group group) {
+        return atomically(() -> {
+            try {
+                session.update("INSERT INTO experiment_groups (id, name, name_prefix, flags, sort_order, collapsed)"
+                        + " VALUES (?, ?, ?, ?, ?, ?)", group.id(), group.name(), group.namePrefix(),
+                        Json.write(group.flags()), group.order(), group.collapsed());
+            } catch (SQLException e) {
+                if (Constraints.unique(e, "experiment_groups.id")) {
+                    throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "group " + group.id()
+                            + " already exists");
+                }
+                throw e;
+            }
+            insertMembers(group.id(), group);
+            return group;
+        });
+    }
+
+    @Override
     public Group updateGroup(Group group) {
         return atomically(() -> {
             int changed = session.update("UPDATE experiment_groups SET name = ?, name_prefix = ?, flags = ?,"
@@ -680,7 +721,7 @@ public final class StoreSql implements StoreTx {
         return new Object[] {s.name(), Json.write(s.flags()), s.baseCommand(), s.toolPath(), s.gitBranch(), s.nodes(),
             s.gpus(), r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot(), r.pool(), s.desiredState(), p.mode(),
             p.maxRestarts(), p.backoff().toNanos(), p.maxBackoff().toNanos(), s.priority(), s.description(),
-            Json.write(s.tags()), s.taskTemplate()};
+            Json.write(s.tags()), s.taskTemplate(), s.runName()};
     }
 
     private static Object[] jobParams(Job j) {
@@ -714,7 +755,7 @@ public final class StoreSql implements StoreTx {
                         Duration.ofNanos(rs.getLong("restart_backoff_nanos")),
                         Duration.ofNanos(rs.getLong("restart_max_backoff_nanos"))),
                 rs.getInt("priority"), rs.getString("description"), Json.strings(rs.getString("tags")),
-                rs.getString("task_template"));
+                rs.getString("task_template"), rs.getString("run_name"));
         JobStage stage = enumOrNull(JobStage.class, rs.getString("stage"));
         ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
                 rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),
