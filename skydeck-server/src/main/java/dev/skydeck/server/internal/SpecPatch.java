@@ -97,6 +97,10 @@ public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
             String v = b.optText("task_template");
             p.changes.add(s -> s.taskTemplate(v));
         }
+        if (b.has("run_name")) {
+            String v = b.optText("run_name");
+            p.changes.add(s -> s.runName(v));
+        }
         return p;
     }
 
