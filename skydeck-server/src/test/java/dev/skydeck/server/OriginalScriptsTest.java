@@ -125,4 +125,31 @@ class OriginalScriptsTest {
             assertThat(s.post("/api/experiments", "{\"name\": \"a/b\"}").status()).isEqualTo(400);
         }
     }
+
+    @Test
+    void theOriginalsFlatResourceFieldsCreateAndChangeAnExperiment() {
+        try (TestServer s = TestServer.start(dir)) {
+            // the original's Experiment model: instance_type, cloud and spot beside the other fields
+            Response created = s.post("/api/experiments", "{\"name\": \"Test PPO Training\", \"base_command\": \"lt\","
+                    + " \"run_name\": \"daveey.test_ppo\", \"nodes\": 1, \"gpus\": 4, \"instance_type\": \"p4d.24xlarge\","
+                    + " \"cloud\": \"aws\", \"spot\": true, \"flags\": {\"trainer.losses.ppo.enabled\": true}}");
+            assertThat(created.status()).as(created.body()).isEqualTo(201);
+            var resources = created.json().path("experiment").path("resources");
+            assertThat(resources.path("cloud").asText()).isEqualTo("aws");
+            assertThat(resources.path("instance_type").asText()).isEqualTo("p4d.24xlarge");
+            assertThat(resources.path("spot").asBoolean()).isTrue();
+
+            String path = "/api/experiments/Test%20PPO%20Training";
+            Response patched = s.patch(path, "{\"spot\": false}");
+            assertThat(patched.status()).as(patched.body()).isEqualTo(200);
+            assertThat(patched.json().path("experiment").path("resources").path("spot").asBoolean()).isFalse();
+            assertThat(patched.json().path("experiment").path("resources").path("cloud").asText()).isEqualTo("aws");
+
+            Response both = s.patch(path, "{\"cloud\": \"gcp\", \"resources\": {\"cloud\": \"aws\"}}");
+            assertThat(both.status()).isEqualTo(400);
+            assertThat(both.json().path("detail").asText()).contains("not both");
+            assertThat(s.post("/api/experiments", "{\"name\": \"x\", \"accelerator\": \"H100\"}").status())
+                    .as("only the original's four flat fields").isEqualTo(400);
+        }
+    }
 }

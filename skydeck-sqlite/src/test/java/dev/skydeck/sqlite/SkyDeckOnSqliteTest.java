@@ -130,7 +130,6 @@ class SkyDeckOnSqliteTest {
 
         assertThat(deck.jobs(new dev.skydeck.JobQuery(null, true, null, null, 10, 0)).total()).isZero();
         assertThat(thousand).as("statements for 1,000 changed jobs").isEqualTo(ten).isLessThanOrEqualTo(8);
-        System.out.printf("poll of 1,000 changed jobs: %d SQL statements (10 changed: %d)%n", thousand, ten);
     }
 
     @Test
