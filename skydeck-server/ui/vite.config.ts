@@ -7,6 +7,15 @@ export default defineConfig({
     outDir: '../target/classes/skydeck-ui',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      // Mantine and TanStack mark their modules 'use client' for React Server Components; a client-only
+      // bundle drops the directive, which Rollup reports once per module (674 lines that read like a
+      // broken build). Every other warning is still printed.
+      onwarn(warning: { code?: string; message: string }, warn: (w: typeof warning) => void) {
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && /['"]use client['"]/.test(warning.message)) return;
+        warn(warning);
+      },
+    },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
   test: { environment: 'node', include: ['test/**/*.test.ts'] },

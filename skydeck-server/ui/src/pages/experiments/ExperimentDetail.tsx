@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import type { Checkpoint, Experiment, Flags, Job } from '../../api/types';
 import { keys } from '../../data/live';
-import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema } from '../../data/queries';
+import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema, useHealth } from '../../data/queries';
+import { foreignBackendNote } from '../../lib/backend';
 import { statusColor, StatusBadge } from '../../components/StatusBadge';
 import { formatBytes, formatDuration, formatRelative, formatTime } from '../../lib/format';
 import { flagChanges, flagText, parseFlagValue } from '../../lib/flags';
@@ -127,6 +128,7 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }:
   e: Experiment; onDuplicate: () => void; onDelete: () => void; onRaw: () => void; onRestart: () => void;
 }) {
   const jobs = useExperimentJobs(e.id);
+  const running = useHealth().data?.backend.kind;
   const checkpoints = useCheckpoints(e.id);
   const events = useExperimentEvents(e.id);
   const list = jobs.data?.jobs ?? [];
@@ -170,7 +172,10 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }:
               {list.slice(0, 8).map((j) => (
                 <Table.Tr key={j.id}>
                   <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
-                  <Table.Td><StatusBadge status={j.status} /></Table.Td>
+                  <Table.Td><StatusBadge status={j.status} />{foreignBackendNote(j.backend, running) &&
+                    <Tooltip label={foreignBackendNote(j.backend, running)} multiline w={280}>
+                      <Text size="xs" c="orange">{j.backend} job, not followed here</Text>
+                    </Tooltip>}</Table.Td>
                   <Table.Td>{formatTime(j.started_at)}</Table.Td>
                   <Table.Td>{j.started_at ? formatDuration(((j.ended_at ? Date.parse(j.ended_at) : Date.now()) - Date.parse(j.started_at)) / 1000) : '-'}</Table.Td>
                   <Table.Td>exit {j.exit_code ?? '-'}</Table.Td>

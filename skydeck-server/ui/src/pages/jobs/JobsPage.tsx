@@ -6,7 +6,8 @@ import { useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { Job } from '../../api/types';
 import { keys } from '../../data/live';
-import { useMe, useRefetchInterval } from '../../data/queries';
+import { useHealth, useMe, useRefetchInterval } from '../../data/queries';
+import { foreignBackendNote } from '../../lib/backend';
 import { QueryState } from '../../components/QueryState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { JsonDrawer } from '../../components/JsonDrawer';
@@ -27,6 +28,7 @@ export function JobsPage() {
   const filters = parseJobFilters(params);
   const interval = useRefetchInterval();
   const me = useMe().data;
+  const running = useHealth().data?.backend.kind;
   const client = useQueryClient();
   const [logJob, setLogJob] = useState<Job | null>(null);
   const [raw, setRaw] = useState<Job | null>(null);
@@ -107,7 +109,10 @@ export function JobsPage() {
                 <Table.Td>{j.experiment_name}</Table.Td>
                 <Table.Td><StatusBadge status={j.status} />{j.failure_reason &&
                   <Text size="xs" c="red">{j.failure_reason}</Text>}</Table.Td>
-                <Table.Td><Text size="xs">{j.backend}:{j.backend_job_id ?? '-'}</Text></Table.Td>
+                <Table.Td><Text size="xs">{j.backend}:{j.backend_job_id ?? '-'}</Text>
+                  {foreignBackendNote(j.backend, running) && <Tooltip label={foreignBackendNote(j.backend, running)} multiline w={280}>
+                    <Text size="xs" c="orange" data-testid="foreign-backend">{j.backend} job, not followed here</Text>
+                  </Tooltip>}</Table.Td>
                 {me?.user && <Table.Td><Text size="xs" data-testid="job-launched-by">{j.launched_by ?? '-'}</Text></Table.Td>}
                 <Table.Td title={formatRelative(j.started_at)}>{formatTime(j.started_at)}</Table.Td>
                 <Table.Td>{duration(j)}</Table.Td>

@@ -11,7 +11,7 @@ import java.util.TreeMap;
 
 /**
  * Builds and renders the command line of an experiment (SPEC §7):
- * {@code <base_command> --gpus=<gpus> --nodes=<nodes> [--git-ref=<branch>] [<tool_path>] run=<name> <key>=<value>…}
+ * {@code <base_command> --gpus=<gpus> --nodes=<nodes> [--git-ref=<branch>] [<tool_path>] run=<run name or name> <key>=<value>…}
  * with flags sorted by key, booleans as {@code true}/{@code false} and numbers in their shortest
  * exact form. The command is a list of arguments, run without a shell; {@link #render} quotes it
  * for display and for shell scripts so that no value can inject shell syntax.
@@ -32,7 +32,7 @@ public final class CommandLine {
         if (spec.toolPath() != null) {
             args.add(spec.toolPath());
         }
-        args.add("run=" + spec.name());
+        args.add("run=" + spec.run());
         for (Map.Entry<String, Object> flag : new TreeMap<>(spec.flags()).entrySet()) {
             args.add(flag.getKey() + "=" + format(flag.getValue()));
         }

@@ -18,7 +18,8 @@ import java.util.Objects;
  *         .desired(DesiredState.RUNNING);
  * }</pre>
  *
- * @param name          unique among live experiments; {@code [A-Za-z0-9][A-Za-z0-9._-]{0,127}}
+ * @param name          unique among live experiments; the key its jobs and checkpoint folder are found by
+ *                      (1 to 128 characters: see the README's note on names)
  * @param flags         ordered dotted keys to scalars (string, long, double, boolean)
  * @param baseCommand   the program to run, split into words like a POSIX shell (default {@code lt})
  * @param toolPath      optional tool argument such as {@code recipes.experiment.arena.train}
@@ -32,11 +33,13 @@ import java.util.Objects;
  * @param description   free text, at most 4096 characters
  * @param tags          labels, each like a name
  * @param taskTemplate  optional backend task template (SkyPilot YAML) overriding the default
+ * @param runName       the value of the command line's {@code run=} argument when it is not the name
+ *                      (the original SkyDeck's {@code run_name}), or {@code null} for the name
  */
 public record ExperimentSpec(String name, Map<String, Object> flags, String baseCommand, String toolPath,
                              String gitBranch, int nodes, int gpus, Resources resources,
                              DesiredState desiredState, RestartPolicy restartPolicy, int priority,
-                             String description, List<String> tags, String taskTemplate) {
+                             String description, List<String> tags, String taskTemplate, String runName) {
     /** The base command used when none is given. */
     public static final String DEFAULT_BASE_COMMAND = "lt";
 
@@ -59,18 +62,19 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
         description = Validate.text("description", description, 4096);
         tags = Validate.tags(tags);
         taskTemplate = Validate.text("task_template", taskTemplate, 65_536);
+        runName = runName == null || runName.isEmpty() ? null : Validate.name("run_name", runName);
     }
 
     /** A spec with the given name and every default: {@code lt}, 1 node, 0 GPUs, STOPPED. */
     public static ExperimentSpec named(String name) {
         return new ExperimentSpec(name, Map.of(), DEFAULT_BASE_COMMAND, null, null, 1, 0, Resources.ANY,
-                DesiredState.STOPPED, RestartPolicy.NEVER, 0, null, List.of(), null);
+                DesiredState.STOPPED, RestartPolicy.NEVER, 0, null, List.of(), null, null);
     }
 
     /** This spec under another name. */
     public ExperimentSpec name(String value) {
         return new ExperimentSpec(value, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with one flag set (added at the end, or replaced in place). */
@@ -90,43 +94,43 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
     /** This spec with all flags replaced. */
     public ExperimentSpec flags(Map<String, ?> value) {
         return new ExperimentSpec(name, Validate.flags(value), baseCommand, toolPath, gitBranch, nodes, gpus,
-                resources, desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                resources, desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another base command. */
     public ExperimentSpec baseCommand(String value) {
         return new ExperimentSpec(name, flags, value, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another tool path ({@code null} for none). */
     public ExperimentSpec toolPath(String value) {
         return new ExperimentSpec(name, flags, baseCommand, value, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another git branch ({@code null} for none). */
     public ExperimentSpec gitBranch(String value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, value, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another node count. */
     public ExperimentSpec nodes(int value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, value, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another GPU count per node. */
     public ExperimentSpec gpus(int value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, value, resources,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with other resources. */
     public ExperimentSpec resources(Resources value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, value,
-                desiredState, restartPolicy, priority, description, tags, taskTemplate);
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another cloud. */
@@ -158,37 +162,48 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
     public ExperimentSpec desired(DesiredState value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
                 Objects.requireNonNull(value, "desired state"), restartPolicy, priority, description, tags,
-                taskTemplate);
+                taskTemplate, runName);
     }
 
     /** This spec with another restart policy. */
     public ExperimentSpec restartPolicy(RestartPolicy value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, value, priority, description, tags, taskTemplate);
+                desiredState, value, priority, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another launch priority. */
     public ExperimentSpec priority(int value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, value, description, tags, taskTemplate);
+                desiredState, restartPolicy, value, description, tags, taskTemplate, runName);
     }
 
     /** This spec with another description. */
     public ExperimentSpec description(String value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, value, tags, taskTemplate);
+                desiredState, restartPolicy, priority, value, tags, taskTemplate, runName);
     }
 
     /** This spec with other tags. */
     public ExperimentSpec tags(List<String> value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, value, taskTemplate);
+                desiredState, restartPolicy, priority, description, value, taskTemplate, runName);
     }
 
     /** This spec with a per-experiment backend task template ({@code null} for the default). */
     public ExperimentSpec taskTemplate(String value) {
         return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
-                desiredState, restartPolicy, priority, description, tags, value);
+                desiredState, restartPolicy, priority, description, tags, value, runName);
+    }
+
+    /** This spec with another {@code run=} value ({@code null}: the name). */
+    public ExperimentSpec runName(String value) {
+        return new ExperimentSpec(name, flags, baseCommand, toolPath, gitBranch, nodes, gpus, resources,
+                desiredState, restartPolicy, priority, description, tags, taskTemplate, value);
+    }
+
+    /** What the command line passes as {@code run=}: {@link #runName()} when set, else the name. */
+    public String run() {
+        return runName != null ? runName : name;
     }
 
     /** GPUs the experiment's job uses in total ({@code nodes × gpus}). */
@@ -222,7 +237,7 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
             {"desired_state", before.desiredState, desiredState},
             {"restart_policy", before.restartPolicy, restartPolicy}, {"priority", before.priority, priority},
             {"description", before.description, description}, {"tags", before.tags, tags},
-            {"task_template", before.taskTemplate, taskTemplate}};
+            {"task_template", before.taskTemplate, taskTemplate}, {"run_name", before.runName, runName}};
         for (Object[] f : fields) {
             if (!Objects.equals(f[1], f[2])) {
                 out.add((String) f[0]);
@@ -233,7 +248,7 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
 
     /**
      * A short hash of what a job of this spec runs: flags (with their types), command, tool path,
-     * git branch, nodes, GPUs, resources and task template. Name, desired state, restart policy,
+     * git branch, nodes, GPUs, resources, task template and run name. Name, desired state, restart policy,
      * priority, description and tags are not part of it. Jobs record the hash they were launched
      * with, so an experiment whose hash differs from its active job's has drifted.
      */
@@ -249,6 +264,10 @@ public record ExperimentSpec(String name, Map<String, Object> flags, String base
         for (Object part : new Object[] {baseCommand, toolPath, gitBranch, nodes, gpus, r.cloud(), r.region(),
             r.instanceType(), r.accelerator(), r.spot(), r.pool(), taskTemplate}) {
             b.append('\u0001').append(part == null ? "" : part);
+        }
+        if (runName != null) {
+            // only when set, so hashes of specs without one stay what they were
+            b.append('\u0002').append(runName);
         }
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")

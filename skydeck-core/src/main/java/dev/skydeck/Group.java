@@ -22,8 +22,7 @@ public record Group(long id, String name, String namePrefix, List<String> flags,
             throw Validate.invalid("group name " + (name == null ? "(missing)" : "'" + name + "'")
                     + " is not allowed: 1 to 200 characters on one line");
         }
-        namePrefix = Validate.optional("name_prefix", namePrefix, Validate.FLAG_KEY,
-                "letters, digits and . _ - (at most 200)");
+        namePrefix = Validate.namePrefix(namePrefix);
         flags = flags == null ? List.of() : flags.stream().map(Validate::flagKey).distinct().toList();
         experimentIds = experimentIds == null ? List.of() : experimentIds.stream().distinct().toList();
     }

@@ -70,6 +70,8 @@ public class SkyDeckException extends RuntimeException {
              * reconcile, poll and sync: another one does that work now.
              */
             NOT_LEADER,
+            /** The job belongs to a backend this SkyDeck does not run: act on it where that backend is used. */
+            OTHER_BACKEND,
             /** Something else, said by the message. */
             OTHER
         }

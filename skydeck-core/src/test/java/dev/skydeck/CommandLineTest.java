@@ -52,6 +52,24 @@ class CommandLineTest {
     }
 
     @Test
+    void passesTheRunNameAsRunWhenOneIsSet() {
+        ExperimentSpec spec = ExperimentSpec.named("PPO 4 Layers").runName("daveey.ppo_4layer");
+        assertThat(CommandLine.build(spec)).containsExactly("lt", "--gpus=0", "--nodes=1", "run=daveey.ppo_4layer");
+        assertThat(spec.configHash()).isNotEqualTo(spec.runName(null).configHash());
+        assertThat(ExperimentSpec.named("e1").runName("").runName()).isNull();
+    }
+
+    @Test
+    void aNameWithSpacesAndParenthesesIsOneQuotedArgument() {
+        List<String> args = CommandLine.build(ExperimentSpec.named("daveey.nav.baseline (copy)"));
+        assertThat(args).containsExactly("lt", "--gpus=0", "--nodes=1", "run=daveey.nav.baseline (copy)");
+        assertThat(CommandLine.render(args)).isEqualTo("lt --gpus=0 --nodes=1 'run=daveey.nav.baseline (copy)'");
+        assertThat(CommandLine.split(CommandLine.render(args))).isEqualTo(args);
+        List<String> nasty = CommandLine.build(ExperimentSpec.named("x'; rm -rf ~; echo '$(id)"));
+        assertThat(CommandLine.split(CommandLine.render(nasty))).isEqualTo(nasty);
+    }
+
+    @Test
     void splitsTheBaseCommandIntoWords() {
         ExperimentSpec spec = ExperimentSpec.named("e1").baseCommand("uv run  'my tool' --x");
         assertThat(CommandLine.build(spec)).startsWith("uv", "run", "my tool", "--x", "--gpus=0");

@@ -21,12 +21,13 @@ class ExperimentSpecValidationTest {
     // ---- names ----
 
     @ParameterizedTest
-    @ValueSource(strings = {"", ".hidden", "-rf", "a b", "../x", "a/b", "x;y", "$(x)", "ü", "tab\tname", "new\nline"})
+    @ValueSource(strings = {"", ".", "..", "-rf", "../x", "a/b", "a\\b", " lead", "trail ", "tab\tname", "new\nline",
+        "bidi\u202Eoverride", "line\u2028separator", "nul\u0000"})
     void refusesBadNamesNamingTheValue(String name) {
         assertThatThrownBy(() -> ExperimentSpec.named(name))
                 .isInstanceOf(SkyDeckException.InvalidInput.class)
                 .hasMessageContaining("experiment name")
-                .hasMessageContaining("'" + name.replaceAll("\\p{Cntrl}", "?") + "'");
+                .hasMessageContaining("'" + name.replaceAll("[\\p{Cntrl}\\p{Cf}\\p{Zl}\\p{Zp}]", "?") + "'");
     }
 
     @Test
@@ -47,8 +48,9 @@ class ExperimentSpecValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a", "0", "ppo_4layer", "run-1.2_b", "A.b-c_D"})
-    void acceptsGoodNames(String name) {
+    @ValueSource(strings = {"a", "0", "ppo_4layer", "run-1.2_b", "A.b-c_D", "daveey.nav.baseline (copy)",
+        "Test PPO Training", ".hidden", "x;y", "$(x)", "it's \"quoted\"", "ü", "日本語 run", "emoji 🚀"})
+    void acceptsWhatTheOriginalSkyDecksNamesHold(String name) {
         assertThat(ExperimentSpec.named(name).name()).isEqualTo(name);
     }
 
@@ -297,7 +299,7 @@ class ExperimentSpecValidationTest {
     @Test
     void defaultsEverythingOptional() {
         ExperimentSpec spec = new ExperimentSpec("e", null, null, null, null, 1, 0, null, null, null, 0, null,
-                null, null);
+                null, null, null);
         assertThat(spec.flags()).isEmpty();
         assertThat(spec.baseCommand()).isEqualTo("lt");
         assertThat(spec.resources()).isEqualTo(Resources.ANY);
@@ -309,9 +311,10 @@ class ExperimentSpecValidationTest {
     @Test
     void refusesBadTagsAndDeduplicates() {
         assertThat(VALID.tags(List.of("a", "b", "a")).tags()).containsExactly("a", "b");
-        assertThatThrownBy(() -> VALID.tags(List.of("ok", "no way")))
+        assertThat(VALID.tags(List.of("two words")).tags()).containsExactly("two words"); // as names allow
+        assertThatThrownBy(() -> VALID.tags(List.of("ok", "no/way")))
                 .isInstanceOf(SkyDeckException.InvalidInput.class)
-                .hasMessageContaining("tag 'no way'");
+                .hasMessageContaining("tag 'no/way'");
     }
 
     @Test

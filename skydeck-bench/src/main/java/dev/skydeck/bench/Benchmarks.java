@@ -35,7 +35,7 @@ import java.util.stream.IntStream;
  * warm-up first) rather than JMH: each measurement is a whole-system path across threads.
  *
  * <p>Run: {@code ./mvnw -q -pl skydeck-bench -am -DskipTests package exec:java}
- * (add {@code -Dexec.args=memory} or {@code sqlite} for one store).
+ * (add {@code -Dexec.args=memory}, {@code sqlite} or {@code postgres} for one store).
  */
 public final class Benchmarks {
     private Benchmarks() {
@@ -49,8 +49,13 @@ public final class Benchmarks {
                 Runtime.getRuntime().maxMemory() >> 20);
         for (String kind : stores) {
             Path dir = Files.createTempDirectory("skydeck-bench-");
-            Supplier<Store> stores2 = () -> kind.equals("sqlite") ? SqliteStore.open(dir.resolve("bench-"
-                    + System.nanoTime() + ".db")) : new InMemoryStore();
+            Supplier<Store> stores2 = switch (kind) {
+                case "sqlite" -> () -> SqliteStore.open(dir.resolve("bench-" + System.nanoTime() + ".db"));
+                // a real PostgreSQL server on this machine (the tests' embedded one), a new database each time
+                case "postgres" -> () -> dev.skydeck.postgres.PostgresStore.open(
+                        dev.skydeck.postgres.EmbeddedPg.newDatabase());
+                default -> InMemoryStore::new;
+            };
             System.out.println();
             System.out.println("== store: " + kind);
             reconcileLatency(stores2);
@@ -174,7 +179,7 @@ public final class Benchmarks {
                         BackendJob j = jobs.get((round * 100 + i * 97) % jobs.size());
                         backend.fake.set(j.backendJobId(), round % 2 == 0 ? JobStatus.RUNNING : JobStatus.STARTING);
                     }
-                    long statements = store instanceof SqliteStore s ? s.statementCount() : -1;
+                    long statements = store instanceof dev.skydeck.jdbc.JdbcStore s ? s.statementCount() : -1;
                     int listCalls = backend.fake.listCalls();
                     long t0 = System.nanoTime();
                     deck.poll();
@@ -183,7 +188,7 @@ public final class Benchmarks {
                     if (round == 7) {
                         System.out.printf(Locale.ROOT, "poll of 10,000 jobs, 1%% changed: last round %d list calls"
                                 + " (1,000 per page)%s%n", backend.fake.listCalls() - listCalls,
-                                statements < 0 ? "" : ", " + (((SqliteStore) store).statementCount() - statements)
+                                statements < 0 ? "" : ", " + (((dev.skydeck.jdbc.JdbcStore) store).statementCount() - statements)
                                         + " SQL statements (the poll's own and those of the reconcile passes it wakes)");
                     }
                 }

@@ -52,7 +52,10 @@ public final class ServerBenchmark {
         System.out.printf(Locale.ROOT, "SkyDeck server benchmarks — %d cores, Java %s%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         Path dir = Files.createTempDirectory("skydeck-server-bench-");
-        latencies(dir.resolve("latency.db"));
+        boolean postgres = args.length > 0 && args[0].equals("postgres");
+        if (!postgres) {
+            latencies(dir.resolve("latency.db"));
+        }
         Path jar = Path.of(System.getProperty("skydeck.jar", "skydeck-server/target/skydeck.jar")).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             jar = Path.of("../skydeck-server/target/skydeck.jar").toAbsolutePath().normalize();
@@ -61,12 +64,16 @@ public final class ServerBenchmark {
             System.out.println("no " + jar + ": skipping cold start and memory (package skydeck-server first)");
             return;
         }
+        if (postgres) {
+            postgresLatencies(jar, dir);
+            System.exit(0);
+        }
         coldStart(jar, dir);
         memory(jar, dir, 10_000, 10);
     }
 
     /** Fills a database with {@code experiments} experiments of 10 flags and {@code jobsEach} ended jobs each, in 10 groups. */
-    static void fill(SqliteStore store, int experiments, int jobsEach) {
+    static void fill(dev.skydeck.spi.Store store, int experiments, int jobsEach) {
         try (SkyDeck deck = SkyDeck.builder().store(store).backend(new FakeBackend(Clock.systemUTC()))
                 .autoStart(false).build()) {
             List<ExperimentSpec> specs = new ArrayList<>();
@@ -143,6 +150,54 @@ public final class ServerBenchmark {
                 load(base, "/api/experiments?limit=50", 4, 10);
                 load(base, "/api/groups", 4, 10);
             }
+        }
+    }
+
+    /**
+     * The packaged server on PostgreSQL (an embedded server on this machine, over loopback):
+     * the same requests as {@link #latencies}, through the launcher as users run it.
+     */
+    private static void postgresLatencies(Path jar, Path dir) throws Exception {
+        String url = dev.skydeck.postgres.EmbeddedPg.newDatabase();
+        try (dev.skydeck.postgres.PostgresStore store = dev.skydeck.postgres.PostgresStore.open(url)) {
+            long t0 = System.nanoTime();
+            fill(store, 1_000, 10);
+            System.out.printf(Locale.ROOT, "filled 1,000 experiments × 10 flags, 10,000 jobs on PostgreSQL in %.1f s%n",
+                    (System.nanoTime() - t0) / 1e9);
+        }
+        Path home = Files.createDirectories(dir.resolve("pg-home"));
+        int port = freePort();
+        Path launcher = jar.toAbsolutePath().getParent().getParent().getParent().resolve("skydeck");
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "serve", "--port", Integer.toString(port),
+                "--backend", "local", "--db-url", url).redirectErrorStream(true)
+                .redirectOutput(home.resolve("serve.log").toFile());
+        pb.environment().put("SKYDECK_HOME", home.toString());
+        long started = System.nanoTime();
+        Process p = pb.start();
+        try {
+            awaitHealth(p, port, home);
+            System.out.printf(Locale.ROOT, "packaged server on PostgreSQL: first 200 from /api/health %.0f ms after"
+                    + " launch%n", (System.nanoTime() - started) / 1e6);
+            String base = "http://127.0.0.1:" + port;
+            for (String path : List.of("/api/experiments", "/api/groups", "/api/experiments/500",
+                    "/api/jobs?limit=100")) {
+                for (int i = 0; i < 200; i++) {
+                    get(base + path); // warm-up
+                }
+                long[] nanos = new long[500];
+                long bytes = 0;
+                for (int i = 0; i < nanos.length; i++) {
+                    long s = System.nanoTime();
+                    bytes = get(base + path).length;
+                    nanos[i] = System.nanoTime() - s;
+                }
+                java.util.Arrays.sort(nanos);
+                System.out.printf(Locale.ROOT, "PostgreSQL GET %-24s p50 %6.2f ms  p99 %6.2f ms  %,d bytes"
+                        + "   [target p50 ≤ 20 ms]%n", path, nanos[250] / 1e6, nanos[495] / 1e6, bytes);
+            }
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
         }
     }
 

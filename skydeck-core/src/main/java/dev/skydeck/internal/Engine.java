@@ -87,7 +87,9 @@ public final class Engine implements AutoCloseable {
         if (e.experimentId() != null) {
             waits.reconciled(e.experimentId());
         }
-        if (e.actor() == dev.skydeck.Actor.USER && leadership.isLeader()) {
+        // intent written here was handed to the reconciler by the command itself
+        boolean here = writer.takeLocal(e.seq());
+        if (!here && e.actor() == dev.skydeck.Actor.USER && leadership.isLeader()) {
             if (e.experimentId() != null) {
                 reconciler.enqueue(e.experimentId());
             } else if (e.jobId() != null) {

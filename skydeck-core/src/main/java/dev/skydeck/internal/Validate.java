@@ -10,8 +10,14 @@ import java.util.regex.Pattern;
 
 /** Validation of every user-supplied value that reaches a store, a command line or a path. */
 public final class Validate {
-    /** Experiment names (also SkyPilot job names and S3 path segments). */
-    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /**
+     * Ids SkyDeck makes and uses as directory names (job ids, launch ids): ASCII letters, digits,
+     * '.', '_' and '-'. Experiment names are wider: see {@link #name}.
+     */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** What {@link #name} allows, for messages. */
+    public static final String NAME_RULE = "use 1 to 128 characters without '/', '\\', control characters or"
+            + " spaces at either end, not starting with '-' and not '.' or '..'";
     /** Flag keys: dotted identifiers. */
     public static final Pattern FLAG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,199}");
     /** Tool paths such as {@code recipes.experiment.arena.train}. */
@@ -39,13 +45,74 @@ public final class Validate {
         return value;
     }
 
-    /** Refuses a bad experiment name with a message that names it. */
+    /**
+     * Refuses a bad experiment name (or tag) with a message that names it. A name is the key jobs,
+     * checkpoint folders and the {@code run=} argument use, so it allows what the original SkyDeck's
+     * names hold (spaces, parentheses, {@code NAME (copy)}): no shell runs anywhere and every value
+     * is quoted where it reaches a command line or a SkyPilot {@code run:} script. Refused are only
+     * what is unsafe as one path segment of an S3 key or a local directory ({@code /}, {@code \},
+     * {@code .}, {@code ..}), what cannot be shown or typed on one line (control, format and line
+     * separator characters, spaces at either end), and a leading {@code -} (it reads as an option).
+     */
     public static String name(String what, String value) {
         if (value == null || !isName(value)) {
-            throw invalid(what + " " + show(value)
-                    + " is not allowed: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+            throw invalid(what + " " + show(value) + " is not allowed: " + NAME_RULE);
         }
         return value;
+    }
+
+    /** Whether {@code value} is an allowed experiment name (see {@link #name}). */
+    public static boolean isName(String value) {
+        int n = value.length();
+        if (n == 0 || n > 128 || value.equals(".") || value.equals("..") || value.charAt(0) == '-'
+                || isBlankAt(value, 0) || isBlankAt(value, n - 1)) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_'
+                    || c == '-' || c == ' ') {
+                continue; // the common case, without a Character lookup
+            }
+            if (c == '/' || c == '\\') {
+                return false;
+            }
+            int type = Character.getType(c);
+            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.UNASSIGNED
+                    || type == Character.PRIVATE_USE) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= n || !Character.isLowSurrogate(value.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Null, or what an experiment name may start with (a group's default prefix for new names):
+     * the name rule, except that it may end with a space.
+     */
+    public static String namePrefix(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (value.length() > 127 || !isName(value + "x")) {
+            throw invalid("name_prefix " + show(value) + " is not allowed: it must be the start of an experiment"
+                    + " name (" + NAME_RULE + ")");
+        }
+        return value;
+    }
+
+    private static boolean isBlankAt(String value, int i) {
+        char c = value.charAt(i);
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     /** Null or a value matching the pattern. */
@@ -111,10 +178,6 @@ public final class Validate {
     }
 
     // NAME and FLAG_KEY as plain loops: they run for every row a store reads, where regexes showed in profiles
-
-    private static boolean isName(String v) {
-        return v.length() <= 128 && !v.isEmpty() && isAsciiLetterOrDigit(v.charAt(0)) && restIsWordChars(v);
-    }
 
     private static boolean isFlagKey(String v) {
         if (v.isEmpty() || v.length() > 200) {
@@ -225,6 +288,6 @@ public final class Validate {
             return "(missing)";
         }
         String s = value.length() > 60 ? value.substring(0, 60) + "…" : value;
-        return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
+        return "'" + s.replaceAll("[\\p{Cntrl}\\p{Cf}\\p{Zl}\\p{Zp}]", "?") + "'";
     }
 }

@@ -19,17 +19,19 @@ public final class Writer {
     private final EventFeed feed;
     private final Consumer<StoreTx> fence;
     private final String user;
+    private final LocalSeqs local;
 
     /** @param store where to write; @param feed woken after each commit that appended events */
     public Writer(Store store, EventFeed feed) {
-        this(store, feed, null, null);
+        this(store, feed, null, null, new LocalSeqs());
     }
 
-    private Writer(Store store, EventFeed feed, Consumer<StoreTx> fence, String user) {
+    private Writer(Store store, EventFeed feed, Consumer<StoreTx> fence, String user, LocalSeqs local) {
         this.store = store;
         this.feed = feed;
         this.fence = fence;
         this.user = user;
+        this.local = local;
     }
 
     /**
@@ -37,7 +39,7 @@ public final class Writer {
      * and {@link Unit#user()} gives it to what the work records (a creator, a starter).
      */
     public Writer as(String name) {
-        return new Writer(store, feed, fence, name);
+        return new Writer(store, feed, fence, name, local);
     }
 
     /**
@@ -45,25 +47,54 @@ public final class Writer {
      * the reconciler, poller and syncer write nothing once another process drives the engine.
      */
     public Writer fenced(Consumer<StoreTx> check) {
-        return new Writer(store, feed, check, user);
+        return new Writer(store, feed, check, user, local);
     }
 
     /** One transaction; events added through {@link Unit#event} are appended in one statement at its end. */
     public <T> T write(Function<Unit, T> work) {
-        boolean[] appended = new boolean[1];
+        List<Event> appended = new ArrayList<>();
         T result = store.write(tx -> {
+            appended.clear(); // a retried transaction starts again
             if (fence != null) {
                 fence.accept(tx);
             }
             Unit unit = new Unit(tx, user);
             T r = work.apply(unit);
-            appended[0] = unit.flush();
+            appended.addAll(unit.flush());
             return r;
         });
-        if (appended[0]) {
+        if (!appended.isEmpty()) {
+            local.record(appended);
             feed.wake();
         }
         return result;
+    }
+
+    /**
+     * Whether this process committed the event with sequence number {@code seq} (asked once per
+     * event, by the feed's listener that hands other processes' intent to the reconciler).
+     */
+    public boolean takeLocal(long seq) {
+        return local.take(seq);
+    }
+
+    /** The sequence numbers of events this process committed and the feed has not delivered yet. */
+    static final class LocalSeqs {
+        private static final int MAX = 100_000;
+        private final java.util.Set<Long> seqs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        void record(List<Event> events) {
+            if (seqs.size() > MAX) {
+                seqs.clear(); // a listener that stopped taking: forget rather than grow
+            }
+            for (Event e : events) {
+                seqs.add(e.seq());
+            }
+        }
+
+        boolean take(long seq) {
+            return seqs.remove(seq);
+        }
     }
 
     /** The store. */
@@ -98,12 +129,8 @@ public final class Writer {
                     ? draft.byUser(user) : draft);
         }
 
-        private boolean flush() {
-            if (drafts.isEmpty()) {
-                return false;
-            }
-            tx.appendEvents(drafts);
-            return true;
+        private List<Event> flush() {
+            return drafts.isEmpty() ? List.of() : tx.appendEvents(drafts);
         }
     }
 }

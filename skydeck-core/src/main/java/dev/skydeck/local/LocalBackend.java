@@ -220,7 +220,7 @@ public final class LocalBackend implements ClusterBackend {
     @Override
     public Optional<BackendJob> find(String launchId, String experimentName) {
         ensureOpen();
-        if (launchId == null || !Validate.NAME.matcher(launchId).matches()) {
+        if (launchId == null || !Validate.ID.matcher(launchId).matches()) {
             return Optional.empty();
         }
         JobDir job = jobDir(launchId);
@@ -246,7 +246,7 @@ public final class LocalBackend implements ClusterBackend {
         List<BackendJob> out = new ArrayList<>();
         for (String id : backendJobIds) {
             Path dir = jobsDir.resolve(id).normalize();
-            if (Validate.NAME.matcher(id).matches() && jobsDir.equals(dir.getParent()) && Files.isDirectory(dir)) {
+            if (Validate.ID.matcher(id).matches() && jobsDir.equals(dir.getParent()) && Files.isDirectory(dir)) {
                 try {
                     out.add(report(new JobDir(dir)));
                 } catch (UncheckedIOException e) {
@@ -264,7 +264,7 @@ public final class LocalBackend implements ClusterBackend {
         try (Stream<Path> entries = Files.list(jobsDir)) {
             names = entries.filter(Files::isDirectory)
                     .map(p -> p.getFileName().toString())
-                    .filter(n -> Validate.NAME.matcher(n).matches())
+                    .filter(n -> Validate.ID.matcher(n).matches())
                     .filter(n -> pageToken == null || n.compareTo(pageToken) > 0)
                     .sorted()
                     .limit(pageSize + 1L)
@@ -393,7 +393,7 @@ public final class LocalBackend implements ClusterBackend {
         BitSet used = new BitSet();
         try (Stream<Path> entries = Files.list(jobsDir)) {
             entries.map(p -> p.getFileName().toString())
-                    .filter(n -> Validate.NAME.matcher(n).matches() && !ended.containsKey(n))
+                    .filter(n -> Validate.ID.matcher(n).matches() && !ended.containsKey(n))
                     .map(n -> new JobDir(jobsDir.resolve(n)))
                     .filter(j -> Files.isDirectory(j.dir()))
                     .forEach(j -> {
@@ -632,7 +632,7 @@ public final class LocalBackend implements ClusterBackend {
     // --- paths and small helpers ----------------------------------------------------------------
 
     private JobDir jobDir(String launchId) {
-        if (launchId == null || !Validate.NAME.matcher(launchId).matches()) {
+        if (launchId == null || !Validate.ID.matcher(launchId).matches()) {
             throw BackendException.permanent("local job id " + (launchId == null ? "(missing)" : "'" + launchId + "'")
                     + " is not allowed: local job ids are SkyDeck launch ids (letters, digits, '.', '_', '-')");
         }
@@ -652,9 +652,9 @@ public final class LocalBackend implements ClusterBackend {
     }
 
     private static String checkName(String name) {
-        if (name == null || !Validate.NAME.matcher(name).matches()) {
+        if (name == null || !Validate.isName(name)) {
             throw BackendException.permanent("experiment name " + (name == null ? "(missing)" : "'" + name + "'")
-                    + " is not allowed: use 1 to 128 letters, digits, '.', '_' or '-'");
+                    + " is not allowed: " + Validate.NAME_RULE);
         }
         return name;
     }

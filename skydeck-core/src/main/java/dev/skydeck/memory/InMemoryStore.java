@@ -263,18 +263,23 @@ public final class InMemoryStore implements Store {
     }
 
     @Override
-    public ActiveJobs activeJobStats() {
+    public ActiveJobs activeJobStats(String backend) {
         return read(() -> {
+            long active = 0;
             long launching = 0;
             long gpus = 0;
             for (String id : activeJobIds) {
                 Job j = jobs.get(id);
+                if (!j.backend().equals(backend)) {
+                    continue;
+                }
+                active++;
                 if (j.status() == JobStatus.INIT || j.status() == JobStatus.PENDING || j.status() == JobStatus.STARTING) {
                     launching++;
                 }
                 gpus += (long) j.nodes() * j.gpus();
             }
-            return new ActiveJobs(activeJobIds.size(), launching, gpus);
+            return new ActiveJobs(active, launching, gpus);
         });
     }
 
@@ -436,6 +441,30 @@ public final class InMemoryStore implements Store {
                     spec.desiredState() == dev.skydeck.DesiredState.RUNNING ? createdBy : null);
             put(experiments, id, e);
             put(liveByName, spec.name(), id);
+            return derive(e);
+        }
+
+        @Override
+        public Experiment importExperiment(Experiment given) {
+            check();
+            if (experiments.containsKey(given.id())) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "experiment " + given.id()
+                        + " already exists");
+            }
+            if (!given.deleted() && liveByName.containsKey(given.name())) {
+                throw new SkyDeckException.Conflict(Reason.NAME_TAKEN, "an experiment named '" + given.name()
+                        + "' already exists: choose another name, or delete that experiment first");
+            }
+            long next = nextExperimentId;
+            nextExperimentId = Math.max(nextExperimentId, given.id() + 1);
+            undo.push(() -> nextExperimentId = next);
+            Experiment e = new Experiment(given.id(), given.spec(), given.starred(), given.order(), given.expanded(),
+                    given.deleted(), given.createdAt(), given.updatedAt(), given.version(), given.generation(), null,
+                    ExperimentStatus.NEW, null, false);
+            put(experiments, e.id(), e);
+            if (!e.deleted()) {
+                put(liveByName, e.name(), e.id());
+            }
             return derive(e);
         }
 
@@ -643,6 +672,20 @@ public final class InMemoryStore implements Store {
         }
 
         @Override
+        public Group importGroup(Group group) {
+            check();
+            if (groups.containsKey(group.id())) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "group " + group.id() + " already exists");
+            }
+            checkMembers(group);
+            long next = nextGroupId;
+            nextGroupId = Math.max(nextGroupId, group.id() + 1);
+            undo.push(() -> nextGroupId = next);
+            put(groups, group.id(), group);
+            return group;
+        }
+
+        @Override
         public Group updateGroup(Group group) {
             check();
             if (!groups.containsKey(group.id())) {
@@ -815,8 +858,8 @@ public final class InMemoryStore implements Store {
         }
 
         @Override
-        public ActiveJobs activeJobStats() {
-            return InMemoryStore.this.activeJobStats();
+        public ActiveJobs activeJobStats(String backend) {
+            return InMemoryStore.this.activeJobStats(backend);
         }
 
         @Override

@@ -62,8 +62,12 @@ public interface StoreReads {
     /** Every active job (status not terminal). */
     List<Job> activeJobs();
 
-    /** What active jobs hold, for the launch queue: one aggregate read, whatever the number of jobs. */
-    ActiveJobs activeJobStats();
+    /**
+     * What the active jobs of one backend kind hold, for the launch queue and the poller: one
+     * aggregate read, whatever the number of jobs. Jobs of other backends (imported, or written by
+     * a SkyDeck on another backend) hold nothing of this one's.
+     */
+    ActiveJobs activeJobStats(String backend);
 
     /** Active jobs with a cancel asked for whose name no live experiment has (orphans), oldest request first. */
     List<Job> orphanedCancels();

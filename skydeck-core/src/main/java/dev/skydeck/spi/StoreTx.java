@@ -31,6 +31,18 @@ public interface StoreTx extends StoreReads {
     }
 
     /**
+     * Inserts an experiment exactly as given, for imports from another database: its id, spec,
+     * presentation (starred, order, expanded), soft delete, creation and update times, version and
+     * generation. Its status starts as {@link ExperimentStatus#NEW}; what the store derives (current
+     * state, latest epoch, drift) comes from the jobs and checkpoints it has. Experiments inserted
+     * afterwards get higher ids.
+     *
+     * @throws dev.skydeck.SkyDeckException.Conflict ({@code ALREADY_RECORDED}) when an experiment has
+     *         that id, ({@code NAME_TAKEN}) when it is live and a live experiment has its name
+     */
+    Experiment importExperiment(Experiment experiment);
+
+    /**
      * Writes a user change: the spec, {@code starred}, {@code order}, {@code expanded},
      * {@code deleted}, {@code generation} and {@code startedBy} of {@code changed}. The stored version must equal
      * {@code changed.version()}; it becomes one higher. (Presentation alone goes through
@@ -76,6 +88,15 @@ public interface StoreTx extends StoreReads {
 
     /** Inserts a group at the end of the order, with its members. */
     Group insertGroup(Group group);
+
+    /**
+     * Inserts a group exactly as given, for imports from another database: its id, order and members
+     * in order. Groups inserted afterwards get higher ids.
+     *
+     * @throws dev.skydeck.SkyDeckException.Conflict ({@code ALREADY_RECORDED}) when a group has that id
+     * @throws dev.skydeck.SkyDeckException.NotFound when a member does not exist (nothing is written)
+     */
+    Group importGroup(Group group);
 
     /** Writes a group's fields and its members (in order). */
     Group updateGroup(Group group);

@@ -153,8 +153,8 @@ public abstract class JdbcStore implements Store {
     }
 
     @Override
-    public final ActiveJobs activeJobStats() {
-        return read(StoreSql::activeJobStats);
+    public final ActiveJobs activeJobStats(String backend) {
+        return read(r -> r.activeJobStats(backend));
     }
 
     @Override

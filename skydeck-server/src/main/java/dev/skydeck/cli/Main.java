@@ -4,6 +4,7 @@ import dev.skydeck.SkyDeck;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.cli.internal.AdminCommands;
 import dev.skydeck.cli.internal.ApiClient;
+import dev.skydeck.cli.internal.ImportCommand;
 import dev.skydeck.cli.internal.ScriptCommands;
 import dev.skydeck.cli.internal.ServerCommands;
 import picocli.CommandLine;
@@ -18,9 +19,9 @@ import picocli.CommandLine.Command;
         description = "Declarative ML experiments on SkyPilot (or local processes): server, dashboard and scripting.",
         subcommands = {ServerCommands.Open.class, ServerCommands.Serve.class, ServerCommands.Start.class,
                 ServerCommands.Stop.class, ServerCommands.Restart.class, ServerCommands.Status.class,
-                ServerCommands.Logs.class, ServerCommands.Demo.class, ScriptCommands.Exp.class, ScriptCommands.Apply.class,
-                ScriptCommands.Jobs.class, ScriptCommands.Backfill.class, AdminCommands.Token.class,
-                AdminCommands.Migrate.class, CommandLine.HelpCommand.class},
+                ServerCommands.Logs.class, ServerCommands.Demo.class, ImportCommand.class, ScriptCommands.Exp.class,
+                ScriptCommands.Apply.class, ScriptCommands.Jobs.class, ScriptCommands.Backfill.class,
+                AdminCommands.Token.class, AdminCommands.Migrate.class, CommandLine.HelpCommand.class},
         footer = {"", "Configuration: flags override SKYDECK_* environment variables (see the README)."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit status when the command failed. */

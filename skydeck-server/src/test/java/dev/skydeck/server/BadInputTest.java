@@ -71,7 +71,7 @@ class BadInputTest {
                 bad("POST", "/api/experiments", "{}", 400, "field 'name' is required"),
                 bad("POST", "/api/experiments", "{\"experiments\": [{\"gpus\": 1}]}", 400, "field 'experiments[0].name' is required"),
                 // domain validation
-                bad("POST", "/api/experiments", "{\"name\": \"bad name!\"}", 400, "bad name!"),
+                bad("POST", "/api/experiments", "{\"name\": \"bad/name\"}", 400, "bad/name"),
                 bad("POST", "/api/experiments", "{\"name\": \"ok\", \"flags\": {\"bad key\": 1}}", 400, "bad key"),
                 bad("POST", "/api/experiments", "{\"name\": \"ok\", \"gpus\": -1}", 400, "gpus"),
                 bad("POST", "/api/experiments", "{\"name\": \"ok\", \"git_branch\": \"main; rm -rf /\"}", 400, "branch"),

@@ -52,17 +52,21 @@ class DashboardIT {
             pb.environment().put("SCREENSHOTS", screenshots.toAbsolutePath().toString());
             Process node = pb.start();
             node.getOutputStream().close();
-            // its report, line by line, into this test's output
+            // its report, kept for the failure message (a passing run prints nothing) and in target/e2e.log
+            java.util.List<String> report = new java.util.concurrent.CopyOnWriteArrayList<>();
             Thread echo = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8)).lines().forEach(l -> System.out.println("[e2e] " + l)));
+                    java.nio.charset.StandardCharsets.UTF_8)).lines().forEach(report::add));
             echo.start();
             boolean done = node.waitFor(8, TimeUnit.MINUTES);
             echo.join(5_000);
             if (!done) {
                 node.destroyForcibly();
             }
-            assertThat(done).as("the browser test finished within 8 minutes").isTrue();
-            assertThat(node.exitValue()).as("ui/e2e/run.mjs passed (its output is above)").isZero();
+            Files.write(Path.of("target", "e2e.log"), report);
+            String output = String.join("\n", report.subList(Math.max(0, report.size() - 60), report.size()));
+            assertThat(done).as("the browser test finished within 8 minutes; its output:\n" + output).isTrue();
+            assertThat(node.exitValue()).as("ui/e2e/run.mjs passed; its output (all of it in target/e2e.log):\n"
+                    + output).isZero();
         } finally {
             backend.close();
         }

@@ -167,6 +167,7 @@ class SecurityTest {
         configureLogging("logback.xml");
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         assertThat(root.getLevel()).isEqualTo(Level.DEBUG);
+        root.detachAndStopAllAppenders(); // the shipped console output: the events are checked below, not printed
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
         logs.start();
         root.addAppender(logs);

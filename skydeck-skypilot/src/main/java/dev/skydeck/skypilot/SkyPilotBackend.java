@@ -5,6 +5,7 @@ import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.SkyDeckHome;
 import dev.skydeck.skypilot.internal.ApiClient;
+import dev.skydeck.skypilot.internal.JobNames;
 import dev.skydeck.skypilot.internal.JobRecords;
 import dev.skydeck.skypilot.internal.PendingLaunches;
 import dev.skydeck.skypilot.internal.ServerConfig;
@@ -97,7 +98,7 @@ public final class SkyPilotBackend implements ClusterBackend {
                     gitRepo);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("task", task);
-            body.put("name", request.experimentName());
+            body.put("name", JobNames.of(request.experimentName()));
             body.put("pool", null);
             body.put("num_jobs", null);
             body.put("entrypoint_command", "skydeck launch " + request.experimentName());

@@ -86,7 +86,7 @@ class SqliteStoreFileTest {
                 .contains("experiments", "jobs", "experiment_groups", "group_members", "checkpoints", "events",
                         "settings", "flyway_schema_history");
         assertThat(rawStrings(file(), "SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1", "2", "3", "4", "5");
+                .containsExactly("1", "2", "3", "4", "5", "6");
         // V2: listing experiments reads each one's newest job status from the index alone
         assertThat(rawStrings(file(), "SELECT sql FROM sqlite_master WHERE name = 'jobs_experiment'"))
                 .singleElement().asString().contains("status");
@@ -274,7 +274,8 @@ class SqliteStoreFileTest {
                     + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
                     + " priority, description, tags, task_template, starred, sort_order, expanded, deleted,"
                     + " created_at, updated_at, version, generation, stage, state_reason, observed_generation,"
-                    + " launch_retries, next_attempt_at, settled, observed_desired, pool, created_by, started_by FROM experiments"))
+                    + " launch_retries, next_attempt_at, settled, observed_desired, pool, created_by, started_by,"
+                    + " run_name FROM experiments"))
                     .hasMessageContaining("UNIQUE constraint failed: experiments.name");
         }
     }

@@ -17,9 +17,17 @@ public final class CountingStore extends StoreDelegate {
     /** Write transactions that did more than take, renew, check or release a lease. */
     public final AtomicInteger dataWrites = new AtomicInteger();
 
+    private final java.util.Map<Thread, AtomicInteger> dataWritesByThread = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Counts the writes of {@code inner}. */
     public CountingStore(Store inner) {
         super(inner);
+    }
+
+    /** The {@link #dataWrites} made on {@code thread} (a caller's own, without the engine's threads). */
+    public int dataWritesOn(Thread thread) {
+        AtomicInteger n = dataWritesByThread.get(thread);
+        return n == null ? 0 : n.get();
     }
 
     @Override
@@ -41,6 +49,7 @@ public final class CountingStore extends StoreDelegate {
             T result = work.apply(watched);
             if (data[0]) {
                 dataWrites.incrementAndGet();
+                dataWritesByThread.computeIfAbsent(Thread.currentThread(), t -> new AtomicInteger()).incrementAndGet();
             }
             return result;
         });

@@ -54,14 +54,22 @@ public final class FakeBackend implements ClusterBackend {
     private final List<String> cancelThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int nextId = 1;
 
+    private final String kind;
+
     /** A backend whose jobs are stamped with {@code clock}. */
     public FakeBackend(Clock clock) {
+        this(clock, "fake");
+    }
+
+    /** A backend that calls itself {@code kind} (to stand for {@code skypilot}, say), its jobs stamped with {@code clock}. */
+    public FakeBackend(Clock clock, String kind) {
         this.clock = clock;
+        this.kind = kind;
     }
 
     @Override
     public String kind() {
-        return "fake";
+        return kind;
     }
 
     @Override
@@ -269,6 +277,13 @@ public final class FakeBackend implements ClusterBackend {
         String id = Integer.toString(nextId++);
         BackendJob job = new BackendJob(id, name, null, clock.instant(), JobObservation.of(status));
         jobs.put(id, job);
+        return job;
+    }
+
+    /** Adds a job with a given backend id (one launched before SkyDeck knew this backend). */
+    public synchronized BackendJob addJob(String backendJobId, String name, JobStatus status) {
+        BackendJob job = new BackendJob(backendJobId, name, null, clock.instant(), JobObservation.of(status));
+        jobs.put(backendJobId, job);
         return job;
     }
 

@@ -205,7 +205,8 @@ public abstract class StoreContract {
                 .priority(-12)
                 .description("ünïcode description, with 'quotes' and \"doubles\"")
                 .tags(List.of("sweep-1", "baseline"))
-                .taskTemplate("resources:\n  cloud: aws\n");
+                .taskTemplate("resources:\n  cloud: aws\n")
+                .runName("daveey.full (copy)");
 
         Experiment e = create(spec, T0);
 
@@ -260,6 +261,98 @@ public abstract class StoreContract {
         List<Experiment> found = store.experiments(List.of(a.id(), 999_999L, b.id(), a.id()));
 
         assertThat(found).containsExactlyInAnyOrder(a, deleted);
+    }
+
+    // ---- imports (issue 12): rows with the ids and times of another database ----
+
+    /** An experiment as another database holds it: its own id, times, presentation and soft delete. */
+    protected static Experiment imported(long id, String name, boolean deleted, Instant created, Instant updated) {
+        return new Experiment(id, ExperimentSpec.named(name).flag("lr", 3.0).runName("run." + id), true, 7, true,
+                deleted, created, updated, 4, 3, null, null, null, false);
+    }
+
+    @Test
+    void anImportedExperimentKeepsItsIdTimesPresentationDeletionVersionAndGeneration() {
+        Experiment given = imported(42, "daveey.nav.baseline (copy)", false, at(1), at(9));
+
+        Experiment e = store.write(tx -> tx.importExperiment(given));
+
+        assertThat(e.id()).isEqualTo(42);
+        assertThat(e.spec()).isEqualTo(given.spec());
+        assertThat(e.createdAt()).isEqualTo(at(1));
+        assertThat(e.updatedAt()).isEqualTo(at(9));
+        assertThat(e.starred()).isTrue();
+        assertThat(e.expanded()).isTrue();
+        assertThat(e.order()).isEqualTo(7);
+        assertThat(e.version()).isEqualTo(4);
+        assertThat(e.generation()).isEqualTo(3);
+        assertThat(e.status()).isEqualTo(ExperimentStatus.NEW);
+        assertThat(reload(e)).isEqualTo(e);
+        assertThat(store.experimentByName("daveey.nav.baseline (copy)")).contains(e);
+    }
+
+    @Test
+    void experimentsInsertedAfterAnImportGetHigherIds() {
+        store.write(tx -> tx.importExperiment(imported(500, "old", false, at(1), at(1))));
+
+        Experiment next = create("new");
+
+        assertThat(next.id()).isGreaterThan(500);
+    }
+
+    @Test
+    void anImportedSoftDeletedExperimentLeavesItsNameFree() {
+        store.write(tx -> tx.importExperiment(imported(3, "gone", true, at(1), at(2))));
+        store.write(tx -> tx.importExperiment(imported(4, "gone", false, at(3), at(4))));
+
+        assertThat(store.experiment(3).orElseThrow().deleted()).isTrue();
+        assertThat(store.experimentByName("gone").orElseThrow().id()).isEqualTo(4);
+    }
+
+    @Test
+    void importingAnExistingIdOrALiveNameTwiceConflictsAndWritesNothing() {
+        store.write(tx -> tx.importExperiment(imported(7, "a", false, at(1), at(1))));
+
+        assertThatThrownBy(() -> store.write(tx -> tx.importExperiment(imported(7, "b", false, at(1), at(1)))))
+                .isInstanceOfSatisfying(SkyDeckException.Conflict.class,
+                        c -> assertThat(c.reason()).isEqualTo(SkyDeckException.Conflict.Reason.ALREADY_RECORDED));
+        assertThatThrownBy(() -> store.write(tx -> tx.importExperiment(imported(8, "a", false, at(1), at(1)))))
+                .isInstanceOfSatisfying(SkyDeckException.Conflict.class,
+                        c -> assertThat(c.reason()).isEqualTo(SkyDeckException.Conflict.Reason.NAME_TAKEN));
+        assertThat(store.experiments(all()).total()).isEqualTo(1);
+        assertThat(store.experimentByName("b")).isEmpty();
+    }
+
+    @Test
+    void anImportedGroupKeepsItsIdOrderCollapsedStateAndMembersInOrder() {
+        store.write(tx -> tx.importExperiment(imported(1, "a", false, at(1), at(1))));
+        store.write(tx -> tx.importExperiment(imported(2, "b", false, at(1), at(1))));
+        Group given = new Group(0xa1b2c3d4L, "sweep", "daveey.sweep ", List.of("lr", "layers"), 5, true,
+                List.of(2L, 1L));
+        Group other = new Group(0x0000beefL, "sweep", null, List.of(), 1, false, List.of(2L));
+
+        store.write(tx -> {
+            tx.importGroup(given);
+            tx.importGroup(other);
+            return null;
+        });
+
+        assertThat(store.group(0xa1b2c3d4L)).contains(given);
+        assertThat(store.groups()).containsExactly(other, given);
+        Group later = store.write(tx -> tx.insertGroup(Group.named("later")));
+        assertThat(later.id()).isGreaterThan(0xa1b2c3d4L);
+        assertThatThrownBy(() -> store.write(tx -> tx.importGroup(given)))
+                .isInstanceOfSatisfying(SkyDeckException.Conflict.class,
+                        c -> assertThat(c.reason()).isEqualTo(SkyDeckException.Conflict.Reason.ALREADY_RECORDED));
+    }
+
+    @Test
+    void anImportedGroupNamingAMissingExperimentWritesNothing() {
+        store.write(tx -> tx.importExperiment(imported(1, "a", false, at(1), at(1))));
+
+        assertThatThrownBy(() -> store.write(tx -> tx.importGroup(new Group(9, "g", null, List.of(), 0, false,
+                List.of(1L, 404L))))).isInstanceOf(SkyDeckException.NotFound.class);
+        assertThat(store.groups()).isEmpty();
     }
 
     // ---- experiments: update ----
@@ -1456,11 +1549,24 @@ public abstract class StoreContract {
         insert(launched("running", "c", JobStatus.RUNNING, at(3), 1, 8, null));
         insert(launched("done", "d", JobStatus.SUCCEEDED, at(4), 4, 8, null));
 
-        StoreReads.ActiveJobs stats = store.activeJobStats();
+        StoreReads.ActiveJobs stats = store.activeJobStats("local");
 
         assertThat(stats.active()).isEqualTo(3);
         assertThat(stats.launching()).isEqualTo(2);
         assertThat(stats.gpus()).isEqualTo(2 * 4 + 1 + 8);
+    }
+
+    @Test
+    void activeJobStatsCountOnlyTheGivenBackendsJobs() {
+        insert(launched("here", "a", JobStatus.RUNNING, at(1), 1, 8, null));
+        Job there = launched("there", "b", JobStatus.PENDING, at(2), 4, 8, null);
+        insert(new Job(there.id(), there.experimentName(), "skypilot", "9588", there.launchId(), null, there.status(),
+                null, null, null, null, null, 1, 1, null, null, 4, 8, null, null, null, there.createdAt(), null, null,
+                null, null, 0, null, null, null, null, null));
+
+        assertThat(store.activeJobStats("local")).isEqualTo(new StoreReads.ActiveJobs(1, 0, 8));
+        assertThat(store.activeJobStats("skypilot")).isEqualTo(new StoreReads.ActiveJobs(1, 1, 32));
+        assertThat(store.activeJobStats("fake")).isEqualTo(new StoreReads.ActiveJobs(0, 0, 0));
     }
 
     /** A job SkyDeck launched, on {@code nodes} × {@code gpus}, from a spec with {@code configHash}. */

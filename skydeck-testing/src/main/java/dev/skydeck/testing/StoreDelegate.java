@@ -69,8 +69,8 @@ public class StoreDelegate implements Store {
     }
 
     @Override
-    public ActiveJobs activeJobStats() {
-        return inner.activeJobStats();
+    public ActiveJobs activeJobStats(String backend) {
+        return inner.activeJobStats(backend);
     }
 
     @Override

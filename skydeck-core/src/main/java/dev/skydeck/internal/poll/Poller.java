@@ -164,7 +164,7 @@ public final class Poller implements AutoCloseable {
     }
 
     private boolean anyLaunching() {
-        return writer.store().activeJobStats().launching() > 0;
+        return writer.store().activeJobStats(backend.kind()).launching() > 0;
     }
 
     /** One poll on the calling thread. A failed listing changes nothing and is rethrown. */
@@ -233,7 +233,7 @@ public final class Poller implements AutoCloseable {
      */
     private void addEndedSinceLastPoll(Map<String, BackendJob> listed) {
         long listedActive = listed.values().stream().filter(j -> j.observation().status().isActive()).count();
-        if (writer.store().activeJobStats().active() <= listedActive) {
+        if (writer.store().activeJobStats(backend.kind()).active() <= listedActive) {
             return;
         }
         List<String> missing = new ArrayList<>();
@@ -300,7 +300,8 @@ public final class Poller implements AutoCloseable {
             // Something can only have vanished if the store holds more active jobs than the listing
             // shows (a cheap count first: reading every active job of a big fleet each poll is not).
             long listedActive = listed.values().stream().filter(j -> j.observation().status().isActive()).count();
-            List<Job> candidates = w.tx().activeJobStats().active() > listedActive ? w.tx().activeJobs() : List.of();
+            List<Job> candidates = w.tx().activeJobStats(backend.kind()).active() > listedActive ? w.tx().activeJobs()
+                    : List.of();
             List<Job> vanished = new ArrayList<>();
             for (Job job : candidates) {
                 if (!backend.kind().equals(job.backend()) || job.backendJobId() == null

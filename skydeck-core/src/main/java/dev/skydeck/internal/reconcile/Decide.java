@@ -56,12 +56,15 @@ public final class Decide {
      * @param cancelAttempts how many sends before SkyDeck says a cancel did not take
      * @param restartDelay   the jittered backoff before restart {@code n} (1-based) under a policy
      * @param capacity       the launch queue as this experiment would see it (asked only when it is due)
+     * @param backend        the kind of backend this SkyDeck runs: jobs recorded for another one are
+     *                       left as they are (never cancelled, resumed or stopped from here)
      */
     public record Facts(Predicate<String> submittingHere, Instant lastPoll, Instant leaderSince, Duration launchLease,
                         Duration cancelRetry, int cancelAttempts, RestartDelay restartDelay,
-                        Function<Experiment, Capacity> capacity) {
+                        Function<Experiment, Capacity> capacity, String backend) {
         /** Requires every fact. */
         public Facts {
+            Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(submittingHere, "submittingHere");
             Objects.requireNonNull(launchLease, "launchLease");
             Objects.requireNonNull(cancelRetry, "cancelRetry");
@@ -88,8 +91,17 @@ public final class Decide {
         Job managed = null;
         Job foreign = null;
         Job userCancel = null;
+        Job elsewhere = null;
         for (Job j : jobs) {
             if (!j.isActive()) {
+                continue;
+            }
+            if (!facts.backend().equals(j.backend())) {
+                // another backend's job (an import, or a database shared with a SkyDeck on another
+                // backend): it still occupies the experiment, but nothing here may poll or cancel it
+                if (elsewhere == null) {
+                    elsewhere = j;
+                }
                 continue;
             }
             if (j.launchId() != null && managed == null) {
@@ -109,7 +121,8 @@ public final class Decide {
             if (userCancel != null) {
                 return cancel(userCancel, now, facts, "cancelling");
             }
-            String reason = foreign == null ? null : "job " + display(foreign)
+            String reason = elsewhere != null ? elsewhere(elsewhere, facts) + "; stop it where that backend is used"
+                    : foreign == null ? null : "job " + display(foreign)
                     + " was launched outside SkyDeck and is still running: cancel it from the Jobs page if it should stop";
             return new Decision.Settle(reason, desired == DesiredState.TERMINATED && !e.settled());
         }
@@ -126,6 +139,10 @@ public final class Decide {
                 return pendingIntent(e, managed, now, facts);
             }
             return new Decision.Wait(null, null);
+        }
+        if (elsewhere != null) {
+            return new Decision.Wait(elsewhere(elsewhere, facts) + "; nothing is launched here while it is active",
+                    null);
         }
         if (foreign != null) {
             return new Decision.Wait("job " + display(foreign)
@@ -168,7 +185,7 @@ public final class Decide {
 
     /** The decision for an orphaned job (its name matches no live experiment) with a cancel asked for. */
     public static Decision decideOrphan(Job job, Instant now, Facts facts) {
-        if (!job.isActive() || !job.cancelRequested()) {
+        if (!job.isActive() || !job.cancelRequested() || !facts.backend().equals(job.backend())) {
             return new Decision.Settle(null, false);
         }
         return job.status() == JobStatus.INIT ? stopJob(job, now, facts, "cancelling") : cancel(job, now, facts,
@@ -300,6 +317,12 @@ public final class Decide {
     static String seconds(Duration d) {
         long s = Math.max(0, (d.toMillis() + 999) / 1000);
         return s < 120 ? s + " s" : (s / 60) + " min";
+    }
+
+    /** Why a job of another backend is left alone. */
+    static String elsewhere(Job j, Facts facts) {
+        return "job " + display(j) + " is " + j.status() + " on the " + j.backend() + " backend, which this SkyDeck"
+                + " does not run (it runs " + facts.backend() + "): it is left as it is";
     }
 
     /** The job as people know it: the backend's id once known. */

@@ -12,7 +12,7 @@ import java.util.Map;
  * The order of SkyDeck's launch queue: experiments due to launch while a global limit
  * ({@code max_concurrent_launches}, {@code max_gpus}) is reached wait here by priority (higher
  * first), then by the time they started waiting, then by id. It only orders; how much is in use
- * comes from the store ({@link dev.skydeck.spi.StoreReads#activeJobStats()}), and admission is
+ * comes from the store ({@link dev.skydeck.spi.StoreReads#activeJobStats(String)}), and admission is
  * re-checked inside the transaction that records a launch, so no lock is held across SQL.
  * Thread-safe.
  */

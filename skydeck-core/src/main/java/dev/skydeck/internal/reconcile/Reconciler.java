@@ -290,7 +290,7 @@ public final class Reconciler implements AutoCloseable {
         return new Decide.Facts(inFlight::contains, lastPoll.get(), leadership.leaderSince(), config.launchLease(),
                 config.cancelRetry(),
                 config.cancelAttempts(), (policy, n) -> backoff.delay(policy.backoff(), policy.maxBackoff(), n),
-                e -> capacity(e, now));
+                e -> capacity(e, now), backend.kind());
     }
 
     private Decide.Capacity capacity(Experiment e, Instant now) {
@@ -299,7 +299,7 @@ public final class Reconciler implements AutoCloseable {
         if (config.maxConcurrentLaunches() == 0 && config.maxGpus() == 0 && (backendGpus == 0 || need == 0)) {
             return Decide.Capacity.UNLIMITED;
         }
-        ActiveJobs held = writer.store().activeJobStats();
+        ActiveJobs held = writer.store().activeJobStats(backend.kind());
         LaunchQueue.Ahead ahead = launchQueue.ahead(e, now);
         return new Decide.Capacity(config.maxConcurrentLaunches(), config.maxGpus(), backendGpus, held.launching(),
                 held.gpus(), ahead.slots(), ahead.gpus(), ahead.position(), ahead.size());
@@ -455,7 +455,7 @@ public final class Reconciler implements AutoCloseable {
                     return null; // changed meanwhile: the pass that change triggered decides
                 }
                 if (before != Decide.Capacity.UNLIMITED) {
-                    ActiveJobs held = w.tx().activeJobStats();
+                    ActiveJobs held = w.tx().activeJobStats(backend.kind());
                     Decision again = Decide.admit(e, attempt, new Decide.Capacity(before.maxLaunches(),
                             before.maxGpus(), before.backendGpus(), held.launching(), held.gpus(), before.slotsAhead(),
                             before.gpusAhead(), before.position(), before.queued()));
@@ -799,6 +799,12 @@ public final class Reconciler implements AutoCloseable {
         String name = job.experimentName();
         if (job.backendJobId() == null) {
             return; // an intent: StopLaunch handles those
+        }
+        if (!backend.kind().equals(job.backend())) {
+            // Decide never asks for this; a cancel must never reach a backend the job does not belong to
+            log.warn("Not cancelling job {} of experiment {}: it belongs to the {} backend, not {}", job.id(), name,
+                    job.backend(), backend.kind());
+            return;
         }
         try {
             backend.cancel(job.backendJobId());

@@ -30,7 +30,8 @@ public final class JobCommands {
      * Records a cancel for an active job and returns at once; the reconciler sends it and the
      * poller sees the job end. Asking again changes nothing.
      *
-     * @throws SkyDeckException.Conflict ({@link Reason#JOB_ENDED}) when the job has ended
+     * @throws SkyDeckException.Conflict ({@link Reason#JOB_ENDED}) when the job has ended,
+     *         ({@link Reason#OTHER_BACKEND}) when it belongs to a backend this SkyDeck does not run
      */
     public Job cancel(String jobId) {
         Instant now = engine.clock().instant();
@@ -40,6 +41,11 @@ public final class JobCommands {
             if (!current.isActive()) {
                 throw new SkyDeckException.Conflict(Reason.JOB_ENDED, "job " + current.id() + " has already ended ("
                         + current.status() + ")");
+            }
+            if (!current.backend().equals(engine.backend().kind())) {
+                throw new SkyDeckException.Conflict(Reason.OTHER_BACKEND, "job " + current.id() + " belongs to the "
+                        + current.backend() + " backend and this SkyDeck runs the " + engine.backend().kind()
+                        + " one: it is left as it is; cancel it where the " + current.backend() + " backend is used");
             }
             Optional<Experiment> e = w.tx().experimentByName(current.experimentName());
             owner[0] = e.orElse(null);
@@ -80,7 +86,7 @@ public final class JobCommands {
                     + " has no log yet: it was never submitted");
         }
         if (!current.backend().equals(engine.backend().kind())) {
-            throw new SkyDeckException.Conflict(Reason.OTHER, "job " + current.id() + " ran on the " + current.backend()
+            throw new SkyDeckException.Conflict(Reason.OTHER_BACKEND, "job " + current.id() + " ran on the " + current.backend()
                     + " backend, and this SkyDeck runs the " + engine.backend().kind()
                     + " one: its log can be read where that backend is configured");
         }

@@ -76,7 +76,7 @@ class DecideTest {
 
         Decide.Facts real() {
             return new Decide.Facts(here::contains, lastPoll, leaderSince, LEASE, CANCEL_RETRY, 3,
-                    (policy, n) -> Duration.ofSeconds(10L * n), e -> capacity);
+                    (policy, n) -> Duration.ofSeconds(10L * n), e -> capacity, "fake");
         }
     }
 

@@ -18,7 +18,7 @@ public final class Statements {
             "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "pool",
             "desired_state",
             "restart_mode", "max_restarts", "restart_backoff_nanos", "restart_max_backoff_nanos", "priority",
-            "description", "tags", "task_template");
+            "description", "tags", "task_template", "run_name");
 
     /** A job's columns, in {@code jobParams} order. */
     static final List<String> JOB_COLUMNS = List.of("id", "experiment_name", "backend", "backend_job_id",
@@ -43,6 +43,7 @@ public final class Statements {
     final String isFalse;
     final String selectExperiments;
     final String insertExperiment;
+    final String importExperiment;
     final String updateExperiment;
     final String insertJob;
     final String updateJob;
@@ -71,6 +72,14 @@ public final class Statements {
                 + ", ?, ?, 1, 1, NULL, NULL, 0, NULL, 0, NULL, " + f + ", ?, ?)"
                 // the only unique rule an insert can break is the live name's: no row back means it is taken
                 + " ON CONFLICT DO NOTHING RETURNING id, sort_order, " + latestStatus("experiments");
+        this.importExperiment = "INSERT INTO experiments (id, " + String.join(", ", SPEC_COLUMNS)
+                + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
+                + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled,"
+                + " created_by, started_by)"
+                + " VALUES (?, " + marks(SPEC_COLUMNS.size()) + ", ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, NULL, 0, NULL, "
+                + f + ", ?, ?)"
+                // a taken id or live name: no row back, and the caller says which
+                + " ON CONFLICT DO NOTHING" + returningExperiment;
         this.updateExperiment = "UPDATE experiments SET "
                 + SPEC_COLUMNS.stream().map(c -> c + " = ?").collect(Collectors.joining(", "))
                 + ", starred = ?, sort_order = ?, expanded = ?, deleted = ?, generation = ?, started_by = ?, updated_at = ?,"

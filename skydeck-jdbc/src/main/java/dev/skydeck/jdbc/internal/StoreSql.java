@@ -290,10 +290,10 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
-    public ActiveJobs activeJobStats() {
+    public ActiveJobs activeJobStats(String backend) {
         return sql(() -> session.first("SELECT count(*), count(CASE WHEN status IN ('INIT', 'PENDING', 'STARTING') THEN 1 END),"
-                + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active",
-                rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3))).orElseThrow());
+                + " coalesce(sum(nodes * gpus), 0) FROM jobs WHERE active AND backend = ?",
+                rs -> new ActiveJobs(rs.getLong(1), rs.getLong(2), rs.getLong(3)), backend).orElseThrow());
     }
 
     @Override
@@ -377,6 +377,22 @@ public final class StoreSql implements StoreTx {
                     ExperimentStatus.currentState(null, latest), ExperimentStatus.NEW, null, false, createdBy, startedBy);
         }, params));
         return inserted.orElseThrow(() -> nameTaken(spec.name()));
+    }
+
+    @Override
+    public Experiment importExperiment(Experiment e) {
+        Object[] params = concat(new Object[] {e.id()}, specParams(e.spec()));
+        params = concat(params, e.starred(), e.order(), e.expanded(), e.deleted(), Times.toNanos(e.createdAt()),
+                Times.toNanos(e.updatedAt()), e.version(), e.generation(), e.createdBy(), e.startedBy());
+        Object[] all = params;
+        Optional<Experiment> inserted = sql(() -> session.first(statements.importExperiment, StoreSql::experimentRow, all));
+        if (inserted.isPresent()) {
+            return inserted.get();
+        }
+        if (experiment(e.id()).isPresent()) {
+            throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "experiment " + e.id() + " already exists");
+        }
+        throw nameTaken(e.name());
     }
 
     @Override
@@ -535,6 +551,21 @@ public final class StoreSql implements StoreTx {
             insertMembers(id, group);
             return new Group(id, group.name(), group.namePrefix(), group.flags(), (Integer) row[1], group.collapsed(),
                     group.experimentIds());
+        }));
+    }
+
+    @Override
+    public Group importGroup(Group group) {
+        return sql(() -> atomically(() -> {
+            if (group(group.id()).isPresent()) {
+                throw new SkyDeckException.Conflict(Reason.ALREADY_RECORDED, "group " + group.id() + " already exists");
+            }
+            checkMembers(group);
+            session.update("INSERT INTO experiment_groups (id, name, name_prefix, flags, sort_order, collapsed)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)", group.id(), group.name(), group.namePrefix(),
+                    Json.write(group.flags()), group.order(), group.collapsed());
+            insertMembers(group.id(), group);
+            return group;
         }));
     }
 
@@ -730,7 +761,7 @@ public final class StoreSql implements StoreTx {
         return new Object[] {s.name(), Json.write(s.flags()), s.baseCommand(), s.toolPath(), s.gitBranch(), s.nodes(),
             s.gpus(), r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot(), r.pool(), s.desiredState(), p.mode(),
             p.maxRestarts(), p.backoff().toNanos(), p.maxBackoff().toNanos(), s.priority(), s.description(),
-            Json.write(s.tags()), s.taskTemplate()};
+            Json.write(s.tags()), s.taskTemplate(), s.runName()};
     }
 
     private static Object[] jobParams(Job j) {
@@ -765,7 +796,7 @@ public final class StoreSql implements StoreTx {
                         Duration.ofNanos(rs.getLong("restart_backoff_nanos")),
                         Duration.ofNanos(rs.getLong("restart_max_backoff_nanos"))),
                 rs.getInt("priority"), rs.getString("description"), Json.strings(rs.getString("tags")),
-                rs.getString("task_template"));
+                rs.getString("task_template"), rs.getString("run_name"));
         JobStage stage = enumOrNull(JobStage.class, rs.getString("stage"));
         ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
                 rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),

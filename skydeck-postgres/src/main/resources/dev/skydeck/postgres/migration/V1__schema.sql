@@ -48,7 +48,9 @@ CREATE TABLE experiments (
     settled                   boolean NOT NULL,
     -- who: the user who created it and who last asked it to run
     created_by                text,
-    started_by                text
+    started_by                text,
+    -- passed as run= instead of the name (an experiment imported from the original SkyDeck)
+    run_name                  text
 );
 
 -- A name is unique among live experiments only: soft-deleting one frees its name.

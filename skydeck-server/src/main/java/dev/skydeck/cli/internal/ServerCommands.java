@@ -146,7 +146,8 @@ public final class ServerCommands {
             }
             Running r = new Running(deck, server, s);
             long pid = ProcessHandle.current().pid();
-            new PidFile(pid, server.url(), s.database(), Instant.now()).write(s.pidFile());
+            new PidFile(pid, server.url(), s.database(), Instant.now(), s.host(), server.port(),
+                    backend != null ? backend : s.backend()).write(s.pidFile());
             SkyDeckServer srv = server;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 srv.close();
@@ -311,11 +312,28 @@ public final class ServerCommands {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            stop(options.settings(), Duration.ofSeconds(30), out);
-            PidFile p = startInBackground(options, Duration.ofSeconds(60), out);
+            Settings s = options.settings();
+            ServerOptions again = keepRunningOptions(options, PidFile.readLive(s.pidFile()));
+            stop(s, Duration.ofSeconds(30), out);
+            PidFile p = startInBackground(again, Duration.ofSeconds(60), out);
             out.println("SkyDeck is running at " + p.url() + " (pid " + p.pid() + ")");
             return 0;
         }
+    }
+
+    /**
+     * The options {@code restart} starts the server with: those the running server was started with
+     * (its address, port, database and backend, from its metadata file), each replaced by one given
+     * to {@code restart} itself.
+     */
+    static ServerOptions keepRunningOptions(ServerOptions given, Optional<PidFile> running) {
+        ServerOptions o = new ServerOptions();
+        PidFile p = running.orElse(null);
+        o.host = given.host != null ? given.host : p == null ? null : p.host();
+        o.port = given.port != null ? given.port : p == null || p.port() <= 0 ? null : Integer.toString(p.port());
+        o.dbPath = given.dbPath != null ? given.dbPath : p == null ? null : p.db();
+        o.backend = given.backend != null ? given.backend : p == null ? null : p.backend();
+        return o;
     }
 
     /** Shows whether the background server runs, where, and how it is. */
@@ -341,10 +359,11 @@ public final class ServerCommands {
                 return NOT_RUNNING;
             }
             PidFile p = live.get();
+            String url = p.url() != null ? p.url() : s.localUrl();
             JsonNode health = null;
             String problem = null;
             try {
-                health = new ApiClient(p.url(), Settings.clientToken(System.getenv(), s)).get("/api/health");
+                health = new ApiClient(url, Settings.clientToken(System.getenv(), s)).get("/api/health");
             } catch (ApiClient.Failure e) {
                 problem = e.getMessage();
             }
@@ -352,9 +371,9 @@ public final class ServerCommands {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("running", true);
                 m.put("pid", p.pid());
-                m.put("url", p.url());
+                m.put("url", url);
                 m.put("db", p.db());
-                m.put("started_at", p.startedAt().toString());
+                m.put("started_at", p.startedAt() == null ? null : p.startedAt().toString());
                 m.put("log", s.logFile().toString());
                 m.put("health", health);
                 m.put("problem", problem);
@@ -363,10 +382,10 @@ public final class ServerCommands {
             }
             List<List<String>> rows = new ArrayList<>();
             rows.add(List.of("pid", Long.toString(p.pid())));
-            rows.add(List.of("url", p.url()));
+            rows.add(List.of("url", url));
             rows.add(List.of("db", String.valueOf(p.db())));
             rows.add(List.of("log", s.logFile().toString()));
-            rows.add(List.of("up since", p.startedAt().toString()));
+            rows.add(List.of("up since", String.valueOf(p.startedAt())));
             if (health != null) {
                 JsonNode b = health.path("backend");
                 rows.add(List.of("backend", b.path("kind").asText() + " (" + b.path("reason").asText() + ")"));

@@ -9,8 +9,9 @@ import java.util.Set;
 /**
  * The checks every request passes before a route sees it (SPEC §13): a known {@code Host}
  * (against DNS rebinding), a user's or the server's bearer token on {@code /api} when the deck
- * needs one ({@link Users}), a JSON content type and an allowed {@code Origin} on unsafe
- * methods (so no browser form or foreign page can act), and a body size limit. It also sets the security headers on every response.
+ * needs one ({@link Users}), a JSON content type (unless there is no body at all) and an allowed
+ * {@code Origin} on unsafe methods (so no browser form or foreign page can act), and a body size
+ * limit. It also sets the security headers on every response.
  */
 public final class Guard {
     /** The largest request body accepted. */
@@ -91,11 +92,13 @@ public final class Guard {
             String type = ctx.header("Content-Type");
             boolean json = type != null && type.toLowerCase(Locale.ROOT).strip().startsWith("application/json");
             long length = ctx.req().getContentLengthLong();
-            if (method != HandlerType.DELETE || length > 0 || type != null) {
-                if (!json) {
-                    throw new ApiException(415, "send a JSON body with 'Content-Type: application/json'"
-                            + (type == null ? "" : ", not '" + type + "'"));
-                }
+            // A request without a body and without a Content-Type (`curl -X POST …/cancel`, as scripts
+            // for the original SkyDeck send) is no form: browsers give every form a type. Endpoints
+            // that need a body still refuse an empty one (400), and Origin, Host and token apply.
+            boolean bodyless = length <= 0 && ctx.header("Transfer-Encoding") == null && type == null;
+            if (!bodyless && !json) {
+                throw new ApiException(415, "send a JSON body with 'Content-Type: application/json'"
+                        + (type == null ? "" : ", not '" + type + "'"));
             }
             if (length > MAX_BODY_BYTES) {
                 throw new ApiException(413, "the request body is " + length + " bytes: at most " + MAX_BODY_BYTES

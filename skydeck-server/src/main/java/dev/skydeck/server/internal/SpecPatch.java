@@ -73,6 +73,14 @@ public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
         if (r != null) {
             p.changes.add(resources(r));
         }
+        // the original SkyDeck's flat fields, so its scripts keep working
+        if (FLAT_RESOURCES.stream().anyMatch(b::has)) {
+            if (r != null) {
+                throw ApiException.badRequest("give the resources either as the object 'resources' or as the fields "
+                        + String.join(", ", FLAT_RESOURCES) + " (as the original SkyDeck did), not both");
+            }
+            p.changes.add(resourceFields(b, false));
+        }
         DesiredState desired = b.optEnum("desired_state", DesiredState.class);
         if (desired != null) {
             p.changes.add(s -> s.desired(desired));
@@ -97,22 +105,35 @@ public final class SpecPatch implements UnaryOperator<ExperimentSpec> {
             String v = b.optText("task_template");
             p.changes.add(s -> s.taskTemplate(v));
         }
+        if (b.has("run_name")) {
+            String v = b.optText("run_name");
+            p.changes.add(s -> s.runName(v));
+        }
         return p;
     }
 
+    /** The original SkyDeck's resource fields at the top of an experiment. */
+    private static final List<String> FLAT_RESOURCES = List.of("cloud", "region", "instance_type", "spot");
+
     private static UnaryOperator<ExperimentSpec> resources(Body r) {
+        UnaryOperator<ExperimentSpec> change = resourceFields(r, true);
+        r.finish();
+        return change;
+    }
+
+    /** The resource fields of {@code r}: all of them in a 'resources' object, the original's four at the top. */
+    private static UnaryOperator<ExperimentSpec> resourceFields(Body r, boolean nested) {
         boolean cloudSet = r.has("cloud");
         String cloud = r.optText("cloud");
         boolean regionSet = r.has("region");
         String region = r.optText("region");
         boolean typeSet = r.has("instance_type");
         String type = r.optText("instance_type");
-        boolean accSet = r.has("accelerator");
-        String acc = r.optText("accelerator");
+        boolean accSet = nested && r.has("accelerator");
+        String acc = accSet ? r.optText("accelerator") : null;
         Boolean spot = r.optBool("spot");
-        boolean poolSet = r.has("pool");
-        String pool = r.optText("pool");
-        r.finish();
+        boolean poolSet = nested && r.has("pool");
+        String pool = poolSet ? r.optText("pool") : null;
         return s -> {
             Resources old = s.resources() == null ? Resources.ANY : s.resources();
             return s.resources(new Resources(cloudSet ? cloud : old.cloud(), regionSet ? region : old.region(),

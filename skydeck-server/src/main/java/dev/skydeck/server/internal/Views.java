@@ -33,7 +33,7 @@ public final class Views {
                                  String gitBranch, int nodes, int gpus, ResourcesView resources,
                                  DesiredState desiredState, JobStatus currentState, RestartPolicyView restartPolicy,
                                  int priority, String description, List<String> tags, String taskTemplate,
-                                 boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
+                                 String runName, boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
                                  Instant updatedAt, long version, long generation, StatusView status,
                                  Long latestEpoch, boolean drifted, String command, String createdBy,
                                  String startedBy) {
@@ -43,7 +43,7 @@ public final class Views {
             return new ExperimentView(e.id(), s.name(), s.flags(), s.baseCommand(), s.toolPath(), s.gitBranch(),
                     s.nodes(), s.gpus(), ResourcesView.of(s.resources()), s.desiredState(), e.currentState(),
                     RestartPolicyView.of(s.restartPolicy()), s.priority(), s.description(), s.tags(),
-                    s.taskTemplate(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
+                    s.taskTemplate(), s.runName(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                     e.updatedAt(), e.version(), e.generation(), StatusView.of(e.status()), e.latestEpoch(),
                     e.drifted(), CommandLine.render(CommandLine.build(s)), e.createdBy(), e.startedBy());
         }

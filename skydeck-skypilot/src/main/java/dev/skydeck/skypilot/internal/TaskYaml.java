@@ -55,7 +55,7 @@ public final class TaskYaml {
             throw new SkyDeckException.InvalidInput("the task template of " + r.experimentName() + " is not valid YAML: "
                     + e.getMessage());
         }
-        task.put("name", r.experimentName());
+        task.put("name", JobNames.of(r.experimentName()));
         task.put("num_nodes", r.nodes());
         ObjectNode resources = task.has("resources") && task.get("resources").isObject()
                 ? (ObjectNode) task.get("resources") : task.putObject("resources");

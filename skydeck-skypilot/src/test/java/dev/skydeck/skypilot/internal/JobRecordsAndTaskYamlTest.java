@@ -87,4 +87,30 @@ class JobRecordsAndTaskYamlTest {
         assertThatThrownBy(() -> TaskYaml.render(request(0, Resources.ANY, null), "- a\n- list\n", null))
                 .isInstanceOf(SkyDeckException.InvalidInput.class).hasMessageContaining("mapping");
     }
+
+    @Test
+    void theOriginalsNamesBecomeJobNamesSkyPilotAcceptsAndNoTwoShareOne() {
+        List<String> names = List.of("daveey.nav.baseline (copy)", "daveey.nav.baseline copy", "Test PPO Training",
+                "ppo (copy) (copy)", "a...b", "(x)", "über-run", "x".repeat(128) + "", "runs: 5% lr");
+        List<String> jobNames = names.stream().map(JobNames::of).toList();
+        assertThat(jobNames).allMatch(n -> JobNames.SKYPILOT_NAME.matcher(n).matches()).doesNotHaveDuplicates()
+                .allMatch(n -> n.length() <= 128);
+        assertThat(JobNames.of("daveey.nav.baseline (copy)")).matches("daveey\\.nav\\.baseline-copy-[0-9a-f]{6}");
+        assertThat(JobNames.of("daveey.nav.baseline (copy)")).isEqualTo(JobNames.of("daveey.nav.baseline (copy)"));
+        // names SkyPilot accepts go as they are
+        assertThat(JobNames.of("ppo_4layer")).isEqualTo("ppo_4layer");
+        assertThat(JobNames.of("grid.gpus1.layers1")).isEqualTo("grid.gpus1.layers1");
+        assertThat(JobNames.of("x".repeat(128))).isEqualTo("x".repeat(128));
+    }
+
+    @Test
+    void aTaskOfAnExperimentWithTheOriginalsNameCarriesAValidNameAndTheRealOneInItsRunAndEnvs() throws Exception {
+        String name = "daveey.nav.baseline (copy)";
+        LaunchRequest r = new LaunchRequest(name, "j-c", 1, List.of("lt", "run=" + name), Map.of(), 1, 0,
+                Resources.ANY, null, null, Map.of("SKYDECK_EXPERIMENT", name));
+        JsonNode task = new ObjectMapper(new YAMLFactory()).readTree(TaskYaml.render(r, null, null));
+        assertThat(task.path("name").asText()).isEqualTo(JobNames.of(name));
+        assertThat(task.path("run").asText()).isEqualTo("lt 'run=daveey.nav.baseline (copy)'");
+        assertThat(task.path("envs").path("SKYDECK_EXPERIMENT").asText()).isEqualTo(name);
+    }
 }

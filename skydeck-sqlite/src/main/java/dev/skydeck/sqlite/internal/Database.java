@@ -52,10 +52,14 @@ public final class Database implements SqlDatabase {
     /**
      * Opens (creating if needed) and migrates the database file.
      *
-     * @throws SkyDeckException when the file cannot be opened, is not a SkyDeck database, or cannot be migrated
+     * @throws SkyDeckException when the file cannot be opened, is not a SkyDeck database (an original
+     *                          SkyDeck's database among them: then nothing is written and the message says
+     *                          how to import it), or cannot be migrated
      */
     public static Database open(Path file, Duration busyTimeout, int readerCount) {
         Path absolute = file.toAbsolutePath().normalize();
+        // before the WAL switch and Flyway: a file that is not SkyDeck's is left exactly as it was
+        DatabaseFile.requireNewOrSkyDeck(absolute);
         String url = "jdbc:sqlite:" + absolute;
         HikariDataSource writer = null;
         Path parent = absolute.getParent();
