@@ -65,7 +65,7 @@ class SelectionAndRetryTest {
         try (SkyPilotStub stub = new SkyPilotStub()) {
             ManualClock clock = new ManualClock();
             Store store = new InMemoryStore();
-            stub.statusPollsBeforeDone = 1_000_000; // the launch request never finishes in time
+            stub.holdLaunches = true; // the launch request never finishes in time
             Experiment e;
             try (SkyPilotBackend slow = backend(stub, Duration.ofMillis(200), Duration.ofMillis(50));
                  SkyDeck crashed = SkyDeck.builder().store(store).backend(slow).checkpoints(CheckpointSource.NONE)
@@ -73,7 +73,7 @@ class SelectionAndRetryTest {
                 e = crashed.create(ExperimentSpec.named("adopt_me").desired(DesiredState.RUNNING));
                 await().until(() -> crashed.refresh(e).status().launchRetries() == 1);
             } // SkyDeck stops here with the job recorded as INIT and the request pending on the server
-            stub.statusPollsBeforeDone = 0;
+            stub.releaseLaunches();
             try (SkyPilotBackend again = backend(stub, Duration.ofSeconds(20), Duration.ofSeconds(20));
                  SkyDeck restarted = SkyDeck.builder().store(store).backend(again).checkpoints(CheckpointSource.NONE)
                          .clock(clock).scheduler(clock).build()) {

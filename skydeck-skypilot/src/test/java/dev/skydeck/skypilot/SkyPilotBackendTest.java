@@ -163,7 +163,7 @@ class SkyPilotBackendTest {
 
     @Test
     void noJobsControllerYetMeansNoJobs() {
-        stub.controllerDown = true;
+        stub.controller = SkyPilotStub.Controller.ABSENT;
         assertThat(backend.list(null)).isEqualTo(new JobPage(List.of(), null));
     }
 
@@ -203,12 +203,12 @@ class SkyPilotBackendTest {
 
     @Test
     void aPendingLaunchIsFollowedAfterARestartNotSubmittedAgain() {
-        stub.statusPollsBeforeDone = 1_000_000;
+        stub.holdLaunches = true;
         SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("slow", "j-slow"))).isInstanceOf(BackendException.class)
                 .satisfies(e -> assertThat(((BackendException) e).retryable()).isTrue());
         impatient.close();
-        stub.statusPollsBeforeDone = 0;
+        stub.releaseLaunches();
 
         BackendJob job = backend.launch(request("slow", "j-slow")); // a new process, same SkyDeck home
 
@@ -218,12 +218,12 @@ class SkyPilotBackendTest {
 
     @Test
     void aLaunchRequestTheServerLostIsAdoptedFromTheQueueIfItsJobExists() {
-        stub.statusPollsBeforeDone = 1_000_000;
+        stub.holdLaunches = true;
         SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("lost", "j-lost"))).isInstanceOf(BackendException.class);
         impatient.close();
         stub.forgetRequests(); // the server restarted and forgot the request (404), the job exists
-        stub.statusPollsBeforeDone = 0;
+        stub.releaseLaunches();
 
         BackendJob job = backend.launch(request("lost", "j-lost"));
 
@@ -233,7 +233,7 @@ class SkyPilotBackendTest {
 
     @Test
     void concurrentWaitsShareOneStatusCallPerInterval() throws Exception {
-        stub.statusPollsBeforeDone = 3;
+        stub.launchLatency(Duration.ofMillis(50));
         var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
         try {
             List<java.util.concurrent.Future<BackendJob>> launches = new ArrayList<>();
