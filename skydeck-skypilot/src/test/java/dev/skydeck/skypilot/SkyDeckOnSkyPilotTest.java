@@ -59,6 +59,12 @@ class SkyDeckOnSkyPilotTest {
         return deck.jobs(e).get(0);
     }
 
+    /** Whether every experiment's job exists, letting the passes that follow launch requests run. */
+    private boolean launched(List<Experiment> experiments) {
+        clock.advance(Duration.ofSeconds(1));
+        return experiments.stream().allMatch(e -> !deck.jobs(e).isEmpty() && deck.jobs(e).get(0).backendJobId() != null);
+    }
+
     private void step() {
         stub.advance();
         deck.poll();
@@ -73,8 +79,7 @@ class SkyDeckOnSkyPilotTest {
         Experiment a = created.get(0);
         Experiment b = created.get(1);
         Experiment c = created.get(2);
-        await().until(() -> created.stream().allMatch(e -> !deck.jobs(e).isEmpty()
-                && deck.jobs(e).get(0).backendJobId() != null));
+        await().until(() -> launched(created)); // launches return at once; a later pass adopts each job
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(3);
         long cJob = Long.parseLong(job(c).backendJobId());
         stub.job(cJob).path = List.of("PENDING", "STARTING", "FAILED_SETUP");
@@ -109,7 +114,10 @@ class SkyDeckOnSkyPilotTest {
 
         deck.start(a); // RUNNING already: nothing happens
         deck.restart(a);
-        await().until(() -> deck.jobs(a).size() == 2 && job(a).backendJobId() != null);
+        await().until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            return deck.jobs(a).size() == 2 && job(a).backendJobId() != null;
+        });
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(4);
         assertThat(job(a).attempt()).isEqualTo(2);
         assertThat(stub.launchedTasks.get(3)).contains("SKYDECK_LAUNCH_ID: " + job(a).launchId());

@@ -675,16 +675,16 @@ public final class SkyPilotStub implements AutoCloseable {
             if (!(v instanceof Map<?, ?> env)) {
                 throw new IllegalArgumentException("Invalid task YAML: " + key + " is not of type 'object'");
             }
-            for (Map.Entry<?, ?> e : env.entrySet()) {
-                if (!(e.getKey() instanceof String k) || !ENV_NAME.matcher(k).matches()) {
-                    throw new IllegalArgumentException("Invalid task YAML: '" + e.getKey() + "' does not match any of"
+            // Task.from_yaml_config: keys and values become str() before the schema is checked
+            Map<String, Object> converted = new LinkedHashMap<>();
+            env.forEach((k, x) -> converted.put(pyStr(k), x == null ? null : pyStr(x)));
+            for (String k : converted.keySet()) {
+                if (!ENV_NAME.matcher(k).matches()) {
+                    throw new IllegalArgumentException("Invalid task YAML: '" + k + "' does not match any of"
                             + " the regexes: '^[a-zA-Z_][a-zA-Z0-9_]*$'");
                 }
-                if (e.getValue() != null && !(e.getValue() instanceof String)) {
-                    throw new IllegalArgumentException("Invalid task YAML: " + e.getValue() + " is not of type"
-                            + " 'string', 'null' (" + key + "." + k + ")");
-                }
             }
+            task.put(key, converted);
         }
         Object workdir = task.get("workdir");
         if (workdir != null && !(workdir instanceof String)) {
@@ -724,6 +724,22 @@ public final class SkyPilotStub implements AutoCloseable {
             throw new IllegalArgumentException("Invalid task YAML: _metadata is not of type 'object'");
         }
         return task;
+    }
+
+    /** Python's {@code str()} of what PyYAML constructed. */
+    static String pyStr(Object v) {
+        if (v instanceof Boolean b) {
+            return b ? "True" : "False";
+        }
+        if (v instanceof java.util.Date d) {
+            var t = d.toInstant().atOffset(java.time.ZoneOffset.UTC);
+            return t.toLocalTime().toNanoOfDay() == 0 ? t.toLocalDate().toString()
+                    : t.toLocalDate() + " " + t.toLocalTime();
+        }
+        if (v instanceof Double d) {
+            return d.isNaN() ? "nan" : d.isInfinite() ? (d > 0 ? "inf" : "-inf") : Double.toString(d);
+        }
+        return String.valueOf(v);
     }
 
     private static void string(Map<String, Object> task, String key, String what) {
