@@ -366,7 +366,7 @@ class RealServerBehaviourTest {
     }
 
     @Test
-    void aLaunchWhoseAnswerWasLostIsFoundOnTheServerNotSentAgain() {
+    void aLaunchWhoseAnswerWasLostIsFoundOnTheServerNotSentAgain() throws Exception {
         stub.holdLaunches = true;
         SkyPilotBackend b = backend(Map.of());
         Submission first = b.submit(request("lost", "j-1"));
