@@ -78,22 +78,29 @@ public record GitWorkdir(String url, String protocol, String host, int port, Str
         return raw.strip().matches("(?i)^https?://[^/@]+@.*");
     }
 
-    /** {@code GIT_URL} as the official client sets it. */
-    public String cloneUrl() {
-        String portPart = port < 0 ? "" : ":" + port;
-        return protocol.equals("https") ? "https://" + host + portPart + "/" + path + ".git"
+    /**
+     * {@code GIT_URL} as the official client sets it ({@code GitRepo.get_repo_clone_info}): the
+     * https form, unless the repository is an ssh one and an ssh key is given, then the full ssh
+     * form. (The client probes public https access first and uses it when it works; without
+     * running git, an ssh repository without a key is cloned over https, which works for a public
+     * one and fails on the cluster with git's message for a private one.)
+     */
+    public String cloneUrl(boolean withSshKey) {
+        String portPart = port < 0 || protocol.equals("ssh") && !withSshKey ? "" : ":" + port;
+        return protocol.equals("https") || !withSshKey ? "https://" + host + portPart + "/" + path + ".git"
                 : "ssh://" + (user == null ? "git" : user) + "@" + host + portPart + "/" + path + ".git";
     }
 
     /**
      * The envs that make the cluster clone this repository at {@code ref} ({@code null}: the
-     * default branch). A ref is typed by its form: {@code refs/tags/X} a tag, {@code refs/heads/X}
+     * default branch), over ssh when {@code withSshKey}, else over https. A ref is typed by its form:
+     * {@code refs/tags/X} a tag, {@code refs/heads/X}
      * a branch, 7 to 64 lowercase hex digits a commit, anything else a branch name (which
      * {@code git clone --branch} also accepts for a tag).
      */
-    public Map<String, String> envs(String ref) {
+    public Map<String, String> envs(String ref, boolean withSshKey) {
         Map<String, String> envs = new LinkedHashMap<>();
-        envs.put("GIT_URL", cloneUrl());
+        envs.put("GIT_URL", cloneUrl(withSshKey));
         if (ref == null || ref.isBlank()) {
             return envs;
         }

@@ -195,9 +195,9 @@ public final class TaskYaml {
             workdir.put("ref", ref);
         }
         task.put("workdir", workdir);
-        envs.putAll(git.envs(ref));
+        envs.putAll(git.envs(ref, s.gitSshKey() != null && !git.usesToken()));
         Map<String, Object> secrets = null;
-        if (s.gitToken() != null && git.usesToken()) {
+        if (s.gitToken() != null && (git.usesToken() || s.gitSshKey() == null)) { // cloned over https
             secrets = mapping(task, "secrets");
             secrets.put("GIT_TOKEN", s.gitToken());
         }
