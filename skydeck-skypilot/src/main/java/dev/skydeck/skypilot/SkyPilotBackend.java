@@ -129,11 +129,13 @@ public final class SkyPilotBackend implements ClusterBackend {
             switch (known.state()) {
                 case PENDING -> {
                     String ref = pending.get(launchId).map(PendingLaunches.Marker::requestId).orElse(null);
-                    if (ref != null) {
-                        log.info("Following the SkyPilot launch request {} of {} instead of submitting it again", ref,
-                                request.experimentName());
-                        return Submission.pending(ref, known.detail());
+                    if (ref == null) { // only if the record vanished meanwhile: never guess, ask again later
+                        throw new BackendException("the SkyPilot launch request of " + request.experimentName()
+                                + " is still running; asking about it again", true);
                     }
+                    log.info("Following the SkyPilot launch request {} of {} instead of submitting it again", ref,
+                            request.experimentName());
+                    return Submission.pending(ref, known.detail());
                 }
                 case STARTED -> {
                     return Submission.started(known.job());
