@@ -17,6 +17,9 @@ import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.JobPage;
 import dev.skydeck.spi.LaunchRequest;
+import dev.skydeck.spi.LaunchStatus;
+import dev.skydeck.spi.Submission;
+import dev.skydeck.skypilot.internal.GitWorkdir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -51,25 +54,31 @@ public final class SkyPilotBackend implements ClusterBackend {
     /** The backend kind. */
     public static final String KIND = "skypilot";
 
+    /** What SkyPilot's failed-request types mean for a launch: worth submitting again, or not. */
+    private static final java.util.Set<String> TRANSIENT_LAUNCH_ERRORS = java.util.Set.of("ClusterNotUpError",
+            "ServerTemporarilyUnavailableError", "RequestCancelled", "ConnectionError", "TimeoutError");
+    /** SkyPilot's "no controller / nothing in progress" answer: an empty listing of unfinished jobs. */
+    static final String NO_CONTROLLER = "No in-progress managed jobs";
+    /** SkyPilot's answer while the jobs controller is INIT or does not answer SSH: a failed call, not an empty one. */
+    static final String UNREACHABLE_CONTROLLER = "Failed to connect to jobs controller";
+
     private final ApiClient api;
     private final PendingLaunches pending;
-    private final String template;
-    private final String gitRepo;
+    private final TaskYaml.Settings taskSettings;
     private final boolean allUsers;
     private final int pageSize;
-    private final Duration launchTimeout;
     private final Duration callTimeout;
+    private final boolean restartControllerForLogs;
 
-    private SkyPilotBackend(Builder b, ServerConfig config) {
+    private SkyPilotBackend(Builder b, ServerConfig config, TaskYaml.Settings settings) {
         this.api = new ApiClient(config, b.connectTimeout, b.readTimeout, b.clock, new SplittableRandom(),
-                b.statusPollMin, b.statusPollMax, b.maxAttempts);
+                b.statusPollMin, b.statusPollMax, b.maxAttempts, b.unavailableWindow);
         this.pending = new PendingLaunches(b.home.resolve("skypilot").resolve("pending-launches"));
-        this.template = b.template;
-        this.gitRepo = b.gitRepo;
+        this.taskSettings = settings;
         this.allUsers = b.allUsers;
         this.pageSize = b.pageSize;
-        this.launchTimeout = b.launchTimeout;
         this.callTimeout = b.callTimeout;
+        this.restartControllerForLogs = b.restartControllerForLogs;
     }
 
     /** A builder: endpoint and credentials discovered like the SkyPilot client. */
@@ -87,154 +96,469 @@ public final class SkyPilotBackend implements ClusterBackend {
         return api.endpoint();
     }
 
+    /** Submits the launch and waits until the job exists (for callers outside the reconciler; it uses {@link #submit}). */
     @Override
     public BackendJob launch(LaunchRequest request) {
-        String requestId = pending.get(request.launchId()).orElse(null);
-        if (requestId != null) {
-            log.info("Following the pending SkyPilot launch request {} of {} instead of submitting again", requestId,
-                    request.experimentName());
-        } else {
-            String task = TaskYaml.render(request, request.taskTemplate() != null ? request.taskTemplate() : template,
-                    gitRepo);
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("task", task);
-            body.put("name", JobNames.of(request.experimentName()));
-            body.put("pool", null);
-            body.put("num_jobs", null);
-            body.put("entrypoint_command", "skydeck launch " + request.experimentName());
-            requestId = api.submit("/jobs/launch", body);
-            pending.put(request.launchId(), requestId);
+        Submission s = submit(request);
+        if (s.job() != null) {
+            return s.job();
         }
-        ApiClient.Result result;
-        try {
-            result = api.await(requestId, launchTimeout);
-        } catch (BackendException e) {
-            if (e instanceof ApiClient.ResubmitException || e instanceof ApiClient.UnknownRequestException) {
-                // The server lost the request: only resubmit if the job never appeared.
-                Optional<BackendJob> existing = findInQueue(request.launchId());
-                if (existing.isPresent()) {
-                    pending.remove(request.launchId());
-                    return existing.get();
+        api.await(s.ref(), callTimeout.multipliedBy(6));
+        LaunchStatus status = launchStatus(request.launchId(), s.ref(), request.experimentName());
+        return switch (status.state()) {
+            case STARTED -> status.job();
+            case FAILED -> throw new BackendException(status.error(), status.retryable());
+            case PENDING -> throw new BackendException("the SkyPilot launch request " + s.ref() + " of "
+                    + request.experimentName() + " is still running", true);
+            case UNKNOWN -> throw new BackendException("SkyPilot lost the launch request of " + request.experimentName()
+                    + "; it will be submitted again", true);
+        };
+    }
+
+    /**
+     * Sends {@code /jobs/launch} and returns at once with the request id: the server runs the
+     * launch (seconds to minutes) while SkyDeck follows it with {@link #launchStatus}. A launch id
+     * this machine already sent is never sent again before the server has been asked about it:
+     * the request is followed if it still runs, its job adopted if it made one.
+     */
+    @Override
+    public Submission submit(LaunchRequest request) {
+        String launchId = request.launchId();
+        Optional<PendingLaunches.Marker> marker = pending.get(launchId);
+        if (marker.isPresent()) {
+            LaunchStatus known = launchStatus(launchId, marker.get().requestId(), request.experimentName());
+            switch (known.state()) {
+                case PENDING -> {
+                    String ref = pending.get(launchId).map(PendingLaunches.Marker::requestId).orElse(null);
+                    if (ref == null) { // only if the record vanished meanwhile: never guess, ask again later
+                        throw new BackendException("the SkyPilot launch request of " + request.experimentName()
+                                + " is still running; asking about it again", true);
+                    }
+                    log.info("Following the SkyPilot launch request {} of {} instead of submitting it again", ref,
+                            request.experimentName());
+                    return Submission.pending(ref, known.detail());
                 }
-                pending.remove(request.launchId());
-                throw new BackendException("SkyPilot lost the launch request of " + request.experimentName()
-                        + " (" + e.getMessage() + "); it will be submitted again", true, e);
+                case STARTED -> {
+                    return Submission.started(known.job());
+                }
+                case FAILED -> throw new BackendException(known.error(), known.retryable());
+                case UNKNOWN -> log.info("SkyPilot has neither a request nor a job for launch {} of {}: submitting it",
+                        launchId, request.experimentName());
+            }
+        }
+        String task = TaskYaml.render(request, taskSettings);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("task", task);
+        body.put("name", JobNames.of(request.experimentName()));
+        body.put("pool", request.resources().pool());
+        body.put("num_jobs", null);
+        body.put("entrypoint_command", "skydeck launch " + request.experimentName());
+        pending.begin(launchId);
+        String requestId;
+        try {
+            requestId = api.submit("/jobs/launch", body);
+        } catch (BackendException e) {
+            if (!e.retryable()) {
+                pending.remove(launchId); // refused outright: nothing was started
             }
             throw e;
         }
-        pending.remove(request.launchId());
-        if ("FAILED".equals(result.status())) {
-            throw BackendException.permanent("SkyPilot could not launch " + request.experimentName() + ": "
-                    + result.errorType() + ": " + result.errorMessage());
-        }
-        if ("CANCELLED".equals(result.status())) {
-            throw BackendException.permanent("the SkyPilot launch request of " + request.experimentName()
-                    + " was cancelled on the server");
-        }
-        String jobId = result.value() == null ? null : JobRecords.jobId(result.value());
-        if (jobId == null) {
-            throw BackendException.permanent("SkyPilot launched " + request.experimentName()
-                    + " but returned no job id: " + result.value());
-        }
-        log.info("SkyPilot accepted {} as managed job {}", request.experimentName(), jobId);
-        return new BackendJob(jobId, request.experimentName(), request.launchId(), null,
-                JobObservation.of(JobStatus.PENDING));
+        pending.put(launchId, requestId);
+        log.info("Submitted {} to the SkyPilot API server as launch request {}", request.experimentName(), requestId);
+        return Submission.pending(requestId, "submitted to the SkyPilot API server (request " + requestId + ")");
     }
 
+    /**
+     * How a launch request is doing: one {@code /api/status} call while it runs (its stage is the
+     * server's {@code status_msg}); once it finished, one {@code /api/get} for its job id or its
+     * error. A request the server forgot or asks to submit again is resolved by looking for the
+     * job by name: found, it is adopted; not found, the launch is unknown (and may be sent again).
+     */
+    @Override
+    public LaunchStatus launchStatus(String launchId, String ref, String experimentName) {
+        String requestId = ref;
+        if (requestId == null) {
+            requestId = pending.get(launchId).map(PendingLaunches.Marker::requestId).orElse(null);
+        }
+        if (requestId == null && pending.get(launchId).isPresent()) {
+            requestId = findLaunchRequest(launchId); // sent, but its answer was lost
+        }
+        if (requestId != null) {
+            ApiClient.RequestInfo info = api.statuses(List.of(requestId)).get(requestId);
+            if (info != null && !info.finished()) {
+                return LaunchStatus.pending(stage(info));
+            }
+            if (info != null) {
+                LaunchStatus finished = finishedLaunch(launchId, requestId, experimentName);
+                if (finished != null) {
+                    return finished;
+                }
+            }
+        }
+        Optional<BackendJob> job = find(launchId, experimentName);
+        pending.remove(launchId);
+        return job.map(LaunchStatus::started).orElse(LaunchStatus.UNKNOWN);
+    }
+
+    /** The outcome of a finished launch request, or {@code null} when only the job listing can tell. */
+    private LaunchStatus finishedLaunch(String launchId, String requestId, String experimentName) {
+        ApiClient.Result result;
+        try {
+            result = api.get(requestId);
+        } catch (ApiClient.ResubmitException | ApiClient.UnknownRequestException e) {
+            log.info("SkyPilot lost the launch request {} of {} ({}): looking for its job", requestId, experimentName,
+                    e.getMessage());
+            return null;
+        }
+        switch (result.status() == null ? "" : result.status()) {
+            case "SUCCEEDED" -> {
+                String jobId = result.value() == null ? null : JobRecords.jobId(result.value());
+                pending.remove(launchId);
+                if (jobId == null) {
+                    return LaunchStatus.failed("SkyPilot launched " + experimentName + " but returned no job id: "
+                            + result.value(), false);
+                }
+                log.info("SkyPilot launched {} as managed job {} (request {})", experimentName, jobId, requestId);
+                return LaunchStatus.started(new BackendJob(jobId, experimentName, launchId, null,
+                        JobObservation.of(JobStatus.PENDING)));
+            }
+            case "FAILED" -> {
+                pending.remove(launchId);
+                boolean retry = TRANSIENT_LAUNCH_ERRORS.contains(result.errorType());
+                return LaunchStatus.failed("SkyPilot could not launch " + experimentName + ": " + result.errorType()
+                        + ": " + result.errorMessage(), retry);
+            }
+            case "CANCELLED" -> {
+                return null; // by us (a stop), or by a server restart: the listing says whether a job exists
+            }
+            default -> {
+                return LaunchStatus.pending("SkyPilot request " + requestId + " is " + result.status());
+            }
+        }
+    }
+
+    /** A launch request this machine sent whose answer never arrived: found among the unfinished ones by launch id. */
+    private String findLaunchRequest(String launchId) {
+        for (JsonNode r : api.unfinishedRequests()) {
+            if ("sky.jobs.launch".equals(r.path("name").asText()) && r.path("request_body").asText("")
+                    .contains(launchId)) {
+                String id = r.path("request_id").asText(null);
+                if (id != null) {
+                    pending.put(launchId, id);
+                }
+                return id;
+            }
+        }
+        return null;
+    }
+
+    private static String stage(ApiClient.RequestInfo info) {
+        if (info.statusMsg() != null && !info.statusMsg().isBlank()) {
+            return "SkyPilot: " + info.statusMsg().replaceAll("\u001B\\[[0-9;]*m", "").strip();
+        }
+        return "PENDING".equals(info.status()) ? "waiting for the SkyPilot API server to start the launch"
+                : "the SkyPilot API server is launching the managed job";
+    }
+
+    /**
+     * Cancels a launch request still in flight ({@code /api/cancel}). Returns {@code false} when
+     * the request had already finished: its job (if any) is then cancelled as a job.
+     */
+    @Override
+    public boolean cancelLaunch(String launchId, String ref) {
+        String requestId = ref != null ? ref : pending.get(launchId).map(PendingLaunches.Marker::requestId)
+                .orElse(null);
+        if (requestId == null) {
+            return false;
+        }
+        ApiClient.Result result = api.await(api.submit("/api/cancel", Map.of("request_ids", List.of(requestId)), true),
+                callTimeout);
+        if ("FAILED".equals(result.status())) {
+            throw new BackendException("SkyPilot could not cancel the launch request " + requestId + ": "
+                    + result.errorType() + ": " + result.errorMessage(), true);
+        }
+        boolean cancelled = false;
+        if (result.value() != null && result.value().isArray()) {
+            for (JsonNode id : result.value()) {
+                cancelled |= requestId.equals(id.asText());
+            }
+        }
+        if (cancelled) {
+            pending.remove(launchId);
+            log.info("Cancelled the SkyPilot launch request {} (launch {})", requestId, launchId);
+        }
+        return cancelled;
+    }
+
+    /** Looks the job up by name ({@code name_match}), not by walking every page, and matches the launch id. */
     @Override
     public Optional<BackendJob> find(String launchId, String experimentName) {
-        // A pending launch request is not a job yet: launch() follows it rather than resubmitting.
-        return findInQueue(launchId);
-    }
-
-    private Optional<BackendJob> findInQueue(String launchId) {
-        String token = null;
-        do {
-            JobPage page = list(token);
-            for (BackendJob j : page.jobs()) {
+        int page = 1;
+        while (true) {
+            // the job's name on SkyPilot: the experiment's, or one derived from it that SkyPilot accepts
+            Map<String, Object> body = queueBody(false, null, JobNames.of(experimentName), page,
+                    JobRecords.FIELDS_WITH_YAML);
+            JsonNode value = queue(body, "looking up " + experimentName);
+            for (BackendJob j : JobRecords.jobs(value.path("jobs"))) {
                 if (launchId.equals(j.launchId())) {
                     return Optional.of(j);
                 }
             }
-            token = page.nextPageToken();
-        } while (token != null);
-        return Optional.empty();
+            if ((long) page * pageSize >= value.path("total").asLong(0)) {
+                return Optional.empty();
+            }
+            page++;
+        }
     }
 
     @Override
     public JobPage list(String pageToken) {
+        return listing(pageToken, false);
+    }
+
+    /** Unfinished jobs only ({@code skip_finished}): the routine poll. */
+    @Override
+    public JobPage listActive(String pageToken) {
+        return listing(pageToken, true);
+    }
+
+    private JobPage listing(String pageToken, boolean skipFinished) {
         int page;
         try {
             page = pageToken == null ? 1 : Integer.parseInt(pageToken);
         } catch (NumberFormatException e) {
             throw new SkyDeckException.InvalidInput("page token '" + pageToken + "' is not a SkyPilot page number");
         }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("refresh", false); // true would start a stopped jobs controller
-        body.put("skip_finished", false);
-        body.put("all_users", allUsers);
-        body.put("job_ids", null);
-        body.put("statuses", null);
-        body.put("name_match", null);
-        body.put("page", page);
-        body.put("limit", pageSize);
-        body.put("fields", null);
-        ApiClient.Result result = api.await(api.submit("/jobs/queue/v2", body), callTimeout);
-        if ("FAILED".equals(result.status())) {
-            if ("ClusterNotUpError".equals(result.errorType())) {
-                return new JobPage(List.of(), null); // no jobs controller yet: no jobs
-            }
-            throw new BackendException("listing SkyPilot managed jobs failed: " + result.errorType() + ": "
-                    + result.errorMessage(), true);
+        JsonNode value;
+        try {
+            value = queue(queueBody(skipFinished, null, null, page, JobRecords.FIELDS), "listing managed jobs");
+        } catch (ControllerNotUp e) {
+            return new JobPage(List.of(), null); // nothing in progress; finished jobs SkyDeck holds active: jobs()
         }
-        JsonNode value = result.value();
-        if (value == null) {
-            return new JobPage(List.of(), null);
-        }
-        JsonNode records = value.isArray() ? value : value.path("jobs");
-        List<BackendJob> jobs = JobRecords.jobs(records);
+        List<BackendJob> jobs = JobRecords.jobs(value.path("jobs"));
         long total = value.path("total").asLong(jobs.size());
-        String next = value.isObject() && (long) page * pageSize < total ? Integer.toString(page + 1) : null;
+        String next = (long) page * pageSize < total ? Integer.toString(page + 1) : null;
         return new JobPage(jobs, next);
     }
 
+    /**
+     * These jobs by id ({@code job_ids}), finished ones included. When the controller is stopped
+     * (it autostops once nothing runs) and SkyDeck still holds some of them unfinished, it asks
+     * again with {@code refresh}, which starts the controller, as {@code sky jobs queue -r} does:
+     * only the controller knows how they ended.
+     */
     @Override
-    public void cancel(String backendJobId) {
-        long id = jobNumber(backendJobId);
-        ApiClient.Result result = api.await(api.submit("/jobs/cancel", Map.of("job_ids", List.of(id))), callTimeout);
-        if ("FAILED".equals(result.status())) {
-            throw BackendException.permanent("SkyPilot could not cancel managed job " + id + ": " + result.errorType()
-                    + ": " + result.errorMessage());
+    public List<BackendJob> jobs(java.util.Collection<String> backendJobIds) {
+        if (backendJobIds.isEmpty()) {
+            return List.of();
+        }
+        List<Long> ids = backendJobIds.stream().filter(id -> id.matches("[0-9]{1,18}")).map(Long::parseLong).distinct()
+                .toList(); // an id that is no managed-job number is unknown here, not an error
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        List<BackendJob> out = new java.util.ArrayList<>();
+        for (int from = 0; from < ids.size(); from += pageSize) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + pageSize));
+            Map<String, Object> body = queueBody(false, chunk, null, 1, JobRecords.FIELDS);
+            JsonNode value;
+            try {
+                value = queue(body, "looking up managed jobs " + chunk);
+            } catch (ControllerNotUp e) {
+                log.info("The SkyPilot jobs controller is stopped while SkyDeck holds jobs {} unfinished: asking again"
+                        + " with refresh, which starts the controller", chunk);
+                body.put("refresh", true);
+                try {
+                    value = queue(body, "looking up managed jobs " + chunk + " (refresh)");
+                } catch (ControllerGone gone) {
+                    continue; // no controller at all: SkyPilot has no such jobs
+                }
+            }
+            out.addAll(JobRecords.jobs(value.path("jobs")));
+        }
+        return out;
+    }
+
+    private Map<String, Object> queueBody(boolean skipFinished, List<Long> jobIds, String nameMatch, int page,
+                                          List<String> fields) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("refresh", false); // true would start a stopped jobs controller
+        body.put("skip_finished", skipFinished);
+        body.put("all_users", allUsers);
+        body.put("job_ids", jobIds);
+        body.put("statuses", null);
+        body.put("name_match", nameMatch);
+        body.put("page", page);
+        body.put("limit", jobIds != null ? Math.max(1, jobIds.size()) : pageSize);
+        body.put("fields", fields);
+        return body;
+    }
+
+    /** The controller is stopped or absent ("No in-progress managed jobs."): nothing is in progress. */
+    private static final class ControllerNotUp extends BackendException {
+        private static final long serialVersionUID = 1L;
+
+        ControllerNotUp(String message) {
+            super(message, true);
         }
     }
 
+    /** {@code refresh} found no controller to start: there are no managed jobs at all. */
+    private static final class ControllerGone extends BackendException {
+        private static final long serialVersionUID = 1L;
+
+        ControllerGone(String message) {
+            super(message, false);
+        }
+    }
+
+    /**
+     * One {@code /jobs/queue/v2} request. A {@code ClusterNotUpError} means three things, told
+     * apart by its message: no controller or a stopped one ("No in-progress managed jobs.": an
+     * empty answer for unfinished jobs, {@link ControllerNotUp} otherwise); an unreachable one
+     * ("Failed to connect to jobs controller": a failed call that changes nothing).
+     */
+    private JsonNode queue(Map<String, Object> body, String what) {
+        ApiClient.Result result = api.await(api.submit("/jobs/queue/v2", body, true), callTimeout);
+        if ("FAILED".equals(result.status())) {
+            String message = result.errorMessage();
+            if ("ClusterNotUpError".equals(result.errorType()) && message != null
+                    && message.contains(NO_CONTROLLER)) {
+                if (Boolean.TRUE.equals(body.get("skip_finished")) || body.get("name_match") != null) {
+                    return EMPTY_QUEUE;
+                }
+                throw new ControllerNotUp(what + ": the SkyPilot jobs controller is stopped or absent (" + message + ")");
+            }
+            if ("ClusterDoesNotExist".equals(result.errorType())) {
+                throw new ControllerGone(what + ": " + message);
+            }
+            if ("ClusterNotUpError".equals(result.errorType()) && message != null
+                    && message.contains(UNREACHABLE_CONTROLLER)) {
+                throw new BackendException(what + " failed: the SkyPilot jobs controller is unreachable (" + message
+                        + "); nothing changed, SkyDeck asks again at the next poll", true);
+            }
+            throw new BackendException(what + " failed: " + result.errorType() + ": " + message, true);
+        }
+        JsonNode value = result.value();
+        if (value == null) {
+            return EMPTY_QUEUE;
+        }
+        if (value.isArray()) { // servers before queue v2 paging
+            com.fasterxml.jackson.databind.node.ObjectNode wrapped = EMPTY_QUEUE.deepCopy();
+            wrapped.set("jobs", value);
+            wrapped.put("total", value.size());
+            return wrapped;
+        }
+        return value;
+    }
+
+    private static final com.fasterxml.jackson.databind.node.ObjectNode EMPTY_QUEUE =
+            new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("total", 0)
+                    .set("jobs", new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode());
+
+    /**
+     * Sends {@code /jobs/cancel}, then checks the job's status: SkyPilot skips jobs of another
+     * workspace silently (the request still succeeds), so a cancel that did not take is reported
+     * with the reason instead of being counted as sent.
+     */
+    @Override
+    public void cancel(String backendJobId) {
+        long id = jobNumber(backendJobId);
+        ApiClient.Result result = api.await(api.submit("/jobs/cancel", Map.of("job_ids", List.of(id)), true),
+                callTimeout);
+        if ("FAILED".equals(result.status())) {
+            String message = result.errorMessage();
+            if ("ClusterNotUpError".equals(result.errorType()) && message != null
+                    && !message.contains(UNREACHABLE_CONTROLLER)) {
+                log.info("SkyPilot has nothing to cancel for managed job {}: {}", id, message);
+                return; // a stopped or absent controller: every job has finished
+            }
+            throw new BackendException("SkyPilot could not cancel managed job " + id + ": " + result.errorType() + ": "
+                    + message, message != null && message.contains(UNREACHABLE_CONTROLLER));
+        }
+        Map<String, Object> body = queueBody(false, List.of(id), null, 1, List.of("job_id", "status", "workspace"));
+        JsonNode record;
+        try {
+            JsonNode records = queue(body, "checking the cancel of managed job " + id).path("jobs");
+            record = records.isArray() && !records.isEmpty() ? records.get(0) : null;
+        } catch (BackendException e) {
+            log.debug("Could not check the cancel of managed job {}: {}", id, e.getMessage());
+            return; // sent; the next poll shows whether it took
+        }
+        if (record == null) {
+            return;
+        }
+        JobStatus status = JobRecords.status(record.path("status").asText(null));
+        String workspace = record.path("workspace").asText("");
+        String active = api.config().client().activeWorkspace();
+        if (!status.isTerminal() && status != JobStatus.CANCELLING && !workspace.isEmpty()
+                && !workspace.equals(active)) {
+            throw BackendException.permanent("SkyPilot skipped the cancel of managed job " + id + ": the job is in"
+                    + " workspace '" + workspace + "' and SkyDeck's requests run in workspace '" + active + "'; set"
+                    + " active_workspace: " + workspace + " in ~/.sky/config.yaml or .sky.yaml (or cancel it with"
+                    + " `sky jobs cancel " + id + "` in that workspace)");
+        }
+    }
+
+    /** A job's log ({@code tail} 0: every line, sent as {@code null} as released servers require). */
     @Override
     public Reader logs(String backendJobId, int tail, boolean follow) {
+        return logs(backendJobId, tail, follow, false);
+    }
+
+    /** The jobs controller's log of a job: its provisioning, recoveries and cancels. */
+    @Override
+    public Reader controllerLogs(String backendJobId, int tail, boolean follow) {
+        return logs(backendJobId, tail, follow, true);
+    }
+
+    private Reader logs(String backendJobId, int tail, boolean follow, boolean controller) {
+        if (tail < 0) {
+            throw new SkyDeckException.InvalidInput("tail " + tail + " is not allowed: use 0 (all lines) or more");
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("job_id", jobNumber(backendJobId));
         body.put("name", null);
         body.put("follow", follow);
-        body.put("tail", tail);
-        body.put("controller", false);
+        body.put("tail", tail == 0 ? null : tail); // released servers `assert tail > 0` for finished jobs
+        body.put("controller", controller);
         body.put("refresh", false);
-        Response r = api.stream("/jobs/logs", body, follow ? Duration.ofMinutes(2) : Duration.ofSeconds(60));
-        String requestId = r.header("X-Skypilot-Request-ID", r.header("X-Request-ID"));
-        return new LogReader(r, requestId);
+        return new LogReader(body, backendJobId);
     }
 
-    /** Drops SkyPilot's control lines; at the end, says how the job ended when it did not succeed. */
+    /**
+     * The log text of {@code /jobs/logs} without SkyPilot's control lines. A
+     * {@code <retry>} line (the server restarting) makes it reconnect and go on from the line it
+     * reached, as the official client's resumable streams do. At the end it says how the job
+     * ended when it did not succeed, and why the log is unavailable when it is.
+     */
     private final class LogReader extends Reader {
-        private final Response response;
-        private final BufferedReader lines;
-        private final String requestId;
+        private static final String RETRY = "<sky-payload>\"<retry></retry>\"</sky-payload>";
+        private static final int MAX_RECONNECTS = 20;
+        private final Map<String, Object> body;
+        private final String jobId;
+        private Response response;
+        private BufferedReader lines;
+        private String requestId;
         private StringReader current = new StringReader("");
         private boolean done;
+        private long emitted;
+        private long skip;
+        private int reconnects;
+        private boolean refreshed;
 
-        LogReader(Response response, String requestId) {
-            this.response = response;
-            this.lines = new BufferedReader(new InputStreamReader(Objects.requireNonNull(response.body()).byteStream(),
+        LogReader(Map<String, Object> body, String jobId) {
+            this.body = body;
+            this.jobId = jobId;
+            open();
+        }
+
+        private void open() {
+            Duration timeout = Boolean.TRUE.equals(body.get("follow")) ? Duration.ofMinutes(2) : Duration.ofSeconds(60);
+            response = api.stream("/jobs/logs", body, timeout);
+            requestId = response.header("X-Skypilot-Request-ID", response.header("X-Request-ID"));
+            lines = new BufferedReader(new InputStreamReader(Objects.requireNonNull(response.body()).byteStream(),
                     StandardCharsets.UTF_8));
-            this.requestId = requestId;
         }
 
         @Override
@@ -249,36 +573,92 @@ public final class SkyPilotBackend implements ClusterBackend {
                 }
                 String line = lines.readLine();
                 if (line == null) {
+                    String ending = ending();
+                    if (ending == null) {
+                        continue; // reconnected
+                    }
                     done = true;
-                    current = new StringReader(ending());
+                    current = new StringReader(ending);
+                    continue;
+                }
+                if (line.contains(RETRY)) {
+                    reconnect("the SkyPilot API server asked to reconnect");
                     continue;
                 }
                 String visible = line.replaceAll("<sky-payload[^>]*>.*?</sky-payload>", "");
                 if (visible.isEmpty() && !line.isEmpty()) {
                     continue; // a control line (progress, heartbeat)
                 }
+                if (skip > 0) {
+                    skip--;
+                    continue; // sent before the reconnect
+                }
+                emitted++;
                 current = new StringReader(visible + "\n");
             }
         }
 
-        private String ending() {
+        private void reconnect(String why) throws IOException {
+            response.close();
+            if (++reconnects > MAX_RECONNECTS) {
+                throw new IOException("the log stream of managed job " + jobId + " was interrupted " + MAX_RECONNECTS
+                        + " times; open it again");
+            }
+            log.debug("Reconnecting the log stream of managed job {}: {}", jobId, why);
+            skip = emitted;
+            emitted = 0;
+            try {
+                open();
+            } catch (SkyDeckException e) {
+                throw new IOException("could not reconnect the log stream of managed job " + jobId + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        /** The closing line, or {@code null} after reconnecting to read the log again. */
+        private String ending() throws IOException {
             if (requestId == null) {
                 return "";
             }
+            ApiClient.Result result;
             try {
-                ApiClient.Result result = api.get(requestId);
-                String code = result.value() == null ? null : result.value().asText();
-                return switch (code == null ? "" : code) {
-                    case "", "0" -> "";
-                    case "100" -> "[skydeck] the job failed (SkyPilot exit code 100)\n";
-                    case "101" -> "[skydeck] the job has not finished yet (SkyPilot exit code 101)\n";
-                    case "102" -> "[skydeck] SkyPilot does not know this job (exit code 102)\n";
-                    case "103" -> "[skydeck] the job was cancelled (SkyPilot exit code 103)\n";
-                    default -> "[skydeck] log stream ended with SkyPilot exit code " + code + "\n";
-                };
+                result = api.get(requestId);
+            } catch (ApiClient.ResubmitException e) {
+                if (Boolean.TRUE.equals(body.get("follow"))) {
+                    reconnect("the server restarted");
+                    return null;
+                }
+                return "[skydeck] the log stream was interrupted by a SkyPilot API server restart; open it again\n";
             } catch (SkyDeckException e) {
-                return "";
+                return "[skydeck] could not get how the log stream of managed job " + jobId + " ended: "
+                        + e.getMessage() + "\n";
             }
+            if ("FAILED".equals(result.status())) {
+                String message = result.errorMessage();
+                if ("ClusterNotUpError".equals(result.errorType()) && message != null && message.contains("stopped")) {
+                    if (restartControllerForLogs && !refreshed) {
+                        refreshed = true;
+                        body.put("refresh", true);
+                        response.close();
+                        open();
+                        return null;
+                    }
+                    return "[skydeck] the log of managed job " + jobId + " is unavailable: the SkyPilot jobs controller"
+                            + " is stopped (it stops itself when no job runs). SkyPilot: " + message + ". SkyDeck does"
+                            + " not start it unless SKYDECK_SKYPILOT_LOGS_REFRESH=true\n";
+                }
+                return "[skydeck] the log of managed job " + jobId + " is unavailable: " + result.errorType() + ": "
+                        + message + "\n";
+            }
+            String code = result.value() == null ? null : result.value().asText();
+            return switch (code == null ? "" : code) {
+                case "", "0" -> "";
+                case "100" -> "[skydeck] the job failed (SkyPilot exit code 100)\n";
+                case "101" -> "[skydeck] the job has not finished yet (SkyPilot exit code 101)\n";
+                case "102" -> "[skydeck] SkyPilot does not know this job (exit code 102)\n";
+                case "103" -> "[skydeck] the job was cancelled (SkyPilot exit code 103)\n";
+                default -> "[skydeck] log stream ended with SkyPilot exit code " + code + "\n";
+            };
         }
 
         @Override
@@ -332,6 +712,10 @@ public final class SkyPilotBackend implements ClusterBackend {
         private Duration statusPollMin = Duration.ofMillis(250);
         private Duration statusPollMax = Duration.ofSeconds(2);
         private int maxAttempts = 4;
+        private Duration unavailableWindow = Duration.ofSeconds(600);
+        private String defaultAccelerator;
+        private Boolean restartControllerForLogsSet;
+        private boolean restartControllerForLogs;
 
         private Builder() {
         }
@@ -375,6 +759,35 @@ public final class SkyPilotBackend implements ClusterBackend {
         /** A git repository used as the job's workdir; default {@code SKYDECK_GIT_REPO}. */
         public Builder gitRepo(String url) {
             this.gitRepo = url;
+            return this;
+        }
+
+        /**
+         * The GPU model of an experiment that asks for GPUs without naming one (and whose task
+         * template names none); default {@code SKYDECK_DEFAULT_ACCELERATOR}.
+         */
+        public Builder defaultAccelerator(String model) {
+            this.defaultAccelerator = model;
+            return this;
+        }
+
+        /**
+         * Whether a log whose jobs controller has stopped is read by starting the controller
+         * ({@code refresh}, as {@code sky jobs logs -r}; minutes and a controller's cost) rather
+         * than answered with why it is unavailable; default {@code SKYDECK_SKYPILOT_LOGS_REFRESH}, else false.
+         */
+        public Builder restartControllerForLogs(boolean value) {
+            this.restartControllerForLogsSet = value;
+            return this;
+        }
+
+        /**
+         * How long a call answered with a 503 that is not the server's own "submit again" (an
+         * ingress during a rolling update) is tried again, with backoff (default 600 s, as the
+         * official client).
+         */
+        public Builder unavailableWindow(Duration value) {
+            this.unavailableWindow = value;
             return this;
         }
 
@@ -431,16 +844,9 @@ public final class SkyPilotBackend implements ClusterBackend {
             if (maxAttempts < 1 || maxAttempts > 20) {
                 throw new SkyDeckException.InvalidInput("max attempts " + maxAttempts + " is not allowed: use 1 to 20");
             }
-            String host = hostname;
-            if (host == null) {
-                try {
-                    host = java.net.InetAddress.getLocalHost().getHostName();
-                } catch (java.net.UnknownHostException e) {
-                    host = "localhost";
-                }
-            }
+            String host = hostname != null ? hostname : ServerConfig.hostname();
             ServerConfig config = ServerConfig.discover(env, userHome, workdir, host);
-            if (template == null && env.get("SKYDECK_TASK_TEMPLATE") != null && !env.get("SKYDECK_TASK_TEMPLATE").isBlank()) {
+            if (template == null && nonBlank(env.get("SKYDECK_TASK_TEMPLATE"))) {
                 Path file = Path.of(env.get("SKYDECK_TASK_TEMPLATE").strip());
                 try {
                     template = Files.readString(file, StandardCharsets.UTF_8);
@@ -449,11 +855,48 @@ public final class SkyPilotBackend implements ClusterBackend {
                             + e.getMessage());
                 }
             }
-            if (gitRepo == null && env.get("SKYDECK_GIT_REPO") != null && !env.get("SKYDECK_GIT_REPO").isBlank()) {
+            if (gitRepo == null && nonBlank(env.get("SKYDECK_GIT_REPO"))) {
                 gitRepo = env.get("SKYDECK_GIT_REPO").strip();
             }
-            log.debug("SkyPilot backend: {}", config);
-            return new SkyPilotBackend(this, config);
+            GitWorkdir git = null;
+            if (gitRepo != null) {
+                if (GitWorkdir.hasCredentials(gitRepo)) {
+                    throw new SkyDeckException.InvalidInput("the git repository " + GitWorkdir.redact(gitRepo)
+                            + " carries credentials in its URL: remove them and set GIT_TOKEN instead (it reaches the"
+                            + " job as a secret, never in the task's envs)");
+                }
+                git = GitWorkdir.parse(gitRepo, "SKYDECK_GIT_REPO");
+            }
+            String token = nonBlank(env.get("GIT_TOKEN")) ? env.get("GIT_TOKEN").strip() : null;
+            String sshKey = null;
+            if (nonBlank(env.get("GIT_SSH_KEY_PATH"))) {
+                Path key = Path.of(env.get("GIT_SSH_KEY_PATH").strip());
+                try {
+                    sshKey = Files.readString(key, StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new SkyDeckException.InvalidInput("GIT_SSH_KEY_PATH=" + key + " cannot be read: "
+                            + e.getMessage());
+                }
+            }
+            String accelerator = defaultAccelerator != null ? defaultAccelerator
+                    : nonBlank(env.get("SKYDECK_DEFAULT_ACCELERATOR")) ? env.get("SKYDECK_DEFAULT_ACCELERATOR").strip()
+                    : null;
+            if (accelerator != null && !accelerator.matches("[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?")) {
+                throw new SkyDeckException.InvalidInput("default accelerator '" + accelerator + "' is not a GPU model"
+                        + " (e.g. H100): fix SKYDECK_DEFAULT_ACCELERATOR");
+            }
+            restartControllerForLogs = restartControllerForLogsSet != null ? restartControllerForLogsSet
+                    : "true".equalsIgnoreCase(String.valueOf(env.get("SKYDECK_SKYPILOT_LOGS_REFRESH")).strip());
+            if (unavailableWindow.isNegative()) {
+                throw new SkyDeckException.InvalidInput("the unavailable window must not be negative");
+            }
+            TaskYaml.Settings settings = new TaskYaml.Settings(template, git, token, sshKey, accelerator);
+            log.debug("SkyPilot backend: {}, {}", config, settings);
+            return new SkyPilotBackend(this, config, settings);
+        }
+
+        private static boolean nonBlank(String s) {
+            return s != null && !s.isBlank();
         }
     }
 }

@@ -34,7 +34,7 @@ public final class SkyPilotBackendProvider implements BackendProvider {
 
     @Override
     public Optional<String> detect(SkyDeckConfig config) {
-        ServerConfig c = ServerConfig.discover(config.environment(), userHome, workdir, "localhost");
+        ServerConfig c = ServerConfig.discover(config.environment(), userHome, workdir, ServerConfig.hostname());
         return c.configured() ? Optional.of("a SkyPilot API server is configured (" + c.source() + "): "
                 + c.endpoint()) : Optional.empty();
     }

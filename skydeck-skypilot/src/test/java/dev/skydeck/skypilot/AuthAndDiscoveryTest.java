@@ -79,6 +79,9 @@ class AuthAndDiscoveryTest {
         Files.writeString(dir.resolve(".sky.yaml"), "api_server:\n  endpoint: http://project:1/\n");
         assertThat(ServerConfig.discover(Map.of(), home, dir, "box").endpoint().toString()).isEqualTo("http://project:1");
         Files.writeString(home.resolve(".sky/config.yaml"), "api_server:\n  endpoint: https://user.example/\n");
+        ServerConfig both = ServerConfig.discover(Map.of(), home, dir, "box");
+        assertThat(both.endpoint().toString()).isEqualTo("http://project:1"); // the project file wins (skypilot_config.py)
+        Files.delete(dir.resolve(".sky.yaml"));
         ServerConfig user = ServerConfig.discover(Map.of(), home, dir, "box");
         assertThat(user.endpoint().toString()).isEqualTo("https://user.example");
         assertThat(user.source()).contains("config.yaml");
@@ -98,9 +101,9 @@ class AuthAndDiscoveryTest {
     void theUserHashIsReadFromTheFileOrDerivedAsSkyPilotDerivesIt() throws Exception {
         Path file = dir.resolve("user_hash");
         // md5("alice-" + last 4 hex of md5("box"))[:8], computed independently
-        assertThat(ServerConfig.userHash(file, "alice", "box")).isEqualTo(expectedHash("alice", "box"));
+        assertThat(ServerConfig.userHash(null, file, "alice", "box")).isEqualTo(expectedHash("alice", "box"));
         Files.writeString(file, "ab12cd34\n");
-        assertThat(ServerConfig.userHash(file, "alice", "box")).isEqualTo("ab12cd34");
+        assertThat(ServerConfig.userHash(null, file, "alice", "box")).isEqualTo("ab12cd34");
     }
 
     private static String expectedHash(String user, String host) throws Exception {
@@ -190,13 +193,13 @@ class AuthAndDiscoveryTest {
     }
 
     @Test
-    void aVersionMismatchSaysToUpgradeTheServer() {
+    void aVersionMismatchSaysSkyDeckIsTooOld() {
         server.stubFor(post(urlPathEqualTo("/jobs/queue/v2")).willReturn(aResponse().withStatus(400)
                 .withHeader("Content-Type", "application/json")
                 .withBody("{\"error\":\"version_mismatch\",\"message\":\"client API version 49 is newer than 30\"}")));
         try (SkyPilotBackend b = backend(Map.of("SKYPILOT_API_SERVER_ENDPOINT", endpoint()))) {
             assertThatThrownBy(() -> b.list(null)).isInstanceOf(BackendException.class)
-                    .hasMessageContaining("upgrade the SkyPilot API server").hasMessageContaining("newer than 30");
+                    .hasMessageContaining("upgrade SkyDeck").hasMessageContaining("newer than 30");
         }
     }
 

@@ -65,19 +65,22 @@ class SelectionAndRetryTest {
         try (SkyPilotStub stub = new SkyPilotStub()) {
             ManualClock clock = new ManualClock();
             Store store = new InMemoryStore();
-            stub.statusPollsBeforeDone = 1_000_000; // the launch request never finishes in time
+            stub.holdLaunches = true; // the launch request is still running when SkyDeck stops
             Experiment e;
             try (SkyPilotBackend slow = backend(stub, Duration.ofMillis(200), Duration.ofMillis(50));
                  SkyDeck crashed = SkyDeck.builder().store(store).backend(slow).checkpoints(CheckpointSource.NONE)
                          .clock(clock).scheduler(clock).build()) {
                 e = crashed.create(ExperimentSpec.named("adopt_me").desired(DesiredState.RUNNING));
-                await().until(() -> crashed.refresh(e).status().launchRetries() == 1);
-            } // SkyDeck stops here with the job recorded as INIT and the request pending on the server
-            stub.statusPollsBeforeDone = 0;
+                await().until(() -> !crashed.jobs(e).isEmpty() && crashed.jobs(e).get(0).launchRef() != null);
+            } // SkyDeck stops here with the job's request in flight on the server
+            stub.releaseLaunches();
             try (SkyPilotBackend again = backend(stub, Duration.ofSeconds(20), Duration.ofSeconds(20));
                  SkyDeck restarted = SkyDeck.builder().store(store).backend(again).checkpoints(CheckpointSource.NONE)
                          .clock(clock).scheduler(clock).build()) {
-                await().until(() -> restarted.jobs(e).get(0).backendJobId() != null);
+                await().until(() -> {
+                    clock.advance(Duration.ofSeconds(1));
+                    return restarted.jobs(e).get(0).backendJobId() != null;
+                });
                 clock.advance(Duration.ofMinutes(10));
                 restarted.reconcileAll();
                 await().until(() -> restarted.refresh(e).status().observedGeneration() == e.generation());

@@ -59,6 +59,12 @@ class SkyDeckOnSkyPilotTest {
         return deck.jobs(e).get(0);
     }
 
+    /** Whether every experiment's job exists, letting the passes that follow launch requests run. */
+    private boolean launched(List<Experiment> experiments) {
+        clock.advance(Duration.ofSeconds(1));
+        return experiments.stream().allMatch(e -> !deck.jobs(e).isEmpty() && deck.jobs(e).get(0).backendJobId() != null);
+    }
+
     private void step() {
         stub.advance();
         deck.poll();
@@ -73,8 +79,7 @@ class SkyDeckOnSkyPilotTest {
         Experiment a = created.get(0);
         Experiment b = created.get(1);
         Experiment c = created.get(2);
-        await().until(() -> created.stream().allMatch(e -> !deck.jobs(e).isEmpty()
-                && deck.jobs(e).get(0).backendJobId() != null));
+        await().until(() -> launched(created)); // launches return at once; a later pass adopts each job
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(3);
         long cJob = Long.parseLong(job(c).backendJobId());
         stub.job(cJob).path = List.of("PENDING", "STARTING", "FAILED_SETUP");
@@ -109,9 +114,39 @@ class SkyDeckOnSkyPilotTest {
 
         deck.start(a); // RUNNING already: nothing happens
         deck.restart(a);
-        await().until(() -> deck.jobs(a).size() == 2 && job(a).backendJobId() != null);
+        await().until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            return deck.jobs(a).size() == 2 && job(a).backendJobId() != null;
+        });
         assertThat(stub.requestCount("sky.jobs.launch")).isEqualTo(4);
         assertThat(job(a).attempt()).isEqualTo(2);
         assertThat(stub.launchedTasks.get(3)).contains("SKYDECK_LAUNCH_ID: " + job(a).launchId());
+    }
+
+    @Test
+    void aGitWorkdirExperimentRunsWithTheEnvsTheClusterClonesFrom() {
+        try (SkyPilotBackend git = SkyPilotBackend.builder().environment(Map.of("SKYPILOT_API_SERVER_ENDPOINT",
+                        stub.endpoint(), "USER", "alice", "SKYDECK_GIT_REPO", "git@github.com:org/trainer.git"))
+                .userHome(dir.resolve("home")).workingDirectory(dir).hostname("box")
+                .skydeckHome(dir.resolve("skydeck-git")).statusPolling(Duration.ofMillis(1), Duration.ofMillis(5))
+                .build();
+             SkyDeck gitDeck = SkyDeck.builder().databaseFile(dir.resolve("git.db")).backend(git)
+                     .checkpoints(CheckpointSource.NONE).clock(clock).scheduler(clock).build()) {
+            Experiment e = gitDeck.create(ExperimentSpec.named("from_git").gpus(8).accelerator("H100")
+                    .gitBranch("release/2026-07").flag("trainer.lr", 0.0003).desired(DesiredState.RUNNING));
+            await().until(() -> {
+                clock.advance(Duration.ofSeconds(1));
+                return !gitDeck.jobs(e).isEmpty() && gitDeck.jobs(e).get(0).backendJobId() != null;
+            });
+            SkyPilotStub.Job launched = stub.jobNamed("from_git");
+            // no ssh key given: cloned over https, as the official client does for a repository it can read publicly
+            assertThat(launched.gitClone()).isEqualTo("branch release/2026-07 from https://github.com/org/trainer.git");
+            assertThat(launched.clusterEnv()).containsEntry("GIT_URL", "https://github.com/org/trainer.git")
+                    .containsEntry("GIT_BRANCH", "release/2026-07")
+                    .containsEntry("SKYDECK_LAUNCH_ID", gitDeck.jobs(e).get(0).launchId())
+                    .containsEntry("SKYDECK_EXPERIMENT", "from_git").containsEntry("SKYDECK_ATTEMPT", "1");
+            assertThat(launched.task.get("workdir")).isEqualTo(Map.of("url", "git@github.com:org/trainer.git",
+                    "ref", "release/2026-07"));
+        }
     }
 }

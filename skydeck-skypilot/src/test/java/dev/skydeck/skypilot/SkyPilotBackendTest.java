@@ -81,7 +81,8 @@ class SkyPilotBackendTest {
         assertThat(body.has("pool")).isTrue();
         assertThat(body.path("env_vars").path("SKYPILOT_USER").asText()).isEqualTo("alice");
         assertThat(body.path("env_vars").path("SKYPILOT_USER_ID").asText()).matches("[0-9a-f]{8}");
-        assertThat(body.path("using_remote_api_server").asBoolean()).isFalse();
+        // SkyPilot counts only http://127.0.0.1:46580 (and localhost, 0.0.0.0) as a local API server
+        assertThat(body.path("using_remote_api_server").asBoolean()).isTrue();
     }
 
     @Test
@@ -163,15 +164,17 @@ class SkyPilotBackendTest {
 
     @Test
     void noJobsControllerYetMeansNoJobs() {
-        stub.controllerDown = true;
+        stub.controller = SkyPilotStub.Controller.ABSENT;
         assertThat(backend.list(null)).isEqualTo(new JobPage(List.of(), null));
     }
 
     @Test
     void cancelMovesTheJobToCancelled() {
         backend.launch(request("to-cancel", "j-4"));
-        backend.cancel("1");
-        assertThat(backend.list(null).jobs().get(0).observation().status()).isEqualTo(JobStatus.PENDING);
+        stub.advance();
+        stub.advance();
+        backend.cancel("1"); // a running job goes through CANCELLING; a pending one would be CANCELLED at once
+        assertThat(backend.list(null).jobs().get(0).observation().status()).isEqualTo(JobStatus.RUNNING);
         stub.advance();
         assertThat(backend.list(null).jobs().get(0).observation().status()).isEqualTo(JobStatus.CANCELLING);
         stub.advance();
@@ -183,7 +186,8 @@ class SkyPilotBackendTest {
     void logsDropControlLines() throws Exception {
         backend.launch(request("logged", "j-5"));
         try (BufferedReader r = new BufferedReader(backend.logs("1", 100, false))) {
-            assertThat(r.lines().collect(Collectors.joining("\n"))).isEqualTo("epoch 1/2 loss=1.0\nepoch 2/2 loss=0.5");
+            assertThat(r.lines().collect(Collectors.joining("\n"))).isEqualTo("epoch 1/2 loss=1.0\nepoch 2/2 loss=0.5"
+                    + "\n[skydeck] the job has not finished yet (SkyPilot exit code 101)");
         }
         assertThat(stub.bodies).anySatisfy(b -> {
             assertThat(b.path("job_id").asLong()).isEqualTo(1);
@@ -197,18 +201,21 @@ class SkyPilotBackendTest {
         backend.launch(request("a", "j-a"));
         backend.launch(request("b", "j-b"));
         backend.launch(request("c", "j-c"));
-        assertThat(backend.find("j-c", "any")).get().extracting(BackendJob::backendJobId).isEqualTo("3");
-        assertThat(backend.find("j-nope", "any")).isEmpty();
+        stub.server.resetRequests();
+        assertThat(backend.find("j-c", "c")).get().extracting(BackendJob::backendJobId).isEqualTo("3");
+        assertThat(backend.find("j-nope", "c")).isEmpty();
+        assertThat(stub.bodiesOf("sky.jobs.queue_v2")).allSatisfy(b -> assertThat(b.path("name_match").asText())
+                .isEqualTo("c"));
     }
 
     @Test
     void aPendingLaunchIsFollowedAfterARestartNotSubmittedAgain() {
-        stub.statusPollsBeforeDone = 1_000_000;
+        stub.holdLaunches = true;
         SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("slow", "j-slow"))).isInstanceOf(BackendException.class)
                 .satisfies(e -> assertThat(((BackendException) e).retryable()).isTrue());
         impatient.close();
-        stub.statusPollsBeforeDone = 0;
+        stub.releaseLaunches();
 
         BackendJob job = backend.launch(request("slow", "j-slow")); // a new process, same SkyDeck home
 
@@ -218,12 +225,12 @@ class SkyPilotBackendTest {
 
     @Test
     void aLaunchRequestTheServerLostIsAdoptedFromTheQueueIfItsJobExists() {
-        stub.statusPollsBeforeDone = 1_000_000;
+        stub.holdLaunches = true;
         SkyPilotBackend impatient = impatientBackend();
         assertThatThrownBy(() -> impatient.launch(request("lost", "j-lost"))).isInstanceOf(BackendException.class);
         impatient.close();
         stub.forgetRequests(); // the server restarted and forgot the request (404), the job exists
-        stub.statusPollsBeforeDone = 0;
+        stub.releaseLaunches();
 
         BackendJob job = backend.launch(request("lost", "j-lost"));
 
@@ -233,7 +240,7 @@ class SkyPilotBackendTest {
 
     @Test
     void concurrentWaitsShareOneStatusCallPerInterval() throws Exception {
-        stub.statusPollsBeforeDone = 3;
+        stub.launchLatency(Duration.ofMillis(50));
         var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
         try {
             List<java.util.concurrent.Future<BackendJob>> launches = new ArrayList<>();
@@ -266,6 +273,6 @@ class SkyPilotBackendTest {
     void healthNamesTheServerVersionAndUser() {
         var h = backend.health();
         assertThat(h.healthy()).isTrue();
-        assertThat(h.detail()).contains(stub.endpoint()).contains("1.0.0-dev0").contains("API 49").contains("alice");
+        assertThat(h.detail()).contains(stub.endpoint()).contains("1.0.0-dev0").contains("API 55").contains("alice");
     }
 }

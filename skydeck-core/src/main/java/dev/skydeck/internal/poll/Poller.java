@@ -181,9 +181,11 @@ public final class Poller implements AutoCloseable {
                 }
                 token = page.nextPageToken();
             } while (token != null);
-            if (!full) {
-                addEndedSinceLastPoll(listed);
-            }
+            // Jobs SkyDeck holds active that the listing left out are asked for by id before they
+            // count as vanished: ended ones (routine listings skip finished jobs), and on a full
+            // listing the ones a backend can only tell about when asked directly (SkyPilot's stopped
+            // jobs controller lists nothing until a lookup by id starts it).
+            addEndedSinceLastPoll(listed);
         } catch (RuntimeException e) {
             recordFailure(e);
             throw e instanceof SkyDeckException s ? s

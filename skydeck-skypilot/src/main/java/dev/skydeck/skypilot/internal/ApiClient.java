@@ -53,11 +53,37 @@ public final class ApiClient implements AutoCloseable {
         }
     }
 
-    /** The server asked for the request to be submitted again (503 from {@code /api/get}). */
+    /**
+     * What {@code /api/status} says of a request: its status and, while it runs, its stage.
+     *
+     * @param status    {@code PENDING}, {@code RUNNING}, {@code SUCCEEDED}, {@code FAILED} or {@code CANCELLED}
+     * @param statusMsg the server's progress line ({@code status_msg}), or {@code null}
+     */
+    public record RequestInfo(String status, String statusMsg) {
+        /** Whether it has finished one way or another. */
+        public boolean finished() {
+            return "SUCCEEDED".equals(status) || "FAILED".equals(status) || "CANCELLED".equals(status);
+        }
+    }
+
+    /** The server asked for the request to be submitted again (503 "should be retried" from {@code /api/get}). */
     public static final class ResubmitException extends BackendException {
         private static final long serialVersionUID = 1L;
 
         ResubmitException(String message) {
+            super(message, true);
+        }
+    }
+
+    /**
+     * A 503 that is not the server's own "should be retried": an ingress or proxy with no ready
+     * server behind it (a rolling update), or a server out of capacity. The request was not
+     * handled; the same call is made again with backoff, as the official client does.
+     */
+    public static final class UnavailableException extends BackendException {
+        private static final long serialVersionUID = 1L;
+
+        UnavailableException(String message) {
             super(message, true);
         }
     }
@@ -79,12 +105,17 @@ public final class ApiClient implements AutoCloseable {
     private final Duration statusPollMax;
     private final int maxAttempts;
     private final Waiter waiter = new Waiter();
+    private final Cookies cookies;
+    private final Duration unavailableWindow;
     private volatile boolean closed;
 
     /** A client for {@code config}'s server. */
     public ApiClient(ServerConfig config, Duration connectTimeout, Duration readTimeout, Clock clock,
-                     RandomGenerator random, Duration statusPollMin, Duration statusPollMax, int maxAttempts) {
+                     RandomGenerator random, Duration statusPollMin, Duration statusPollMax, int maxAttempts,
+                     Duration unavailableWindow) {
         this.config = config;
+        this.cookies = new Cookies(config.cookieFile());
+        this.unavailableWindow = unavailableWindow;
         this.clock = clock;
         this.random = random;
         this.statusPollMin = statusPollMin;
@@ -110,7 +141,7 @@ public final class ApiClient implements AutoCloseable {
     /** {@code GET /api/health} (not asynchronous); returns the body, checking version headers and auth. */
     public JsonNode health() {
         return retrying("health", () -> {
-            try (Response r = http.newCall(request("/api/health").get().build()).execute()) {
+            try (Response r = execute(http, request("/api/health").get().build())) {
                 checkAuth(r, "/api/health");
                 String body = body(r);
                 if (r.code() != 200) {
@@ -131,13 +162,38 @@ public final class ApiClient implements AutoCloseable {
     }
 
     /**
-     * Submits an asynchronous operation; returns its request id. Never retried: a caller that may
-     * resubmit decides that itself.
+     * Submits an operation that must not run twice (a launch); returns its request id. Only a 503
+     * (the request was not handled) is tried again; a lost answer is the caller's to resolve.
      */
     public String submit(String path, Map<String, Object> fields) {
+        return submit(path, fields, false);
+    }
+
+    /**
+     * Submits an asynchronous operation; returns its request id.
+     *
+     * @param idempotent whether a transport error or a 5xx may be answered by sending it again
+     *                   (queue, cancel); a 503 is always tried again, with backoff
+     */
+    public String submit(String path, Map<String, Object> fields, boolean idempotent) {
         ObjectNode body = commonBody(path, fields);
+        if (idempotent) {
+            return retrying(path, () -> submitOnce(path, body));
+        }
+        return retrying(path, () -> {
+            try {
+                return submitOnce(path, body);
+            } catch (IOException e) {
+                throw new BackendException("no answer from the SkyPilot API server at " + endpoint() + " to " + path
+                        + " (" + e.getMessage() + "); whether it took the request is checked before it is sent again",
+                        true, e);
+            }
+        }, true);
+    }
+
+    private String submitOnce(String path, ObjectNode body) throws IOException {
         Request request = request(path).post(RequestBody.create(body.toString(), JSON)).build();
-        try (Response r = http.newCall(request).execute()) {
+        try (Response r = execute(http, request)) {
             checkAuth(r, path);
             String text = body(r);
             if (r.code() != 200) {
@@ -152,30 +208,42 @@ public final class ApiClient implements AutoCloseable {
                         + " but sent no request id (X-Skypilot-Request-ID): is it a SkyPilot API server?");
             }
             return id.strip();
-        } catch (IOException e) {
-            throw new BackendException("cannot reach the SkyPilot API server at " + endpoint() + " (" + path + "): "
-                    + e.getMessage(), true, e);
         }
     }
 
     /** The statuses of requests ({@code PENDING}, {@code RUNNING}, …) in one call; ids the server does not know are absent. */
-    public Map<String, String> statuses(java.util.Collection<String> requestIds) {
+    public Map<String, RequestInfo> statuses(java.util.Collection<String> requestIds) {
+        Map<String, RequestInfo> out = new java.util.HashMap<>();
+        for (JsonNode n : status(requestIds)) {
+            out.put(n.path("request_id").asText(), new RequestInfo(n.path("status").asText(null),
+                    n.path("status_msg").isTextual() ? n.path("status_msg").asText() : null));
+        }
+        return out;
+    }
+
+    /**
+     * The requests that have not finished, as {@code /api/status} without ids lists them (the
+     * caller's own; each with its {@code name} and its body as JSON text in {@code request_body}).
+     */
+    public List<JsonNode> unfinishedRequests() {
+        List<JsonNode> out = new ArrayList<>();
+        status(List.of()).forEach(out::add);
+        return out;
+    }
+
+    private JsonNode status(java.util.Collection<String> requestIds) {
         return retrying("status", () -> {
             HttpUrl.Builder url = url("/api/status").newBuilder();
             for (String id : requestIds) {
                 url.addQueryParameter("request_ids", id);
             }
-            try (Response r = http.newCall(request(url.build()).get().build()).execute()) {
+            try (Response r = execute(http, request(url.build()).get().build())) {
                 checkAuth(r, "/api/status");
                 String text = body(r);
                 if (r.code() != 200) {
                     throw httpError(r.code(), "/api/status", text, true);
                 }
-                Map<String, String> out = new java.util.HashMap<>();
-                for (JsonNode n : parse(text, "/api/status")) {
-                    out.put(n.path("request_id").asText(), n.path("status").asText(null));
-                }
-                return out;
+                return parse(text, "/api/status");
             }
         });
     }
@@ -248,12 +316,11 @@ public final class ApiClient implements AutoCloseable {
                 }
                 List<String> ids = new ArrayList<>(pending.keySet());
                 try {
-                    Map<String, String> statuses = statuses(ids);
+                    Map<String, RequestInfo> statuses = statuses(ids);
                     for (String id : ids) {
-                        String status = statuses.get(id);
+                        RequestInfo status = statuses.get(id);
                         // Unknown to /api/status: /api/get tells 404 or 503 precisely.
-                        if (status == null || status.equals("SUCCEEDED") || status.equals("FAILED")
-                                || status.equals("CANCELLED")) {
+                        if (status == null || status.finished()) {
                             java.util.concurrent.CompletableFuture<Void> f = pending.remove(id);
                             if (f != null) {
                                 f.complete(null);
@@ -290,7 +357,7 @@ public final class ApiClient implements AutoCloseable {
     public Result get(String requestId) {
         return retrying("get", () -> {
             HttpUrl url = url("/api/get").newBuilder().addQueryParameter("request_id", requestId).build();
-            try (Response r = http.newCall(request(url).get().build()).execute()) {
+            try (Response r = execute(http, request(url).get().build())) {
                 checkAuth(r, "/api/get");
                 String text = body(r);
                 switch (r.code()) {
@@ -309,8 +376,13 @@ public final class ApiClient implements AutoCloseable {
                             + endpoint() + " (finished requests are forgotten after 24 h)");
                     case 400 -> throw BackendException.permanent("SkyPilot request id " + requestId
                             + " is ambiguous at " + endpoint() + ": " + detail(text));
-                    case 503 -> throw new ResubmitException("SkyPilot request " + requestId
-                            + " was interrupted by a server restart and must be submitted again");
+                    case 503 -> {
+                        if (detail(text).contains("should be retried")) {
+                            throw new ResubmitException("SkyPilot request " + requestId
+                                    + " was interrupted by a server restart and must be submitted again");
+                        }
+                        throw unavailable("/api/get", r, text);
+                    }
                     default -> throw httpError(r.code(), "/api/get", text, true);
                 }
             }
@@ -322,8 +394,7 @@ public final class ApiClient implements AutoCloseable {
         ObjectNode body = commonBody(path, fields);
         OkHttpClient streaming = http.newBuilder().readTimeout(readTimeout).callTimeout(Duration.ZERO).build();
         try {
-            Response r = streaming.newCall(request(path).post(RequestBody.create(body.toString(), JSON)).build())
-                    .execute();
+            Response r = execute(streaming, request(path).post(RequestBody.create(body.toString(), JSON)).build());
             try {
                 checkAuth(r, path);
                 if (r.code() != 200) {
@@ -342,6 +413,100 @@ public final class ApiClient implements AutoCloseable {
 
     // ---- helpers ----
 
+    /** The most redirects followed for one call (Python {@code requests} allows 30; an ingress needs one or two). */
+    private static final int MAX_REDIRECTS = 10;
+    /** The oldest server API version SkyPilot's own client works with ({@code MIN_COMPATIBLE_API_VERSION}). */
+    public static final int MIN_SERVER_API_VERSION = 24;
+
+    /**
+     * One HTTP exchange as the official client makes it: redirects followed as Python
+     * {@code requests} follows them (301/302/303/307/308 to the new location; 307/308 keep the
+     * method and body, and so does 301, where {@code requests} would send a GET no API route
+     * accepts; 302/303 become a GET; credentials are sent again only to the same host;
+     * a redirect to the OAuth2 login is returned, not followed), cookies a response sets kept in
+     * the cookie file, and the server's API version checked against SkyPilot's compatibility rule.
+     */
+    private Response execute(OkHttpClient client, Request first) throws IOException {
+        Request request = first;
+        String originalHost = first.url().host();
+        for (int hop = 0; ; hop++) {
+            Response r = client.newCall(request).execute();
+            try {
+                keepCookies(r);
+                checkServerVersion(r);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            int code = r.code();
+            boolean redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+            String location = r.header("Location");
+            if (!redirect || location == null || location.contains("/oauth2/")) {
+                return r;
+            }
+            HttpUrl next = request.url().resolve(location);
+            r.close();
+            if (next == null || hop >= MAX_REDIRECTS) {
+                throw BackendException.permanent("the SkyPilot API server at " + endpoint() + " redirected "
+                        + first.url().encodedPath() + (next == null ? " to an invalid location" : " too many times")
+                        + ": check the endpoint (SKYPILOT_API_SERVER_ENDPOINT or api_server.endpoint)");
+            }
+            log.debug("SkyPilot API server redirected {} ({}) to {}", request.url().encodedPath(), code, next);
+            // 301 keeps a POST a POST (requests would turn it into a GET, which no API route accepts)
+            boolean keepMethod = code == 307 || code == 308 || code == 301 || request.method().equals("GET")
+                    || request.method().equals("HEAD");
+            Request.Builder b = request.newBuilder().url(next);
+            if (!keepMethod) {
+                b.method("GET", null).removeHeader("Content-Type");
+            }
+            if (!next.host().equalsIgnoreCase(originalHost)) {
+                b.removeHeader("Authorization"); // requests' rebuild_auth: never hand credentials to another host
+            }
+            String cookie = cookies.header(next, clock.instant());
+            if (cookie != null) {
+                b.header("Cookie", cookie);
+            } else {
+                b.removeHeader("Cookie");
+            }
+            request = b.build();
+        }
+    }
+
+    /** A {@code Set-Cookie} refreshes the cookie file, as the official client saves its cookie jar. */
+    private void keepCookies(Response r) {
+        List<String> set = r.headers("Set-Cookie");
+        if (set.isEmpty()) {
+            return;
+        }
+        try {
+            cookies.save(r.request().url(), set, clock.instant());
+        } catch (IOException e) {
+            log.warn("Could not save the cookies the SkyPilot API server at {} set to {}: {}; the next call may need"
+                    + " `sky api login` again", endpoint(), config.cookieFile(), e.getMessage());
+        }
+    }
+
+    /** {@code versions.check_compatibility_at_client}: a server below the minimum API version is refused. */
+    private void checkServerVersion(Response r) {
+        String apiVersion = r.header("X-SkyPilot-API-Version");
+        String version = r.header("X-SkyPilot-Version");
+        if (apiVersion == null || version == null) {
+            return; // older servers and non-versioned answers (ingress pages): nothing to check
+        }
+        int v;
+        try {
+            v = Integer.parseInt(apiVersion.strip());
+        } catch (NumberFormatException e) {
+            throw BackendException.permanent("the SkyPilot API server at " + endpoint() + " sent an invalid API version"
+                    + " header '" + apiVersion + "': is it a SkyPilot API server?");
+        }
+        if (v < MIN_SERVER_API_VERSION) {
+            throw BackendException.permanent("the SkyPilot API server at " + endpoint() + " is too old: version "
+                    + version + " (API " + v + "); SkyDeck needs API version " + MIN_SERVER_API_VERSION
+                    + " (SkyPilot 0.11.0) or newer: ask your administrator to upgrade the SkyPilot API server");
+        }
+    }
+
     /** An operation's fields plus what every POST carries (SKYPILOT.md §4): identity, entrypoint, remote flag. */
     private ObjectNode commonBody(String path, Map<String, Object> fields) {
         ObjectNode body = MAPPER.valueToTree(fields);
@@ -352,8 +517,8 @@ public final class ApiClient implements AutoCloseable {
         if (!body.has("entrypoint_command")) {
             body.put("entrypoint_command", "skydeck " + path);
         }
-        body.put("using_remote_api_server", !isLocal());
-        body.putObject("override_skypilot_config");
+        body.put("using_remote_api_server", !config.local());
+        body.set("override_skypilot_config", MAPPER.valueToTree(config.client().override()));
         return body;
     }
 
@@ -382,20 +547,36 @@ public final class ApiClient implements AutoCloseable {
         T run() throws IOException;
     }
 
-    /** Retries idempotent calls on transport errors and 5xx, with exponential backoff and full jitter. */
     private <T> T retrying(String what, Call<T> call) {
+        return retrying(what, call, false);
+    }
+
+    /**
+     * Retries a call with exponential backoff and full jitter: a 503 that is not a resubmit
+     * request for up to the unavailable window ({@code rest._retry_on_server_unavailable}), and,
+     * unless {@code onlyUnavailable}, transport errors and other 5xx up to the attempt limit.
+     */
+    private <T> T retrying(String what, Call<T> call, boolean onlyUnavailable) {
         Duration base = Duration.ofMillis(200);
+        Instant start = clock.instant();
         for (int attempt = 1; ; attempt++) {
             try {
                 return call.run();
             } catch (IOException e) {
-                if (attempt >= maxAttempts) {
+                if (onlyUnavailable || attempt >= maxAttempts) {
                     throw new BackendException("cannot reach the SkyPilot API server at " + endpoint() + " (" + what
                             + "): " + e.getMessage(), true, e);
                 }
                 log.debug("SkyPilot {} call failed ({}), retry {}", what, e.getMessage(), attempt);
+            } catch (UnavailableException e) {
+                if (!clock.instant().isBefore(start.plus(unavailableWindow))) {
+                    throw new UnavailableException(e.getMessage() + "; still unavailable after "
+                            + Duration.between(start, clock.instant()).toSeconds() + " s");
+                }
+                log.info("The SkyPilot API server at {} is temporarily unavailable ({}); trying {} again", endpoint(),
+                        e.getMessage(), what);
             } catch (BackendException e) {
-                if (!e.retryable() || e instanceof ResubmitException || attempt >= maxAttempts) {
+                if (onlyUnavailable || !e.retryable() || e instanceof ResubmitException || attempt >= maxAttempts) {
                     throw e;
                 }
                 log.debug("SkyPilot {} call failed ({}), retry {}", what, e.getMessage(), attempt);
@@ -418,13 +599,13 @@ public final class ApiClient implements AutoCloseable {
     }
 
     private void checkAuth(Response r, String path) {
-        if (r.code() == 307 || r.code() == 302) {
-            String location = r.header("Location", "");
-            if (location.contains("/oauth2/")) {
+        if (r.code() >= 300 && r.code() < 400) {
+            if (r.header("Location", "").contains("/oauth2/")) {
                 throw loginNeeded();
             }
             throw BackendException.permanent("the SkyPilot API server at " + endpoint() + " redirected " + path
-                    + " elsewhere: check the endpoint (SKYPILOT_API_SERVER_ENDPOINT or ~/.sky/config.yaml)");
+                    + " (HTTP " + r.code() + ") without a usable location: check the endpoint"
+                    + " (SKYPILOT_API_SERVER_ENDPOINT or ~/.sky/config.yaml)");
         }
         if (r.code() == 401) {
             String text = body(r);
@@ -454,8 +635,13 @@ public final class ApiClient implements AutoCloseable {
         if (code == 400 && text.contains("version_mismatch")) {
             JsonNode json = tryParse(text);
             String message = json == null ? text : json.path("message").asText(text);
-            return BackendException.permanent("the SkyPilot API server at " + endpoint() + " does not accept SkyDeck's"
-                    + " API version " + API_VERSION + " (" + message + "): upgrade the SkyPilot API server");
+            return BackendException.permanent("the SkyPilot API server at " + endpoint() + " no longer accepts SkyDeck's"
+                    + " SkyPilot API version " + API_VERSION + ": SkyDeck is too old for this server, upgrade SkyDeck"
+                    + " (the server says: " + message.replaceAll("\u001B\\[[0-9;]*m", "").strip() + ")");
+        }
+        if (code == 503) {
+            return new UnavailableException("the SkyPilot API server at " + endpoint() + " is temporarily unavailable"
+                    + " on " + path + " (HTTP 503: " + readable(text) + ")");
         }
         if (code >= 500) {
             return new BackendException("the SkyPilot API server at " + endpoint() + " failed on " + path + " (HTTP "
@@ -463,6 +649,19 @@ public final class ApiClient implements AutoCloseable {
         }
         return BackendException.permanent("the SkyPilot API server at " + endpoint() + " refused " + path + " (HTTP "
                 + code + "): " + detail(text));
+    }
+
+    private UnavailableException unavailable(String path, Response r, String text) {
+        return (UnavailableException) httpError(503, path, text, true);
+    }
+
+    /** An error body for a message: a JSON detail, an HTML page's title, or the text. */
+    private static String readable(String text) {
+        var m = java.util.regex.Pattern.compile("(?is)<title[^>]*>(.*?)</title>").matcher(text);
+        if (m.find()) {
+            return m.group(1).strip();
+        }
+        return detail(text);
     }
 
     private static String detail(String text) {
@@ -502,11 +701,6 @@ public final class ApiClient implements AutoCloseable {
         }
     }
 
-    private boolean isLocal() {
-        String host = config.endpoint().getHost();
-        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.equals("[::1]");
-    }
-
     private HttpUrl url(String path) {
         HttpUrl url = HttpUrl.parse(endpoint() + path);
         if (url == null) {
@@ -530,10 +724,9 @@ public final class ApiClient implements AutoCloseable {
             b.header("Authorization", "Basic " + Base64.getEncoder()
                     .encodeToString(config.basicAuth().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         }
-        String cookies = Cookies.header(config.cookieFile(), url.host(), url.encodedPath(), url.isHttps(),
-                clock.instant());
-        if (cookies != null) {
-            b.header("Cookie", cookies);
+        String cookie = cookies.header(url, clock.instant());
+        if (cookie != null) {
+            b.header("Cookie", cookie);
         }
         return b;
     }

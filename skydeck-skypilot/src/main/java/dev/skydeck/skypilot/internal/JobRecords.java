@@ -21,6 +21,17 @@ import java.util.regex.Pattern;
  */
 public final class JobRecords {
     private static final Pattern LAUNCH_ID = Pattern.compile("SKYDECK_LAUNCH_ID['\"]?\\s*:\\s*['\"]?([A-Za-z0-9._-]+)");
+    /**
+     * The fields a listing asks for ({@code fields} of {@code /jobs/queue/v2}): what {@link #job}
+     * reads. The launch id comes from {@code metadata} (a column), not {@code user_yaml} (a file
+     * per job on the server); {@code cloud}, {@code region} and {@code infra} come from the
+     * clusters of jobs that have one.
+     */
+    public static final List<String> FIELDS = List.of("job_id", "task_id", "job_name", "status", "schedule_state",
+            "details", "failure_reason", "recovery_count", "submitted_at", "start_at", "end_at", "current_cluster_name",
+            "cloud", "region", "infra", "metadata");
+    /** {@link #FIELDS} and {@code user_yaml}, for the few jobs looked up by name (launched before metadata carried the id). */
+    public static final List<String> FIELDS_WITH_YAML = concat(FIELDS, "user_yaml");
 
     private JobRecords() {
     }
@@ -49,8 +60,16 @@ public final class JobRecords {
         if (name == null) {
             name = text(r, "task_name");
         }
-        return new BackendJob(id, name == null ? "job-" + id : name, launchId(text(r, "user_yaml")),
-                time(r, "submitted_at"), observation(r));
+        JsonNode metadata = r.path("metadata").path(TaskYaml.LAUNCH_ID_KEY);
+        String launchId = metadata.isTextual() && !metadata.asText().isBlank() ? metadata.asText()
+                : launchId(text(r, "user_yaml"));
+        return new BackendJob(id, name == null ? "job-" + id : name, launchId, time(r, "submitted_at"), observation(r));
+    }
+
+    private static List<String> concat(List<String> a, String b) {
+        List<String> out = new ArrayList<>(a);
+        out.add(b);
+        return List.copyOf(out);
     }
 
     /** The observation of one record. */

@@ -11,25 +11,46 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Launch requests submitted but not yet finished, one small file per launch id, so that after a
- * restart a pending launch is followed rather than submitted again.
+ * What this machine submitted to {@code /jobs/launch}, one small file per launch id: written
+ * before the request is sent ({@link #begin}, no request id yet), then with the request id once
+ * the server answered ({@link #put}). A launch id with a record was possibly submitted already, so
+ * the backend asks the server before it submits it again: this is what keeps a launch from being
+ * submitted twice when an answer was lost (a timeout after the request was sent, a crash).
  */
 public final class PendingLaunches {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final String SUBMITTING = "submitting";
     private final Path dir;
+
+    /** What is recorded for a launch id. */
+    public record Marker(String requestId) {
+        /** Whether the server's answer is known (else the request may or may not have reached it). */
+        public boolean answered() {
+            return requestId != null;
+        }
+    }
 
     /** Records under {@code dir}. */
     public PendingLaunches(Path dir) {
         this.dir = dir;
     }
 
+    /** Records that {@code launchId} is about to be submitted. */
+    public void begin(String launchId) {
+        write(launchId, SUBMITTING);
+    }
+
     /** Records that {@code launchId} was submitted as {@code requestId}. */
     public void put(String launchId, String requestId) {
+        write(launchId, requestId);
+    }
+
+    private void write(String launchId, String content) {
         Path file = file(launchId);
         try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".pending", ".tmp");
-            Files.writeString(tmp, requestId + "\n", StandardCharsets.UTF_8);
+            Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -41,14 +62,17 @@ public final class PendingLaunches {
         }
     }
 
-    /** The request id a launch was submitted as, if it is pending. */
-    public Optional<String> get(String launchId) {
+    /** What is recorded for a launch, if anything. */
+    public Optional<Marker> get(String launchId) {
         try {
             Path f = file(launchId);
-            return Files.isRegularFile(f) ? Optional.of(Files.readString(f, StandardCharsets.UTF_8).strip())
-                    : Optional.empty();
+            if (!Files.isRegularFile(f)) {
+                return Optional.empty();
+            }
+            String s = Files.readString(f, StandardCharsets.UTF_8).strip();
+            return Optional.of(new Marker(s.isEmpty() || s.equals(SUBMITTING) ? null : s));
         } catch (IOException e) {
-            return Optional.empty();
+            return Optional.of(new Marker(null)); // unreadable: treat as possibly submitted
         }
     }
 
@@ -57,7 +81,7 @@ public final class PendingLaunches {
         try {
             Files.deleteIfExists(file(launchId));
         } catch (IOException ignored) {
-            // a stale record only makes the next attempt look the request up again
+            // a stale record only makes the next attempt ask the server first
         }
     }
 

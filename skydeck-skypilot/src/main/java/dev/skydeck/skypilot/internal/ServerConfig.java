@@ -1,8 +1,5 @@
 package dev.skydeck.skypilot.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.skydeck.SkyDeckException;
 import java.io.IOException;
 import java.net.URI;
@@ -12,38 +9,51 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Where the SkyPilot API server is and who we are, found exactly as the SkyPilot client finds it
- * (SKYPILOT.md §1): endpoint from {@code SKYPILOT_API_SERVER_ENDPOINT}, else
- * {@code api_server.endpoint} in the user config ({@code SKYPILOT_GLOBAL_CONFIG} or
- * {@code ~/.sky/config.yaml}), else the project config ({@code SKYPILOT_PROJECT_CONFIG} or
- * {@code ./.sky.yaml}), else {@code http://127.0.0.1:46580}.
+ * (SKYPILOT.md §1, {@code sky/server/common.py}, {@code sky/utils/common_utils.py}): the endpoint
+ * from {@code SKYPILOT_API_SERVER_ENDPOINT}, else {@code api_server.endpoint} in the merged client
+ * config (project file over user file, {@link ClientConfig}), else {@code http://127.0.0.1:46580};
+ * the user id from {@code SKYPILOT_USER_ID}, else {@code ~/.sky/user_hash}, else derived (and
+ * written there) as the client derives it; the user name from {@code SKYPILOT_USER}, else the OS
+ * user as Python's {@code getpass.getuser()} finds it.
  *
  * @param endpoint     base URL without user info or trailing slash
  * @param source       where the endpoint came from (for logs and health)
  * @param basicAuth    {@code user:pass} from the URL, or {@code null}
  * @param token        the service-account token, or {@code null}
  * @param cookieFile   the cookie file ({@code SKYPILOT_API_COOKIE_FILE} or {@code ~/.sky/cookies.txt})
- * @param userHash     the 8-hex-digit user id
- * @param userName     the OS user name
+ * @param userHash     the user id sent as {@code SKYPILOT_USER_ID}
+ * @param userName     the user name sent as {@code SKYPILOT_USER}
  * @param configured   whether anything configured an endpoint (for backend {@code auto})
+ * @param client       the merged client config, sent as {@code override_skypilot_config}
  */
 public record ServerConfig(URI endpoint, String source, String basicAuth, String token, Path cookieFile,
-                           String userHash, String userName, boolean configured) {
+                           String userHash, String userName, boolean configured, ClientConfig client) {
     /** The default endpoint of a local API server. */
     public static final String DEFAULT_ENDPOINT = "http://127.0.0.1:46580";
-
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** What {@code common_utils.is_valid_user_hash} accepts. */
+    private static final Pattern USER_HASH = Pattern.compile("^[a-zA-Z0-9][a-zA-Z0-9-]*$");
+    /** The endpoints SkyPilot treats as a local API server ({@code AVAILABLE_LOCAL_API_SERVER_URLS}). */
+    private static final List<String> LOCAL = List.of("http://0.0.0.0:46580", "http://localhost:46580",
+            "http://127.0.0.1:46580");
 
     /** Never shows the token or the password. */
     @Override
     public String toString() {
         return "ServerConfig[endpoint=" + endpoint + ", source=" + source + ", auth="
                 + (token != null ? "service-account token" : basicAuth != null ? "basic" : "cookies/none")
-                + ", user=" + userName + "/" + userHash + "]";
+                + ", user=" + userName + "/" + userHash + ", config=" + client.sources() + "]";
+    }
+
+    /** Whether SkyPilot counts this endpoint as a local API server ({@code using_remote_api_server} is the opposite). */
+    public boolean local() {
+        return LOCAL.contains(endpoint.toString());
     }
 
     /**
@@ -55,22 +65,17 @@ public record ServerConfig(URI endpoint, String source, String basicAuth, String
      * @param hostname this machine's name (for the derived user hash)
      */
     public static ServerConfig discover(Map<String, String> env, Path home, Path workdir, String hostname) {
-        Path globalConfig = path(env, "SKYPILOT_GLOBAL_CONFIG").orElse(home.resolve(".sky").resolve("config.yaml"));
-        Path projectConfig = path(env, "SKYPILOT_PROJECT_CONFIG").orElse(workdir.resolve(".sky.yaml"));
-        JsonNode global = readYaml(globalConfig);
-        JsonNode project = readYaml(projectConfig);
+        ClientConfig client = ClientConfig.load(env, home, workdir);
         String raw;
         String source;
         boolean configured = true;
         if (nonBlank(env.get("SKYPILOT_API_SERVER_ENDPOINT"))) {
             raw = env.get("SKYPILOT_API_SERVER_ENDPOINT").strip();
             source = "SKYPILOT_API_SERVER_ENDPOINT";
-        } else if (text(global, "api_server", "endpoint") != null) {
-            raw = text(global, "api_server", "endpoint");
-            source = "api_server.endpoint in " + globalConfig;
-        } else if (text(project, "api_server", "endpoint") != null) {
-            raw = text(project, "api_server", "endpoint");
-            source = "api_server.endpoint in " + projectConfig;
+        } else if (client.text("api_server", "endpoint") != null) {
+            raw = client.text("api_server", "endpoint");
+            source = "api_server.endpoint in " + String.join(" + ", client.sources().stream().map(Path::toString)
+                    .toList());
         } else {
             raw = DEFAULT_ENDPOINT;
             source = "default";
@@ -94,24 +99,39 @@ public record ServerConfig(URI endpoint, String source, String basicAuth, String
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
-        String token = nonBlank(env.get("SKYPILOT_SERVICE_ACCOUNT_TOKEN")) ? env.get("SKYPILOT_SERVICE_ACCOUNT_TOKEN").strip()
-                : firstNonNull(text(global, "api_server", "service_account_token"),
-                        text(project, "api_server", "service_account_token"));
+        String token = nonBlank(env.get("SKYPILOT_SERVICE_ACCOUNT_TOKEN")) ? env.get("SKYPILOT_SERVICE_ACCOUNT_TOKEN")
+                .strip() : client.text("api_server", "service_account_token");
         Path cookies = path(env, "SKYPILOT_API_COOKIE_FILE").orElse(home.resolve(".sky").resolve("cookies.txt"));
-        String user = firstNonNull(env.get("USER"), env.get("LOGNAME"), System.getProperty("user.name"));
+        String osUser = osUser(env);
+        String name = env.get("SKYPILOT_USER") != null ? env.get("SKYPILOT_USER") : osUser;
         return new ServerConfig(URI.create(base), source, basic, token, cookies,
-                userHash(home.resolve(".sky").resolve("user_hash"), user, hostname), user, configured);
+                userHash(env.get("SKYPILOT_USER_ID"), home.resolve(".sky").resolve("user_hash"), osUser, hostname), name,
+                configured, client);
+    }
+
+    /** The OS user as {@code getpass.getuser()} finds it: {@code LOGNAME}, {@code USER}, {@code LNAME}, {@code USERNAME}. */
+    static String osUser(Map<String, String> env) {
+        for (String name : List.of("LOGNAME", "USER", "LNAME", "USERNAME")) {
+            if (nonBlank(env.get(name))) {
+                return env.get(name);
+            }
+        }
+        return System.getProperty("user.name");
     }
 
     /**
-     * The user hash: {@code ~/.sky/user_hash} if present and valid, else
-     * {@code md5("<user>-<last 4 hex of md5(hostname)>")[:8]} as the SkyPilot client derives it.
+     * The user id as {@code common_utils.get_user_hash()} finds it: {@code SKYPILOT_USER_ID} if
+     * valid, else the user-hash file if valid, else
+     * {@code md5("<os user>-<last 4 hex of md5(hostname)>")[:8]}, then written to the file.
      */
-    public static String userHash(Path file, String user, String hostname) {
+    public static String userHash(String fromEnv, Path file, String osUser, String hostname) {
+        if (fromEnv != null && USER_HASH.matcher(fromEnv).matches()) {
+            return fromEnv;
+        }
         try {
             if (Files.isRegularFile(file)) {
                 String stored = Files.readString(file, StandardCharsets.UTF_8).strip();
-                if (stored.matches("[0-9a-f]{8}")) {
+                if (USER_HASH.matcher(stored).matches()) {
                     return stored;
                 }
             }
@@ -119,7 +139,33 @@ public record ServerConfig(URI endpoint, String source, String basicAuth, String
             // fall through to the derived hash, as the SkyPilot client does
         }
         String hostHash = md5(hostname);
-        return md5(user + "-" + hostHash.substring(hostHash.length() - 4)).substring(0, 8);
+        String derived = md5(osUser + "-" + hostHash.substring(hostHash.length() - 4)).substring(0, 8);
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, derived, StandardCharsets.UTF_8);
+        } catch (IOException ignored) {
+            // the same hash is derived next time
+        }
+        return derived;
+    }
+
+    /** This machine's name as {@code socket.gethostname()} gives it (the kernel's, not a DNS name). */
+    public static String hostname() {
+        for (Path p : List.of(Path.of("/proc/sys/kernel/hostname"), Path.of("/etc/hostname"))) {
+            try {
+                String h = Files.readString(p, StandardCharsets.UTF_8).strip();
+                if (!h.isEmpty()) {
+                    return h;
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // not Linux: ask the JDK
+            }
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     static String md5(String s) {
@@ -130,41 +176,12 @@ public record ServerConfig(URI endpoint, String source, String basicAuth, String
         }
     }
 
-    private static JsonNode readYaml(Path file) {
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        try {
-            return YAML.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new SkyDeckException.InvalidInput("cannot read the SkyPilot config " + file + ": " + e.getMessage());
-        }
-    }
-
-    private static String text(JsonNode root, String a, String b) {
-        if (root == null) {
-            return null;
-        }
-        JsonNode n = root.path(a).path(b);
-        return n.isTextual() && !n.asText().isBlank() ? n.asText().strip() : null;
-    }
-
     private static Optional<Path> path(Map<String, String> env, String name) {
         return nonBlank(env.get(name)) ? Optional.of(Path.of(env.get(name).strip())) : Optional.empty();
     }
 
     private static boolean nonBlank(String s) {
         return s != null && !s.isBlank();
-    }
-
-    @SafeVarargs
-    private static <T> T firstNonNull(T... values) {
-        for (T v : values) {
-            if (v != null) {
-                return v;
-            }
-        }
-        return null;
     }
 
     private static String decode(String s) {

@@ -57,6 +57,10 @@ class JobRecordsAndTaskYamlTest {
         assertThat(jobs).singleElement().satisfies(j -> assertThat(j.observation().status()).isEqualTo(JobStatus.RUNNING));
     }
 
+    static TaskYaml.Settings settings(String template, String repo) {
+        return new TaskYaml.Settings(template, repo == null ? null : GitWorkdir.parse(repo, "test"), null, null, null);
+    }
+
     private static LaunchRequest request(int gpus, Resources r, String template) {
         return new LaunchRequest("exp", "j-1", 1, List.of("lt", "run=exp", "msg=a b"), Map.of(), 1, gpus, r, "feature/x",
                 template, Map.of("SKYDECK_LAUNCH_ID", "j-1"));
@@ -65,8 +69,8 @@ class JobRecordsAndTaskYamlTest {
     @Test
     void aTemplateIsKeptAndTheExperimentFillsInTheRest() throws Exception {
         String yaml = TaskYaml.render(request(4, new Resources("kubernetes", "my-ctx", null, "A100:8", false), null),
-                "setup: pip install -e .\nenvs:\n  WANDB_PROJECT: metta\nresources:\n  disk_size: 512\n",
-                "https://github.com/org/repo.git");
+                settings("setup: pip install -e .\nenvs:\n  WANDB_PROJECT: metta\nresources:\n  disk_size: 512\n",
+                        "https://github.com/org/repo.git"));
         JsonNode t = new ObjectMapper(new YAMLFactory()).readTree(yaml);
         assertThat(t.path("setup").asText()).isEqualTo("pip install -e .");
         assertThat(t.path("envs").path("WANDB_PROJECT").asText()).isEqualTo("metta");
@@ -77,14 +81,14 @@ class JobRecordsAndTaskYamlTest {
         assertThat(t.path("workdir").path("url").asText()).isEqualTo("https://github.com/org/repo.git");
         assertThat(t.path("workdir").path("ref").asText()).isEqualTo("feature/x");
         assertThat(t.path("run").asText()).isEqualTo("lt run=exp 'msg=a b'");
-        assertThat(TaskYaml.render(request(0, Resources.ANY, null), null, null)).contains("EAGER_NEXT_REGION");
+        assertThat(TaskYaml.render(request(0, Resources.ANY, null), settings(null, null))).contains("EAGER_NEXT_REGION");
     }
 
     @Test
     void gpusWithoutAModelOrInstanceTypeAreRefusedAndBadTemplatesNamed() {
-        assertThatThrownBy(() -> TaskYaml.render(request(2, Resources.ANY, null), null, null))
+        assertThatThrownBy(() -> TaskYaml.render(request(2, Resources.ANY, null), settings(null, null)))
                 .isInstanceOf(BackendException.class).hasMessageContaining("names no GPU model");
-        assertThatThrownBy(() -> TaskYaml.render(request(0, Resources.ANY, null), "- a\n- list\n", null))
+        assertThatThrownBy(() -> TaskYaml.render(request(0, Resources.ANY, null), settings("- a\n- list\n", null)))
                 .isInstanceOf(SkyDeckException.InvalidInput.class).hasMessageContaining("mapping");
     }
 
@@ -108,7 +112,7 @@ class JobRecordsAndTaskYamlTest {
         String name = "daveey.nav.baseline (copy)";
         LaunchRequest r = new LaunchRequest(name, "j-c", 1, List.of("lt", "run=" + name), Map.of(), 1, 0,
                 Resources.ANY, null, null, Map.of("SKYDECK_EXPERIMENT", name));
-        JsonNode task = new ObjectMapper(new YAMLFactory()).readTree(TaskYaml.render(r, null, null));
+        JsonNode task = new ObjectMapper(new YAMLFactory()).readTree(TaskYaml.render(r, settings(null, null)));
         assertThat(task.path("name").asText()).isEqualTo(JobNames.of(name));
         assertThat(task.path("run").asText()).isEqualTo("lt 'run=daveey.nav.baseline (copy)'");
         assertThat(task.path("envs").path("SKYDECK_EXPERIMENT").asText()).isEqualTo(name);
