@@ -1,0 +1,138 @@
+package dev.skydeck.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.skydeck.Actor;
+import dev.skydeck.Event;
+import dev.skydeck.EventQuery;
+import dev.skydeck.EventType;
+import dev.skydeck.ExperimentQuery;
+import dev.skydeck.ExperimentSpec;
+import dev.skydeck.SkyDeckException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** What only a database server has: credentials, other processes on the same database, its constraints. */
+class PostgresSpecificTest {
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void thePasswordNeverAppearsInItsNameOrItsErrors() throws Exception {
+        String url = EmbeddedPg.newDatabase() + "&password=hunter2-secret";
+        try (PostgresStore store = PostgresStore.open(url)) {
+            assertThat(store.describe()).doesNotContain("hunter2").contains("postgresql://localhost:");
+        }
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        String nowhere = "jdbc:postgresql://127.0.0.1:" + closed + "/deck?user=postgres&password=hunter2-secret";
+        assertThatThrownBy(() -> PostgresStore.builder(nowhere).connectTimeout(Duration.ofSeconds(2)).open())
+                .isInstanceOf(SkyDeckException.class)
+                .hasMessageContaining("127.0.0.1:" + closed)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+    }
+
+    @Test
+    void credentialsMayComeFromTheEnvironment() {
+        String url = EmbeddedPg.newDatabase().replace("?user=postgres", "");
+        try (PostgresStore store = PostgresStore.builder(url).environment(Map.of("PGUSER", "postgres")).open()) {
+            store.write(tx -> tx.insertExperiment(ExperimentSpec.named("from-env"), T0));
+            assertThat(store.experimentByName("from-env")).isPresent();
+        }
+        assertThatThrownBy(() -> PostgresStore.builder(url).environment(Map.of("PGUSER", "nobody-here")).open())
+                .isInstanceOf(SkyDeckException.class).hasMessageContaining("nobody-here");
+    }
+
+    @Test
+    void twoProcessesOnOneDatabaseSeeEachOthersCommitsAndShareOneGaplessEventOrder() throws Exception {
+        String url = EmbeddedPg.newDatabase();
+        try (PostgresStore a = PostgresStore.open(url); PostgresStore b = PostgresStore.open(url)) {
+            AtomicInteger woken = new AtomicInteger();
+            try (var sub = b.onExternalCommit(woken::incrementAndGet)) {
+                a.write(tx -> {
+                    tx.insertExperiment(ExperimentSpec.named("from-a"), T0);
+                    return tx.appendEvents(List.of(new Event(0, T0, Actor.USER, EventType.CREATE, null,
+                            "from-a", null, true, "created", null)));
+                });
+                await().atMost(Duration.ofSeconds(10)).until(() -> woken.get() > 0);
+                assertThat(b.experimentByName("from-a")).isPresent();
+
+                ExecutorService pool = Executors.newFixedThreadPool(8);
+                List<Future<?>> done = new ArrayList<>();
+                for (int w = 0; w < 8; w++) {
+                    PostgresStore store = w % 2 == 0 ? a : b;
+                    int writer = w;
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < 25; i++) {
+                            String name = "w" + writer + "." + i;
+                            store.write(tx -> tx.appendEvents(List.of(new Event(0, T0, Actor.USER,
+                                    EventType.UPDATE, null, name, null, true, "changed", null))));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                pool.shutdown();
+            }
+            List<Event> events = b.events(new EventQuery(0, null, 1000, false));
+            assertThat(events).hasSize(201);
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(events.get(i).seq()).as("gapless, in commit order").isEqualTo(i + 1);
+            }
+        }
+    }
+
+    @Test
+    void theOneActiveJobAndLiveNameRulesAreTheDatabasesOwn() throws Exception {
+        String url = EmbeddedPg.newDatabase();
+        try (PostgresStore store = PostgresStore.open(url)) {
+            store.write(tx -> tx.insertExperiment(ExperimentSpec.named("taken"), T0));
+        }
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+            assertThatThrownBy(() -> st.executeUpdate("INSERT INTO experiments SELECT id + 1, name, flags, base_command,"
+                    + " tool_path, git_branch, nodes, gpus, cloud, region, instance_type, accelerator, spot, pool,"
+                    + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
+                    + " priority, description, tags, task_template, starred, sort_order, expanded, deleted,"
+                    + " created_at, updated_at, version, generation, stage, state_reason, observed_generation,"
+                    + " observed_desired, launch_retries, next_attempt_at, settled, created_by, started_by, run_name"
+                    + " FROM experiments")).hasMessageContaining("experiments_live_name");
+        }
+    }
+
+    @Test
+    void aPageCostsTheSameStatementsForTenExperimentsAsForAThousand() {
+        try (PostgresStore store = PostgresStore.open(EmbeddedPg.newDatabase())) {
+            store.write(tx -> {
+                for (int i = 0; i < 1000; i++) {
+                    tx.insertExperiment(ExperimentSpec.named("e" + i).flag("lr", 0.001 * i), T0);
+                }
+                return null;
+            });
+            long before = store.statementCount();
+            assertThat(store.experiments(ExperimentQuery.ALL.page(10, 0)).items()).hasSize(10);
+            long ten = store.statementCount() - before;
+            before = store.statementCount();
+            assertThat(store.experiments(ExperimentQuery.ALL).items()).hasSize(1000);
+            long thousand = store.statementCount() - before;
+            assertThat(thousand).isEqualTo(ten).isLessThanOrEqualTo(3);
+        }
+    }
+}
