@@ -116,7 +116,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 config.http.maxRequestSize = Guard.MAX_BODY_BYTES;
                 // a few threads are plenty: event streams, log follows and waits hold none of them
                 QueuedThreadPool threads = new QueuedThreadPool(MAX_HTTP_THREADS, 2, 60_000);
-                threads.setName("skydeck-http");
+                threads.setName("http-server");
                 threads.setDaemon(true);
                 config.jetty.threadPool = threads;
                 // errors Jetty raises before any route (bad URIs, 414, 431) answer as the API's do

@@ -57,7 +57,11 @@ public final class ExperimentRoutes {
         http.post("/api/experiments/bulk", this::bulk);
         http.get("/api/experiments/{id}", ctx -> json(ctx, one(resolve(ctx))));
         http.patch("/api/experiments/{id}", this::patch);
-        http.delete("/api/experiments/{id}", ctx -> json(ctx, one(Users.acting(ctx, deck).delete(resolve(ctx)))));
+        http.delete("/api/experiments/{id}", ctx -> {
+            Experiment e = resolve(ctx);
+            optionalBody(ctx).finish(); // a body that is not an empty object refuses the delete
+            json(ctx, one(Users.acting(ctx, deck).delete(e)));
+        });
         http.post("/api/experiments/{id}/undelete", ctx -> {
             optionalBody(ctx).finish();
             json(ctx, one(Users.acting(ctx, deck).undelete(resolve(ctx))));
