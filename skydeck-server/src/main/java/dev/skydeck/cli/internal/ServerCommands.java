@@ -95,6 +95,7 @@ public final class ServerCommands {
         @Override
         public Integer call() throws Exception {
             Settings s = options.settings();
+            JvmOptions.boundUnlimitedHeap(); // `java -jar skydeck.jar serve` without -Xmx must not grow without end
             Running running = Running.open(s, options.backend, false);
             running.announce(spec.commandLine().getOut(), null);
             running.server.join();
