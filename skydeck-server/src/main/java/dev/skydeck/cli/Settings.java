@@ -211,4 +211,26 @@ public record Settings(Path home, Path dbPath, String host, int port, Duration p
     private static SkyDeckException.InvalidInput bad(String name, String value, String hint) {
         return new SkyDeckException.InvalidInput(name + "='" + value + "' is not allowed: " + hint);
     }
+
+    /**
+     * A stream limit from the environment ({@code SKYDECK_MAX_STREAMS},
+     * {@code SKYDECK_MAX_STREAMS_PER_CLIENT}), or {@code dflt} when unset.
+     *
+     * @throws SkyDeckException.InvalidInput naming the variable when it is not a whole number from 1 to 1,000,000
+     */
+    public static int streamLimit(Map<String, String> env, String name, int dflt) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= 1 && n <= 1_000_000) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new SkyDeckException.InvalidInput(name + "='" + v + "' is not allowed: use a whole number from 1 to 1000000");
+    }
 }

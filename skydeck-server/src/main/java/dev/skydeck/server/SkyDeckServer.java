@@ -5,6 +5,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.server.internal.ApiException;
+import dev.skydeck.server.internal.ContainerErrors;
 import dev.skydeck.server.internal.EventStream;
 import dev.skydeck.server.internal.ExperimentRoutes;
 import dev.skydeck.server.internal.GroupRoutes;
@@ -13,6 +14,7 @@ import dev.skydeck.server.internal.Http;
 import dev.skydeck.server.internal.JobRoutes;
 import dev.skydeck.server.internal.Json;
 import dev.skydeck.server.internal.StaticFiles;
+import dev.skydeck.server.internal.StreamLimits;
 import dev.skydeck.server.internal.Streams;
 import dev.skydeck.server.internal.SystemRoutes;
 import dev.skydeck.server.internal.Users;
@@ -37,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +61,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class SkyDeckServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SkyDeckServer.class);
+    /** The HTTP server's threads at most: requests are short, and nothing long-lived holds one. */
+    public static final int MAX_HTTP_THREADS = 32;
+    /** The default of {@link Builder#maxStreams}. */
+    public static final int DEFAULT_MAX_STREAMS = 2_000;
+    /** The default of {@link Builder#maxStreamsPerClient}. */
+    public static final int DEFAULT_MAX_STREAMS_PER_CLIENT = 1_000;
 
     private final SkyDeck deck;
     private final Builder options;
@@ -97,13 +106,22 @@ public final class SkyDeckServer implements AutoCloseable {
             Users users = new Users(deck, options.authToken);
             Guard guard = new Guard(hosts, options.allowedOrigins, users);
             StaticFiles ui = new StaticFiles(options.uiDirectory);
-            EventStream stream = new EventStream(deck, options.heartbeat);
-            ExperimentRoutes experiments = new ExperimentRoutes(deck);
+            StreamLimits limits = new StreamLimits(options.maxStreams, options.maxStreamsPerClient);
+            EventStream stream = new EventStream(deck, options.heartbeat, limits);
+            ExperimentRoutes experiments = new ExperimentRoutes(deck, limits);
             List<String> declared = new ArrayList<>();
             Javalin created = Javalin.create(config -> {
                 config.jetty.host = options.host;
                 config.jetty.port = options.port;
                 config.http.maxRequestSize = Guard.MAX_BODY_BYTES;
+                // a few threads are plenty: event streams, log follows and waits hold none of them
+                QueuedThreadPool threads = new QueuedThreadPool(MAX_HTTP_THREADS, 2, 60_000);
+                threads.setName("http-server");
+                threads.setDaemon(true);
+                config.jetty.threadPool = threads;
+                // errors Jetty raises before any route (bad URIs, 414, 431) answer as the API's do
+                config.jetty.modifyServer(server -> server.setErrorHandler(new ContainerErrors()));
+                config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new ContainerErrors()));
                 config.startup.showJavalinBanner = false;
                 config.startup.showOldJavalinVersionWarning = false;
                 config.requestLogger.http((ctx, ms) -> {
@@ -115,7 +133,7 @@ public final class SkyDeckServer implements AutoCloseable {
                 config.routes.before(guard::check);
                 Http http = new Http(config.routes);
                 experiments.register(http);
-                new JobRoutes(deck, experiments, streams).register(http);
+                new JobRoutes(deck, experiments, streams, limits).register(http);
                 new GroupRoutes(deck, experiments).register(http);
                 new SystemRoutes(deck, experiments, options.links, options.clock, users).register(http);
                 http.get("/api/events", stream::handle);
@@ -326,6 +344,8 @@ public final class SkyDeckServer implements AutoCloseable {
         private List<SystemRoutes.Link> links = List.of();
         private Path uiDirectory;
         private Duration heartbeat = Duration.ofSeconds(15);
+        private int maxStreams = DEFAULT_MAX_STREAMS;
+        private int maxStreamsPerClient = DEFAULT_MAX_STREAMS_PER_CLIENT;
         private Clock clock = Clock.systemUTC();
 
         private Builder(SkyDeck deck) {
@@ -385,6 +405,21 @@ public final class SkyDeckServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most event streams, log follows and waits open at once (default 2,000); past it a
+         * new one gets 503. None holds a server thread; each holds a connection.
+         */
+        public Builder maxStreams(int value) {
+            this.maxStreams = value;
+            return this;
+        }
+
+        /** The most event streams, log follows and waits open at once from one remote address (default 1,000). */
+        public Builder maxStreamsPerClient(int value) {
+            this.maxStreamsPerClient = value;
+            return this;
+        }
+
         /** The clock for health and uptime (tests use a fixed one). */
         public Builder clock(Clock value) {
             this.clock = Objects.requireNonNull(value, "clock");
@@ -411,6 +446,10 @@ public final class SkyDeckServer implements AutoCloseable {
             }
             if (authToken != null && authToken.length() < 16) {
                 throw new SkyDeckException.InvalidInput("SKYDECK_AUTH_TOKEN is too short: use at least 16 characters");
+            }
+            if (maxStreams < 1 || maxStreamsPerClient < 1) {
+                throw new SkyDeckException.InvalidInput("the stream limits must be at least 1, not " + maxStreams
+                        + " and " + maxStreamsPerClient);
             }
             if (heartbeat.isNegative() || heartbeat.isZero()) {
                 throw new SkyDeckException.InvalidInput("heartbeat must be positive");

@@ -101,6 +101,25 @@ class BadInputTest {
                 bad("POST", "/api/experiments/x/expanded", "{}", 400, "field 'expanded' is required"),
                 bad("POST", "/api/experiments/x/undelete", "{\"now\": 1}", 400, "unknown field"),
                 bad("DELETE", "/api/experiments/nope", null, 404, "nope"),
+                // a DELETE whose body is not JSON (or not an empty object) deletes nothing
+                bad("DELETE", "/api/experiments/x", "{broken", 400, "malformed JSON"),
+                bad("DELETE", "/api/experiments/x", "[]", 400, "must be a JSON object"),
+                bad("DELETE", "/api/experiments/x", "{\"force\": true}", 400, "unknown field 'force'"),
+                bad("DELETE", "/api/groups/{gid}", "not json", 400, "malformed JSON"),
+                bad("DELETE", "/api/groups/{gid}/experiments/x", "{\"a\":", 400, "malformed JSON"),
+                // lone surrogates (no character at all) and duplicate keys (which one was meant?)
+                bad("POST", "/api/experiments", "{\"name\": \"a\\ud800b\"}", 400, "lone UTF-16 surrogate"),
+                bad("POST", "/api/experiments", "{\"name\": \"ok\", \"description\": \"\\udc00\\ud800\"}", 400,
+                        "'description' has a lone UTF-16 surrogate"),
+                bad("POST", "/api/experiments", "{\"name\": \"ok\", \"flags\": {\"k\\ud800\": 1}}", 400,
+                        "surrogate"),
+                bad("POST", "/api/experiments", "{\"name\": \"ok\", \"tags\": [\"t\\udfff\"]}", 400,
+                        "'tags[0]' has a lone UTF-16 surrogate"),
+                bad("PATCH", "/api/experiments/x", "{\"description\": \"\\ud83d\"}", 400, "lone UTF-16 surrogate"),
+                bad("POST", "/api/experiments", "{\"name\": \"a\", \"name\": \"b\"}", 400, "Duplicate field 'name'"),
+                bad("POST", "/api/experiments", "{\"name\": \"ok\", \"flags\": {\"lr\": 1, \"lr\": 2}}", 400,
+                        "Duplicate field 'lr'"),
+                bad("PATCH", "/api/experiments/x", "{\"nodes\": 2, \"nodes\": 3}", 400, "Duplicate field 'nodes'"),
                 // many experiments
                 bad("POST", "/api/experiments/bulk", "{\"action\": \"explode\", \"ids\": [1]}", 400, "'explode' is not a valid action"),
                 bad("POST", "/api/experiments/bulk", "{\"action\": \"start\", \"ids\": \"x\"}", 400, "field 'ids'"),
@@ -174,5 +193,18 @@ class BadInputTest {
         assertThat(r.header("Content-Type")).startsWith("application/json");
         assertThat(r.detail()).contains(detail);
         assertThat(snapshot()).isEqualTo(before);
+    }
+
+    @org.junit.jupiter.api.Test
+    void wholeCharactersOutsideTheBasicPlaneAndAnEmptyDeleteBodyStillWork() {
+        Response created = s.post("/api/experiments", "{\"name\": \"emoji\", \"description\": \"ok \\ud83d\\ude00 \ud83d\ude80\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        assertThat(s.get("/api/experiments/emoji").json().path("experiment").path("description").asText())
+                .isEqualTo("ok \ud83d\ude00 \ud83d\ude80");
+        HttpRequest.Builder b = s.builder("/api/experiments/emoji").header("Content-Type", "application/json")
+                .method("DELETE", HttpRequest.BodyPublishers.ofString("{}"));
+        assertThat(s.send(b).status()).isEqualTo(200);
+        s.post("/api/experiments/emoji/undelete", "");
+        s.delete("/api/experiments/emoji");
     }
 }

@@ -44,4 +44,56 @@ public final class JvmOptions {
         }
         return out;
     }
+
+    /** The heap the server keeps itself under when the JVM was started without {@code -Xmx}. */
+    public static final long SOFT_HEAP_LIMIT = 128L << 20;
+
+    /**
+     * Bounds this JVM when it was started without a heap limit ({@code java -jar skydeck.jar serve}):
+     * the heap is given back when free (the collector's free ratios, a periodic collection when
+     * idle), and a daemon watch runs a full collection whenever the committed heap passes
+     * {@link #SOFT_HEAP_LIMIT}, at most every 10 s. A JVM cannot lower its own {@code -Xmx}, and
+     * re-executing itself would leave users a launcher process whose pid and signals ({@code kill
+     * -STOP}, {@code kill -9}) miss the server. With {@code -Xmx} given (the launcher script and
+     * {@code skydeck start} give it) this does nothing.
+     *
+     * @return whether it applied
+     */
+    public static boolean boundUnlimitedHeap() {
+        boolean limited = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(a -> a.startsWith("-Xmx") || a.startsWith("-XX:MaxHeapSize") || a.startsWith("-XX:MaxRAM"));
+        if (limited) {
+            return false;
+        }
+        var hotspot = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        for (String[] option : new String[][] {{"MinHeapFreeRatio", "5"}, {"MaxHeapFreeRatio", "20"},
+                {"G1PeriodicGCInterval", "5000"}}) {
+            try {
+                hotspot.setVMOption(option[0], option[1]);
+            } catch (RuntimeException e) {
+                // not this collector's option, or not manageable here: the watch below still bounds the heap
+            }
+        }
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        Thread watch = new Thread(() -> {
+            long lastFull = 0;
+            while (true) {
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = System.nanoTime();
+                if (memory.getHeapMemoryUsage().getCommitted() > SOFT_HEAP_LIMIT
+                        && now - lastFull > java.util.concurrent.TimeUnit.SECONDS.toNanos(10)) {
+                    lastFull = now;
+                    System.gc(); // a full collection, after which the collector gives the free heap back
+                }
+            }
+        }, "skydeck-heap-bound");
+        watch.setDaemon(true);
+        watch.setPriority(Thread.MIN_PRIORITY);
+        watch.start();
+        return true;
+    }
 }

@@ -95,6 +95,7 @@ public final class ServerCommands {
         @Override
         public Integer call() throws Exception {
             Settings s = options.settings();
+            JvmOptions.boundUnlimitedHeap(); // `java -jar skydeck.jar serve` without -Xmx must not grow without end
             Running running = Running.open(s, options.backend, false);
             running.announce(spec.commandLine().getOut(), null);
             running.server.join();
@@ -160,7 +161,11 @@ public final class ServerCommands {
         private static SkyDeckServer start(SkyDeck deck, Settings s, int port) {
             return SkyDeckServer.builder(deck).host(s.host()).port(port).authToken(s.authToken())
                     .allowedHosts(s.allowedHosts()).allowedOrigins(s.allowedOrigins()).links(s.links())
-                    .uiDirectory(s.uiDirectory()).build().start();
+                    .uiDirectory(s.uiDirectory())
+                    .maxStreams(Settings.streamLimit(System.getenv(), "SKYDECK_MAX_STREAMS", SkyDeckServer.DEFAULT_MAX_STREAMS))
+                    .maxStreamsPerClient(Settings.streamLimit(System.getenv(), "SKYDECK_MAX_STREAMS_PER_CLIENT",
+                            SkyDeckServer.DEFAULT_MAX_STREAMS_PER_CLIENT))
+                    .build().start();
         }
 
         void announce(PrintWriter out, String extra) {

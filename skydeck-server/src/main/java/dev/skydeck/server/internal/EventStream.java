@@ -5,16 +5,23 @@ import dev.skydeck.EventQuery;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.server.internal.Views.EventView;
 import io.javalin.http.Context;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,37 +31,74 @@ import org.slf4j.LoggerFactory;
  * event after it from the store, then the live ones, without gaps or repeats: it subscribes
  * before it replays and skips what it already sent.
  *
- * <p>Each client has a bounded queue; one that falls too far behind is disconnected and catches
+ * <p>No stream holds a thread: each is an asynchronous request written with non-blocking
+ * writes, by the container when the client can take more and by one shared thread (which also
+ * sends every {@code : ping} heartbeat) when there is something new. Live events sit once in a
+ * shared ring of the last 10,000; a client that falls further behind is disconnected and catches
  * up from the store when it reconnects. Comments ({@code : ping}) keep idle connections open
  * through proxies.
  */
 public final class EventStream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
-    private static final Event CLOSE = new Event(-1, java.time.Instant.EPOCH, dev.skydeck.Actor.USER,
-            dev.skydeck.EventType.UPDATE, null, null, null, true, "close", null);
-    private static final int QUEUE_LIMIT = 10_000;
+    /** How far (in events) a client may fall behind before it is disconnected. */
+    static final int QUEUE_LIMIT = 10_000;
     private static final int REPLAY_PAGE = 1_000;
+    /** Frames one turn writes for one client before it lets the others go. */
+    private static final int TURN = 2_000;
+    private static final byte[] RETRY = "retry: 2000\n\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final SkyDeck deck;
-    private final Duration heartbeat;
-    private final Set<BlockingQueue<Event>> clients = ConcurrentHashMap.newKeySet();
+    private final StreamLimits limits;
+    private final Set<Client> clients = ConcurrentHashMap.newKeySet();
+    private final Frame[] ring = new Frame[QUEUE_LIMIT];
+    private long head; // guarded by ring: how many frames were ever published
+    private final ScheduledExecutorService writer;
     private final AutoCloseable subscription;
     private volatile boolean closed;
 
-    /** Streams {@code deck}'s events, with a comment every {@code heartbeat} when idle. */
-    public EventStream(SkyDeck deck, Duration heartbeat) {
+    private record Frame(long seq, byte[] bytes) {
+    }
+
+    /**
+     * Streams {@code deck}'s events, with a comment every {@code heartbeat} to each client;
+     * every stream takes a place in {@code limits}.
+     */
+    public EventStream(SkyDeck deck, Duration heartbeat, StreamLimits limits) {
         this.deck = deck;
-        this.heartbeat = heartbeat;
+        this.limits = limits;
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "skydeck-event-stream");
+            t.setDaemon(true);
+            return t;
+        });
+        pool.setRemoveOnCancelPolicy(true);
+        this.writer = pool;
+        long ms = Math.max(1, heartbeat.toMillis());
+        writer.scheduleWithFixedDelay(this::heartbeat, ms, ms, TimeUnit.MILLISECONDS);
         this.subscription = deck.onEvent(this::publish);
     }
 
+    private static Frame frame(Event e) {
+        return new Frame(e.seq(), ("id: " + e.seq() + "\ndata: " + Json.string(EventView.of(e)) + "\n\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
     private void publish(Event e) {
-        for (BlockingQueue<Event> q : clients) {
-            if (!q.offer(e)) {
-                // too far behind: end its stream; it resumes from the store with Last-Event-ID
-                q.clear();
-                q.offer(CLOSE);
-            }
+        Frame f = frame(e);
+        synchronized (ring) {
+            ring[(int) (head % QUEUE_LIMIT)] = f;
+            head++;
+        }
+        for (Client c : clients) {
+            c.wake();
+        }
+    }
+
+    private void heartbeat() {
+        for (Client c : clients) {
+            c.ping = true;
+            c.wake();
         }
     }
 
@@ -63,59 +107,199 @@ public final class EventStream implements AutoCloseable {
         return clients.size();
     }
 
-    /** Serves one client until it leaves or the server closes. */
+    /** Starts serving one client; the request goes on asynchronously until it leaves or the server closes. */
     public void handle(Context ctx) {
         Long resumeAfter = resumePoint(ctx);
-        BlockingQueue<Event> queue = new LinkedBlockingQueue<>(QUEUE_LIMIT);
         if (closed) {
             throw new ApiException(503, "the server is shutting down");
         }
-        clients.add(queue);
-        try {
-            ctx.status(200).contentType("text/event-stream; charset=utf-8");
-            ctx.header("Cache-Control", "no-store");
-            ctx.header("X-Accel-Buffering", "no");
-            OutputStream out = ctx.res().getOutputStream();
-            write(out, "retry: 2000\n\n");
-            out.flush();
-            long sent = resumeAfter == null ? -1 : resumeAfter;
-            if (resumeAfter != null) {
-                while (true) {
-                    List<Event> page = deck.events(new EventQuery(sent, null, REPLAY_PAGE, false));
-                    for (Event e : page) {
-                        send(out, e);
-                        sent = e.seq();
-                    }
-                    out.flush();
-                    if (page.size() < REPLAY_PAGE) {
-                        break;
-                    }
+        StreamLimits.Permit permit = limits.acquire(ctx, "event stream");
+        ctx.status(200).contentType("text/event-stream; charset=utf-8");
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("X-Accel-Buffering", "no");
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ctx.future(() -> {
+            try {
+                AsyncContext async = ctx.req().getAsyncContext();
+                async.setTimeout(0);
+                Client c = new Client(ctx.res().getOutputStream(), resumeAfter, permit, done);
+                async.addListener(c);
+                synchronized (ring) {
+                    c.next = head; // subscribed before the replay: nothing published from now on is missed
+                }
+                clients.add(c);
+                if (closed) {
+                    c.finish();
+                } else {
+                    c.out.setWriteListener(c); // the container calls onWritePossible first
+                }
+            } catch (IOException | RuntimeException e) {
+                permit.close();
+                done.complete(null);
+                log.debug("event stream could not start: {}", e.toString());
+            }
+            return done;
+        });
+    }
+
+    /** One client: what it was sent, and where it is in the ring. Every write happens under its lock. */
+    private final class Client implements WriteListener, AsyncListener {
+        final ServletOutputStream out;
+        final StreamLimits.Permit permit;
+        final CompletableFuture<Void> done;
+        final AtomicBoolean scheduled = new AtomicBoolean();
+        volatile boolean ping;
+        volatile boolean closing;
+        long next;
+        long sent;
+        boolean replaying;
+        boolean replayEnded;
+        Iterator<Event> replay;
+        boolean started;
+        boolean unflushed;
+        boolean finished;
+
+        Client(ServletOutputStream out, Long resumeAfter, StreamLimits.Permit permit, CompletableFuture<Void> done) {
+            this.out = out;
+            this.permit = permit;
+            this.done = done;
+            this.sent = resumeAfter == null ? -1 : resumeAfter;
+            this.replaying = resumeAfter != null;
+        }
+
+        /** Asks the shared thread to write what is new (at most one request waits at a time). */
+        void wake() {
+            if (!finished && scheduled.compareAndSet(false, true)) {
+                try {
+                    writer.execute(this::drain);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    scheduled.set(false); // closing: close() ends this client
                 }
             }
-            while (!closed) {
-                Event e = queue.poll(heartbeat.toMillis(), TimeUnit.MILLISECONDS);
-                if (e == null) {
-                    write(out, ": ping\n\n");
-                    out.flush();
-                    continue;
+        }
+
+        @Override
+        public void onWritePossible() {
+            drain();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            log.debug("event stream client went away: {}", t.toString());
+            finish();
+        }
+
+        /** Writes while the client can take it, without ever blocking. */
+        void drain() {
+            scheduled.set(false);
+            synchronized (this) {
+                if (finished) {
+                    return;
                 }
-                if (e == CLOSE) {
+                try {
+                    int budget = TURN;
+                    while (out.isReady()) {
+                        byte[] b = nextFrame();
+                        if (b == null) {
+                            if (unflushed) {
+                                unflushed = false;
+                                out.flush();
+                                continue;
+                            }
+                            if (closing) {
+                                finish();
+                            }
+                            return;
+                        }
+                        out.write(b);
+                        unflushed = true;
+                        if (--budget == 0) {
+                            wake(); // more to send: others get a turn first
+                            return;
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    log.debug("event stream client went away: {}", e.toString());
+                    finish();
+                }
+            }
+        }
+
+        private byte[] nextFrame() {
+            if (!started) {
+                started = true;
+                return RETRY;
+            }
+            if (closing) {
+                return null;
+            }
+            while (replaying) {
+                if (replay != null && replay.hasNext()) {
+                    Event e = replay.next();
+                    sent = e.seq();
+                    return frame(e).bytes();
+                }
+                if (replayEnded) {
+                    replaying = false;
                     break;
                 }
-                if (e.seq() > sent) {
-                    send(out, e);
-                    sent = e.seq();
-                }
-                if (queue.isEmpty()) {
-                    out.flush();
+                List<Event> page = deck.events(new EventQuery(sent, null, REPLAY_PAGE, false));
+                replayEnded = page.size() < REPLAY_PAGE;
+                replay = page.iterator();
+            }
+            synchronized (ring) {
+                while (next < head) {
+                    if (head - next > QUEUE_LIMIT) {
+                        // too far behind: end its stream; it resumes from the store with Last-Event-ID
+                        closing = true;
+                        return null;
+                    }
+                    Frame f = ring[(int) (next % QUEUE_LIMIT)];
+                    next++;
+                    if (f.seq() > sent) {
+                        sent = f.seq();
+                        return f.bytes();
+                    }
                 }
             }
-        } catch (IOException e) {
-            log.debug("event stream client went away: {}", e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            clients.remove(queue);
+            if (ping) {
+                ping = false;
+                return PING;
+            }
+            return null;
+        }
+
+        /** Ends this stream (idempotent): the request completes and its place is given back. */
+        void finish() {
+            synchronized (this) {
+                if (finished) {
+                    return;
+                }
+                finished = true;
+            }
+            clients.remove(this);
+            permit.close();
+            done.complete(null);
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // nothing to do
         }
     }
 
@@ -127,14 +311,6 @@ public final class EventStream implements AutoCloseable {
         return v == null || v.isBlank() ? null : Http.parseSeq(v);
     }
 
-    private static void send(OutputStream out, Event e) throws IOException {
-        write(out, "id: " + e.seq() + "\ndata: " + Json.string(EventView.of(e)) + "\n\n");
-    }
-
-    private static void write(OutputStream out, String s) throws IOException {
-        out.write(s.getBytes(StandardCharsets.UTF_8));
-    }
-
     /** Ends every stream (before the HTTP server stops: open streams would stall it) and stops listening. */
     @Override
     public void close() {
@@ -144,9 +320,14 @@ public final class EventStream implements AutoCloseable {
         } catch (Exception e) {
             log.debug("closing the event subscription: {}", e.toString());
         }
-        for (BlockingQueue<Event> q : clients) {
-            q.clear();
-            q.offer(CLOSE);
+        writer.shutdownNow();
+        for (Client c : clients) {
+            c.finish();
+        }
+        try {
+            writer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

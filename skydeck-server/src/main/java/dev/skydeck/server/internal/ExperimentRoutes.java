@@ -40,10 +40,12 @@ public final class ExperimentRoutes {
     public static final Duration MAX_WAIT = Duration.ofSeconds(30);
 
     private final SkyDeck deck;
+    private final StreamLimits limits;
 
-    /** Routes over {@code deck}. */
-    public ExperimentRoutes(SkyDeck deck) {
+    /** Routes over {@code deck}; every wait takes a place in {@code limits}. */
+    public ExperimentRoutes(SkyDeck deck, StreamLimits limits) {
         this.deck = deck;
+        this.limits = limits;
     }
 
     /** Declares the routes. */
@@ -55,7 +57,11 @@ public final class ExperimentRoutes {
         http.post("/api/experiments/bulk", this::bulk);
         http.get("/api/experiments/{id}", ctx -> json(ctx, one(resolve(ctx))));
         http.patch("/api/experiments/{id}", this::patch);
-        http.delete("/api/experiments/{id}", ctx -> json(ctx, one(Users.acting(ctx, deck).delete(resolve(ctx)))));
+        http.delete("/api/experiments/{id}", ctx -> {
+            Experiment e = resolve(ctx);
+            optionalBody(ctx).finish(); // a body that is not an empty object refuses the delete
+            json(ctx, one(Users.acting(ctx, deck).delete(e)));
+        });
         http.post("/api/experiments/{id}/undelete", ctx -> {
             optionalBody(ctx).finish();
             json(ctx, one(Users.acting(ctx, deck).undelete(resolve(ctx))));
@@ -367,9 +373,18 @@ public final class ExperimentRoutes {
         }
         List<Experiment> experiments = refs.stream().map(this::resolveRef).toList();
         long millis = timeout == null ? MAX_WAIT.toMillis() : timeout * 1000;
-        // the wait ends (and is forgotten) at the deadline whatever happens: no request leaves one behind
-        CompletableFuture<Map<String, Object>> result = deck.awaitSettledAsync(experiments, Duration.ofMillis(millis))
-                .thenApply(list -> waitResult(true, list));
+        StreamLimits.Permit permit = limits.acquire(ctx, "wait");
+        // the wait ends (and is forgotten) at the deadline whatever happens: no request leaves one behind;
+        // it holds no thread meanwhile (an asynchronous request completed by the engine or the deadline)
+        CompletableFuture<Map<String, Object>> result;
+        try {
+            result = deck.awaitSettledAsync(experiments, Duration.ofMillis(millis))
+                    .thenApply(list -> waitResult(true, list));
+        } catch (RuntimeException e) {
+            permit.close();
+            throw e;
+        }
+        result.whenComplete((r, e) -> permit.close());
         ctx.future(() -> result.thenAccept(r -> json(ctx, r)));
     }
 

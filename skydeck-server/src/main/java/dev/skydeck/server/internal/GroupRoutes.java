@@ -2,6 +2,7 @@ package dev.skydeck.server.internal;
 
 import static dev.skydeck.server.internal.Http.body;
 import static dev.skydeck.server.internal.Http.json;
+import static dev.skydeck.server.internal.Http.optionalBody;
 
 import dev.skydeck.Experiment;
 import dev.skydeck.Group;
@@ -37,6 +38,7 @@ public final class GroupRoutes {
         http.patch("/api/groups/{gid}", this::patch);
         http.delete("/api/groups/{gid}", ctx -> {
             Group g = group(ctx);
+            optionalBody(ctx).finish(); // a body that is not an empty object refuses the delete
             Users.acting(ctx, deck).deleteGroup(g.id());
             json(ctx, Map.of("deleted", GroupView.of(g, null)));
         });
@@ -44,6 +46,7 @@ public final class GroupRoutes {
         http.delete("/api/groups/{gid}/experiments/{id}", ctx -> {
             Group g = group(ctx);
             Experiment e = experiments.resolve(ctx.pathParam("id"));
+            optionalBody(ctx).finish();
             json(ctx, one(Users.acting(ctx, deck).removeFromGroup(g.id(), e.id())));
         });
         http.post("/api/groups/{gid}/reorder", this::reorderMembers);

@@ -38,14 +38,19 @@ public final class Guard {
         this.users = users;
     }
 
+    /** The security headers of every response, errors included (the container's own among them). */
+    public static final java.util.Map<String, String> HEADERS = java.util.Collections.unmodifiableMap(
+            new java.util.LinkedHashMap<>(java.util.Map.of(
+                    "Content-Security-Policy", CSP,
+                    "X-Frame-Options", "DENY",
+                    "X-Content-Type-Options", "nosniff",
+                    "Referrer-Policy", "no-referrer",
+                    "Cross-Origin-Opener-Policy", "same-origin",
+                    "Cross-Origin-Resource-Policy", "same-origin")));
+
     /** Sets the security headers (every response, errors included). */
     public static void headers(Context ctx) {
-        ctx.header("Content-Security-Policy", CSP);
-        ctx.header("X-Frame-Options", "DENY");
-        ctx.header("X-Content-Type-Options", "nosniff");
-        ctx.header("Referrer-Policy", "no-referrer");
-        ctx.header("Cross-Origin-Opener-Policy", "same-origin");
-        ctx.header("Cross-Origin-Resource-Policy", "same-origin");
+        HEADERS.forEach(ctx::header);
     }
 
     /** Refuses the request (by throwing) unless it passes every check. */

@@ -18,18 +18,21 @@ import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** {@code /api/jobs/**}. */
 public final class JobRoutes {
     private final SkyDeck deck;
     private final ExperimentRoutes experiments;
     private final Streams streams;
+    private final StreamLimits limits;
 
-    /** Routes over {@code deck}; open log streams are tracked in {@code streams}. */
-    public JobRoutes(SkyDeck deck, ExperimentRoutes experiments, Streams streams) {
+    /** Routes over {@code deck}; log follows are tracked in {@code streams} and take a place in {@code limits}. */
+    public JobRoutes(SkyDeck deck, ExperimentRoutes experiments, Streams streams, StreamLimits limits) {
         this.deck = deck;
         this.experiments = experiments;
         this.streams = streams;
+        this.limits = limits;
     }
 
     /** Declares the routes. */
@@ -57,13 +60,42 @@ public final class JobRoutes {
     private void logs(Context ctx) throws IOException {
         Job job = deck.job(ctx.pathParam("id"));
         int tail = intParam(ctx, "tail", 0, 0, 1_000_000);
-        Boolean follow = boolParam(ctx, "follow");
+        boolean follow = Boolean.TRUE.equals(boolParam(ctx, "follow"));
         Boolean controller = boolParam(ctx, "controller");
-        Reader reader = controller != null && controller ? deck.controllerLogs(job, tail, follow != null && follow)
-                : deck.logs(job, tail, follow != null && follow);
+        StreamLimits.Permit permit = follow ? limits.acquire(ctx, "log follow") : null;
+        Reader reader;
+        try {
+            reader = controller != null && controller ? deck.controllerLogs(job, tail, follow)
+                    : deck.logs(job, tail, follow);
+        } catch (RuntimeException e) {
+            if (permit != null) {
+                permit.close();
+            }
+            throw e;
+        }
         ctx.status(200).contentType("text/plain; charset=utf-8");
         ctx.header("Cache-Control", "no-store");
         ctx.header("X-Accel-Buffering", "no");
+        if (!follow) {
+            copy(ctx, reader);
+            return;
+        }
+        // a follow waits on its log for as long as the job runs: on a reader thread, not a server one
+        CompletableFuture<Void> copied;
+        try {
+            copied = streams.follow(reader, () -> copy(ctx, reader));
+        } catch (RuntimeException e) {
+            permit.close();
+            throw e;
+        }
+        copied.whenComplete((v, e) -> permit.close());
+        ctx.future(() -> {
+            ctx.req().getAsyncContext().setTimeout(0);
+            return copied.exceptionally(e -> null);
+        });
+    }
+
+    private void copy(Context ctx, Reader reader) {
         try (AutoCloseable ignored = streams.open(reader);
              Writer out = new OutputStreamWriter(ctx.res().getOutputStream(), StandardCharsets.UTF_8)) {
             char[] buffer = new char[8192];
@@ -76,6 +108,8 @@ public final class JobRoutes {
             }
         } catch (IOException e) {
             // the client went away or the server is stopping: nothing more to send
+        } catch (ApiException e) {
+            throw e;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

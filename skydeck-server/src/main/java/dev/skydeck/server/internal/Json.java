@@ -39,6 +39,7 @@ public final class Json {
             .addModule(DOUBLES)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
     static {
@@ -67,13 +68,61 @@ public final class Json {
         }
     }
 
+    /**
+     * Refuses a string or field name with half of a UTF-16 surrogate pair ({@code "\\ud800"} alone):
+     * it is no character, the database would keep it as {@code ?}, and what is read back would
+     * differ from what was sent.
+     */
+    private static void refuseLoneSurrogates(JsonNode node, String where) {
+        if (node.isTextual()) {
+            int at = loneSurrogate(node.textValue());
+            if (at >= 0) {
+                throw ApiException.badRequest("malformed JSON: the string" + (where.isEmpty() ? "" : " at '" + where + "'")
+                        + " has a lone UTF-16 surrogate (\\u" + Integer.toHexString(node.textValue().charAt(at))
+                        + ") at character " + at + ": send whole characters (a high and a low surrogate together)");
+            }
+        } else if (node.isObject()) {
+            var fields = node.fields();
+            while (fields.hasNext()) {
+                var f = fields.next();
+                String path = where.isEmpty() ? f.getKey() : where + "." + f.getKey();
+                int at = loneSurrogate(f.getKey());
+                if (at >= 0) {
+                    throw ApiException.badRequest("malformed JSON: a field name" + (where.isEmpty() ? "" : " in '" + where + "'")
+                            + " has a lone UTF-16 surrogate (\\u" + Integer.toHexString(f.getKey().charAt(at))
+                            + "): send whole characters");
+                }
+                refuseLoneSurrogates(f.getValue(), path);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                refuseLoneSurrogates(node.get(i), where + "[" + i + "]");
+            }
+        }
+    }
+
+    /** The index of the first unpaired surrogate in {@code s}, or -1. */
+    static int loneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Parses a request body, or throws a 400 that says where the JSON is broken. */
     public static JsonNode parse(byte[] body) {
         if (body.length == 0) {
             throw ApiException.badRequest("the request body is empty: send a JSON object");
         }
         try {
-            return MAPPER.readTree(body);
+            JsonNode node = MAPPER.readTree(body);
+            refuseLoneSurrogates(node, "");
+            return node;
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
