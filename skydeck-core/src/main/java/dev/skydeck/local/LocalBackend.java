@@ -272,6 +272,7 @@ public final class LocalBackend implements ClusterBackend {
             Path dir = jobsDir.resolve(id).normalize();
             if (Validate.ID.matcher(id).matches() && jobsDir.equals(dir.getParent()) && Files.isDirectory(dir)) {
                 try {
+                    resumeIfNeverStarted(new JobDir(dir));
                     out.add(report(new JobDir(dir)));
                 } catch (UncheckedIOException e) {
                     log.warn("Cannot read local job {}: {}", id, e.getMessage());
@@ -653,6 +654,29 @@ public final class LocalBackend implements ClusterBackend {
         }
         Instant submitted = parseInstant(job.metadata().getProperty(M_SUBMITTED)).orElse(null);
         return !withinStartTimeout(submitted);
+    }
+
+    /**
+     * A job SkyDeck recorded whose runner was lost before it started the command (SkyDeck and the
+     * runner both killed, say): its command never ran, so it is started now, in place, once.
+     */
+    private void resumeIfNeverStarted(JobDir job) {
+        if (!neverStarted(job)) {
+            return;
+        }
+        Properties meta = job.metadata();
+        try {
+            int count = Integer.parseInt(meta.getProperty(M_COMMAND_COUNT, "0"));
+            List<String> command = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                command.add(Objects.requireNonNull(meta.getProperty(M_COMMAND + "." + i)));
+            }
+            launch(new LaunchRequest(meta.getProperty(M_EXPERIMENT), meta.getProperty(M_LAUNCH_ID, job.name()),
+                    Integer.parseInt(meta.getProperty(M_ATTEMPT, "1")), command, null, 1,
+                    Integer.parseInt(meta.getProperty(M_GPUS, "0")), null, null, null, Map.of()));
+        } catch (RuntimeException e) {
+            log.warn("Local job {} never started and cannot be started again: {}", job.name(), e.getMessage());
+        }
     }
 
     /** A live runner (or the setsid about to become one) of this job directory, found by its command line. */
