@@ -481,12 +481,8 @@ public final class LocalBackend implements ClusterBackend {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(job.file(JobDir.RUNNER_LOG).toFile()));
-        Map<String, String> own = new LinkedHashMap<>();
-        request.env().forEach((k, v) -> {
-            if (k.startsWith("SKYDECK_")) {
-                own.put(k, v);
-            }
-        });
+        // the request's variables are the job's own (SkyDeck's SKYDECK_*, or a caller's on purpose)
+        Map<String, String> own = new LinkedHashMap<>(request.env());
         own.putIfAbsent("SKYDECK_LAUNCH_ID", request.launchId());
         own.putIfAbsent("SKYDECK_EXPERIMENT", name);
         own.putIfAbsent("SKYDECK_ATTEMPT", Integer.toString(request.attempt()));
