@@ -374,11 +374,12 @@ public final class SkyDeck implements AutoCloseable {
 
     /**
      * A job's log: the last {@code tail} lines (0 for all) and, when {@code follow}, new lines
-     * until the job ends or the reader is closed.
+     * until the job ends or the reader is closed. Every secret SkyDeck knows ({@link Secrets}) is
+     * replaced by {@value Secrets#MARKER}.
      */
     public Reader logs(Job job, int tail, boolean follow) {
         checkOpen();
-        return jobs.logs(job.id(), tail, follow);
+        return Secrets.redacting(jobs.logs(job.id(), tail, follow));
     }
 
     /**
@@ -389,7 +390,7 @@ public final class SkyDeck implements AutoCloseable {
      */
     public Reader controllerLogs(Job job, int tail, boolean follow) {
         checkOpen();
-        return jobs.controllerLogs(job.id(), tail, follow);
+        return Secrets.redacting(jobs.controllerLogs(job.id(), tail, follow));
     }
 
     // ---- flags and resources ----

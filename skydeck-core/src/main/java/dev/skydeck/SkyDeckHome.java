@@ -1,5 +1,7 @@
 package dev.skydeck;
 
+import dev.skydeck.internal.local.PrivateFiles;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -7,6 +9,9 @@ import java.util.Map;
  * SkyDeck's directory, where its database, pid and log files, local jobs and local checkpoints
  * live: the system property {@code skydeck.home}, else {@code SKYDECK_HOME}, else
  * {@code ~/.skydeck}. Tests point the property at their build directory.
+ *
+ * <p>Everything SkyDeck creates there is private to its user, whatever the umask: files 0600,
+ * directories 0700 ({@link #createPrivateDirectories}, {@link #ensurePrivateFile}).
  */
 public final class SkyDeckHome {
     private SkyDeckHome() {
@@ -65,5 +70,23 @@ public final class SkyDeckHome {
     /** The default database file: {@code <home>/skydeck.db}. */
     public static Path database(Path home) {
         return home.resolve("skydeck.db");
+    }
+
+    /**
+     * Creates {@code dir} and its missing parents, each 0700 whatever the umask (where the file
+     * system has POSIX permissions); existing directories are left as they are.
+     */
+    public static Path createPrivateDirectories(Path dir) throws IOException {
+        return PrivateFiles.createDirectories(dir);
+    }
+
+    /** Creates {@code file} empty unless it exists, and makes it 0600 either way. */
+    public static Path ensurePrivateFile(Path file) throws IOException {
+        return PrivateFiles.ensureFile(file);
+    }
+
+    /** Makes an existing file 0600, or an existing directory 0700. */
+    public static void makePrivate(Path path) throws IOException {
+        PrivateFiles.restrict(path);
     }
 }

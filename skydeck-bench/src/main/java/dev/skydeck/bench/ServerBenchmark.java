@@ -52,7 +52,7 @@ public final class ServerBenchmark {
         System.out.printf(Locale.ROOT, "SkyDeck server benchmarks — %d cores, Java %s%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         Path dir = Files.createTempDirectory("skydeck-server-bench-");
-        boolean postgres = args.length > 0 && args[0].equals("postgres");
+        boolean postgres = args.length > 0 && (args[0].equals("postgres") || args[0].equals("packaged-sqlite"));
         if (!postgres) {
             latencies(dir.resolve("latency.db"));
         }
@@ -65,7 +65,7 @@ public final class ServerBenchmark {
             return;
         }
         if (postgres) {
-            postgresLatencies(jar, dir);
+            packagedLatencies(jar, dir, args[0].equals("postgres"));
             System.exit(0);
         }
         coldStart(jar, dir);
@@ -154,16 +154,18 @@ public final class ServerBenchmark {
     }
 
     /**
-     * The packaged server on PostgreSQL (an embedded server on this machine, over loopback):
+     * The packaged server on PostgreSQL (an embedded server on this machine) or SQLite, over loopback:
      * the same requests as {@link #latencies}, through the launcher as users run it.
      */
-    private static void postgresLatencies(Path jar, Path dir) throws Exception {
-        String url = dev.skydeck.postgres.EmbeddedPg.newDatabase();
-        try (dev.skydeck.postgres.PostgresStore store = dev.skydeck.postgres.PostgresStore.open(url)) {
+    private static void packagedLatencies(Path jar, Path dir, boolean postgres) throws Exception {
+        String url = postgres ? dev.skydeck.postgres.EmbeddedPg.newDatabase()
+                : "jdbc:sqlite:" + dir.resolve("packaged.db").toAbsolutePath();
+        try (dev.skydeck.spi.Store store = postgres ? dev.skydeck.postgres.PostgresStore.open(url)
+                : SqliteStore.open(dir.resolve("packaged.db"))) {
             long t0 = System.nanoTime();
             fill(store, 1_000, 10);
-            System.out.printf(Locale.ROOT, "filled 1,000 experiments × 10 flags, 10,000 jobs on PostgreSQL in %.1f s%n",
-                    (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "filled 1,000 experiments × 10 flags, 10,000 jobs on %s in %.1f s%n",
+                    postgres ? "PostgreSQL" : "SQLite", (System.nanoTime() - t0) / 1e9);
         }
         Path home = Files.createDirectories(dir.resolve("pg-home"));
         int port = freePort();
@@ -176,8 +178,8 @@ public final class ServerBenchmark {
         Process p = pb.start();
         try {
             awaitHealth(p, port, home);
-            System.out.printf(Locale.ROOT, "packaged server on PostgreSQL: first 200 from /api/health %.0f ms after"
-                    + " launch%n", (System.nanoTime() - started) / 1e6);
+            System.out.printf(Locale.ROOT, "packaged server on %s: first 200 from /api/health %.0f ms after"
+                    + " launch%n", postgres ? "PostgreSQL" : "SQLite", (System.nanoTime() - started) / 1e6);
             String base = "http://127.0.0.1:" + port;
             for (String path : List.of("/api/experiments", "/api/groups", "/api/experiments/500",
                     "/api/jobs?limit=100")) {
@@ -192,8 +194,9 @@ public final class ServerBenchmark {
                     nanos[i] = System.nanoTime() - s;
                 }
                 java.util.Arrays.sort(nanos);
-                System.out.printf(Locale.ROOT, "PostgreSQL GET %-24s p50 %6.2f ms  p99 %6.2f ms  %,d bytes"
-                        + "   [target p50 ≤ 20 ms]%n", path, nanos[250] / 1e6, nanos[495] / 1e6, bytes);
+                System.out.printf(Locale.ROOT, "%s GET %-24s p50 %6.2f ms  p99 %6.2f ms  %,d bytes"
+                        + "   [target p50 ≤ 20 ms]%n", postgres ? "PostgreSQL" : "SQLite", path, nanos[250] / 1e6,
+                        nanos[495] / 1e6, bytes);
             }
         } finally {
             p.destroy();

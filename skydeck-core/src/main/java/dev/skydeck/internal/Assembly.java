@@ -42,6 +42,7 @@ public record Assembly(Store store, boolean ownsStore, ClusterBackend backend, b
      * @param checkpoints the given source, or {@code null} to select one for the backend
      */
     public static Assembly of(SkyDeckConfig config, Store store, ClusterBackend backend, CheckpointSource checkpoints) {
+        dev.skydeck.Secrets.registerEnvironment(config.environment());
         boolean ownsStore = false;
         boolean ownsBackend = false;
         try {
@@ -88,7 +89,7 @@ public record Assembly(Store store, boolean ownsStore, ClusterBackend backend, b
     private static ClusterBackend local(SkyDeckConfig config, Store store) {
         return LocalBackend.builder().jobsDirectory(SkyDeckHome.localJobs(config.home(), store.describe()))
                 .checkpointDirectory(SkyDeckHome.localCheckpoints(config.home()))
-                .environment(config.environment()).build();
+                .environment(config.environment().isEmpty() ? System.getenv() : config.environment()).build();
     }
 
     private static Map.Entry<ClusterBackend, String> selectBackend(SkyDeckConfig config, Store store) {

@@ -7,9 +7,12 @@ import dev.skydeck.SkyDeckHome;
 import dev.skydeck.internal.Validate;
 import dev.skydeck.internal.local.GpuSlots;
 import dev.skydeck.internal.local.JobDir;
+import dev.skydeck.internal.local.JobEnvironment;
 import dev.skydeck.internal.local.JobRunner;
 import dev.skydeck.internal.local.LogStream;
+import dev.skydeck.internal.local.PrivateFiles;
 import dev.skydeck.internal.local.ProcessTree;
+import dev.skydeck.internal.local.TestHold;
 import dev.skydeck.spi.BackendException;
 import dev.skydeck.spi.BackendHealth;
 import dev.skydeck.spi.BackendJob;
@@ -35,6 +38,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -79,8 +83,14 @@ public final class LocalBackend implements ClusterBackend {
     private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
     private static final AtomicBoolean SIMULATED_LOGGED = new AtomicBoolean();
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
-    /** A job whose runner has not reported within this time after submission never started. */
+    /**
+     * Where the process table cannot be read, a job whose runner has not reported within this time
+     * after submission never started; on Linux the runner's process is looked for instead.
+     */
     private static final Duration RUNNER_START_TIMEOUT = Duration.ofSeconds(30);
+    private static final boolean PROCESS_TABLE = Files.isDirectory(Path.of("/proc/self"));
+    /** The setting naming more variables a job gets from SkyDeck's environment. */
+    public static final String ENV_PASS = "SKYDECK_LOCAL_ENV_PASS";
 
     private static final String M_EXPERIMENT = "experiment";
     private static final String M_LAUNCH_ID = "launchId";
@@ -100,6 +110,8 @@ public final class LocalBackend implements ClusterBackend {
     private final GpuSlots gpus;
     private final int pageSize;
     private final List<String> runnerPrefix;
+    private final Map<String, String> jobEnvironment;
+    private final Set<String> passEnv;
     private final ScheduledThreadPoolExecutor scheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object launchLock = new Object();
@@ -117,8 +129,10 @@ public final class LocalBackend implements ClusterBackend {
         this.clock = b.clock;
         this.pageSize = b.pageSize;
         this.gpus = GpuSlots.resolve(b.gpuSlots, b.environment, "nvidia-smi");
+        this.jobEnvironment = Map.copyOf(b.environment);
+        this.passEnv = b.passEnv != null ? b.passEnv : passSetting(b.environment.get(ENV_PASS));
         try {
-            Files.createDirectories(jobsDir);
+            PrivateFiles.createDirectories(jobsDir);
         } catch (IOException e) {
             throw new SkyDeckException("cannot create the local jobs directory " + jobsDir + ": " + e.getMessage()
                     + "; point SKYDECK_HOME at a writable directory", false, e);
@@ -202,14 +216,24 @@ public final class LocalBackend implements ClusterBackend {
                     + " does not exist: create it or configure another one");
         }
         synchronized (launchLock) {
-            Optional<BackendJob> existing = find(launchId, name);
+            boolean resumed = Files.isDirectory(job.dir()) && neverStarted(job);
+            Optional<BackendJob> existing = resumed ? Optional.empty() : find(launchId, name);
             if (existing.isPresent()) {
                 log.info("Local job {} of experiment {} already exists; not launching it twice", launchId, name);
                 return existing.get();
             }
             int[] slots = allocateGpus(name, request.gpus());
             Instant submitted = clock.instant();
-            prepare(job, request, name, slots, submitted);
+            if (resumed) {
+                // SkyDeck stopped between creating the directory and starting its runner: no process
+                // of this job ever existed, so it is started now, in the same directory, once.
+                log.info("Local job {} of experiment {} was created but its runner never started (SkyDeck stopped "
+                        + "meanwhile): starting it now", launchId, name);
+                rewriteMetadata(job, slots, submitted);
+            } else {
+                prepare(job, request, name, slots, submitted);
+            }
+            TestHold.at(TestHold.BEFORE_RUNNER, job.dir());
             start(job, request, name, slots);
             log.info("Launched local job {} of experiment {} (attempt {}, GPUs {}): {}", launchId, name,
                     request.attempt(), slots.length == 0 ? "none" : join(slots), CommandLine.render(request.command()));
@@ -224,7 +248,7 @@ public final class LocalBackend implements ClusterBackend {
             return Optional.empty();
         }
         JobDir job = jobDir(launchId);
-        if (!Files.isDirectory(job.dir())) {
+        if (!Files.isDirectory(job.dir()) || neverStarted(job)) {
             return Optional.empty();
         }
         return Optional.of(report(job));
@@ -248,6 +272,7 @@ public final class LocalBackend implements ClusterBackend {
             Path dir = jobsDir.resolve(id).normalize();
             if (Validate.ID.matcher(id).matches() && jobsDir.equals(dir.getParent()) && Files.isDirectory(dir)) {
                 try {
+                    resumeIfNeverStarted(new JobDir(dir));
                     out.add(report(new JobDir(dir)));
                 } catch (UncheckedIOException e) {
                     log.warn("Cannot read local job {}: {}", id, e.getMessage());
@@ -280,7 +305,11 @@ public final class LocalBackend implements ClusterBackend {
         List<BackendJob> jobs = new ArrayList<>(names.size());
         for (String n : names) {
             try {
-                jobs.add(report(new JobDir(jobsDir.resolve(n))));
+                JobDir job = new JobDir(jobsDir.resolve(n));
+                if (neverStarted(job)) {
+                    continue; // not a job yet: the launch that made it resumes it (see launch)
+                }
+                jobs.add(report(job));
             } catch (UncheckedIOException e) {
                 log.warn("Cannot read local job {}: {}", n, e.getMessage());
             }
@@ -413,7 +442,7 @@ public final class LocalBackend implements ClusterBackend {
     private void prepare(JobDir job, LaunchRequest request, String name, int[] slots, Instant submitted) {
         Path tmp = jobsDir.resolve("." + job.name() + ".creating-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            Files.createDirectory(tmp);
+            PrivateFiles.createDirectory(tmp);
             Properties meta = new Properties();
             meta.setProperty(M_EXPERIMENT, name);
             meta.setProperty(M_LAUNCH_ID, request.launchId());
@@ -428,7 +457,8 @@ public final class LocalBackend implements ClusterBackend {
             meta.setProperty(M_GPU_SLOTS, join(slots));
             meta.setProperty(M_WORKDIR, workingDir.toString());
             new JobDir(tmp).writeProperties(JobDir.METADATA, meta);
-            Files.createFile(tmp.resolve(JobDir.OUTPUT));
+            PrivateFiles.createFile(tmp.resolve(JobDir.OUTPUT));
+            PrivateFiles.createFile(tmp.resolve(JobDir.RUNNER_LOG));
             Files.move(tmp, job.dir(), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteQuietly(tmp);
@@ -451,21 +481,28 @@ public final class LocalBackend implements ClusterBackend {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(job.file(JobDir.RUNNER_LOG).toFile()));
-        Map<String, String> env = builder.environment();
-        env.putAll(request.env());
-        env.putIfAbsent("SKYDECK_LAUNCH_ID", request.launchId());
-        env.putIfAbsent("SKYDECK_EXPERIMENT", name);
-        env.putIfAbsent("SKYDECK_ATTEMPT", Integer.toString(request.attempt()));
-        env.put("SKYDECK_CHECKPOINT_DIR", checkpoints.toString());
+        // the request's variables are the job's own (SkyDeck's SKYDECK_*, or a caller's on purpose)
+        Map<String, String> own = new LinkedHashMap<>(request.env());
+        own.putIfAbsent("SKYDECK_LAUNCH_ID", request.launchId());
+        own.putIfAbsent("SKYDECK_EXPERIMENT", name);
+        own.putIfAbsent("SKYDECK_ATTEMPT", Integer.toString(request.attempt()));
+        own.put("SKYDECK_CHECKPOINT_DIR", checkpoints.toString());
         if (slots.length > 0) {
-            env.put("CUDA_VISIBLE_DEVICES", join(slots));
+            own.put("CUDA_VISIBLE_DEVICES", join(slots));
         }
+        // the runner and the command get only this: never the server's tokens, passwords or keys
+        Map<String, String> env = builder.environment();
+        env.clear();
+        env.putAll(JobEnvironment.of(jobEnvironment, passEnv, own));
         try {
-            Files.createDirectories(checkpoints);
+            PrivateFiles.createDirectories(checkpoints);
             Process runner = builder.start();
             starting.put(job.name(), runner);
             // The runner exits right after writing the exit code: tell listeners (the poller) at once.
-            runner.onExit().thenRun(this::changed);
+            runner.onExit().thenRun(() -> {
+                recordRunnerFailure(job, name, runner);
+                changed();
+            });
         } catch (IOException e) {
             // The job directory stays; without a runner it reports FAILED with this cause.
             writeQuietly(job.file(JobDir.ERROR), "cannot start the job runner: " + e.getMessage());
@@ -504,7 +541,11 @@ public final class LocalBackend implements ClusterBackend {
         argv.add(Files.isExecutable(java) ? java.toString()
                 : ProcessHandle.current().info().command().orElse("java"));
         argv.addAll(List.of("-Xmx16m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData", "-cp", runnerClassPath(), JobRunner.class.getName()));
+                "-XX:-UsePerfData"));
+        if (TestHold.on(TestHold.BEFORE_PID)) {
+            argv.add("-D" + TestHold.PROPERTY + "=" + TestHold.BEFORE_PID);
+        }
+        argv.addAll(List.of("-cp", runnerClassPath(), JobRunner.class.getName()));
         return List.copyOf(argv);
     }
 
@@ -584,11 +625,117 @@ public final class LocalBackend implements ClusterBackend {
 
     private boolean runnerMayStillStart(JobDir job, Instant submitted) {
         Process process = starting.get(job.name());
-        if (process != null) {
-            // setsid exits 0 only if it forked; any other exit before the pid file means the runner failed.
-            return process.isAlive() || process.exitValue() == 0 && withinStartTimeout(submitted);
+        if (process != null && process.isAlive()) {
+            return true;
         }
-        return withinStartTimeout(submitted);
+        // setsid exits 0 when it forked: the runner is its child, looked for below
+        if (process != null && process.exitValue() != 0) {
+            return false;
+        }
+        return PROCESS_TABLE ? runnerProcess(job).isPresent() : withinStartTimeout(submitted);
+    }
+
+    /**
+     * Whether the job's directory was made but no runner of it ever ran, nor is starting: SkyDeck
+     * stopped (a crash, {@code kill -9}) between creating it and starting the runner. Such a
+     * directory is not a job yet; launching the same launch id again starts it.
+     */
+    private boolean neverStarted(JobDir job) {
+        if (job.hasExitCode() || starting.containsKey(job.name())
+                || job.pids().getProperty(JobDir.RUNNER_PID) != null || !Files.exists(job.file(JobDir.METADATA))) {
+            return false;
+        }
+        if (PROCESS_TABLE) {
+            return runnerProcess(job).isEmpty();
+        }
+        Instant submitted = parseInstant(job.metadata().getProperty(M_SUBMITTED)).orElse(null);
+        return !withinStartTimeout(submitted);
+    }
+
+    /**
+     * A job SkyDeck recorded whose runner was lost before it started the command (SkyDeck and the
+     * runner both killed, say): its command never ran, so it is started now, in place, once.
+     */
+    private void resumeIfNeverStarted(JobDir job) {
+        if (!neverStarted(job)) {
+            return;
+        }
+        Properties meta = job.metadata();
+        try {
+            int count = Integer.parseInt(meta.getProperty(M_COMMAND_COUNT, "0"));
+            List<String> command = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                command.add(Objects.requireNonNull(meta.getProperty(M_COMMAND + "." + i)));
+            }
+            launch(new LaunchRequest(meta.getProperty(M_EXPERIMENT), meta.getProperty(M_LAUNCH_ID, job.name()),
+                    Integer.parseInt(meta.getProperty(M_ATTEMPT, "1")), command, null, 1,
+                    Integer.parseInt(meta.getProperty(M_GPUS, "0")), null, null, null, Map.of()));
+        } catch (RuntimeException e) {
+            log.warn("Local job {} never started and cannot be started again: {}", job.name(), e.getMessage());
+        }
+    }
+
+    /** A live runner (or the setsid about to become one) of this job directory, found by its command line. */
+    private static Optional<ProcessHandle> runnerProcess(JobDir job) {
+        String dir = job.dir().toString();
+        String runner = JobRunner.class.getName();
+        return ProcessHandle.allProcesses().filter(h -> {
+            String[] args = h.info().arguments().orElse(null);
+            if (args == null) {
+                return false;
+            }
+            boolean isRunner = false;
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals(runner)) {
+                    isRunner = true;
+                } else if (isRunner && args[i].equals(dir)) {
+                    return h.isAlive();
+                }
+            }
+            return false;
+        }).findAny();
+    }
+
+    /** A runner that exited with an error before recording its pid never will: the job failed to start. */
+    private void recordRunnerFailure(JobDir job, String name, Process runner) {
+        int code = runner.exitValue();
+        if (code == 0 || job.hasExitCode() || job.pids().getProperty(JobDir.RUNNER_PID) != null) {
+            return;
+        }
+        String why = "the job runner did not start (it exited with code " + code + "); see " + job.file(JobDir.RUNNER_LOG);
+        log.warn("Local job {} of experiment {}: {}", job.name(), name, why);
+        writeQuietly(job.file(JobDir.ERROR), why + "\n");
+        writeQuietly(job.file(JobDir.EXIT_CODE), JobRunner.CANNOT_START + "\n");
+    }
+
+    private void rewriteMetadata(JobDir job, int[] slots, Instant submitted) {
+        Properties meta = job.metadata();
+        meta.setProperty(M_SUBMITTED, submitted.toString());
+        meta.setProperty(M_GPU_SLOTS, join(slots));
+        try {
+            job.writeProperties(JobDir.METADATA, meta);
+        } catch (IOException e) {
+            throw BackendException.transientFailure("cannot write the metadata of local job " + job.name() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Set<String> passSetting(String value) {
+        if (value == null || value.isBlank()) {
+            return Set.of();
+        }
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (String n : value.split(",")) {
+            String name = n.strip();
+            if (!name.isEmpty()) {
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    throw Validate.invalid(ENV_PASS + " names " + name + ", which is not an environment variable name:"
+                            + " list names separated by commas (NAME1,NAME2)");
+                }
+                names.add(name);
+            }
+        }
+        return Set.copyOf(names);
     }
 
     private boolean withinStartTimeout(Instant submitted) {
@@ -756,13 +903,28 @@ public final class LocalBackend implements ClusterBackend {
         private Clock clock = Clock.systemUTC();
         private int pageSize = 500;
         private Map<String, String> environment = System.getenv();
+        private Set<String> passEnv;
 
         private Builder() {
         }
 
-        /** The environment read for {@code SKYDECK_LOCAL_GPUS}; default this process's. */
+        /**
+         * The environment read for {@code SKYDECK_LOCAL_GPUS} and {@value LocalBackend#ENV_PASS}, and the one
+         * jobs get their allow-listed variables from (PATH, HOME, USER, locale, TZ, TMPDIR,
+         * {@code CUDA_*}, {@code NCCL_*}, {@code NVIDIA_*}, {@code PYTHON*} and the like); default
+         * this process's. Nothing else of it reaches a job.
+         */
         public Builder environment(Map<String, String> env) {
             this.environment = Map.copyOf(env);
+            return this;
+        }
+
+        /**
+         * More variables of {@link #environment} that jobs get, by name (a secret too: it is passed
+         * because it is named here); default {@value LocalBackend#ENV_PASS}, a comma-separated list.
+         */
+        public Builder passEnvironment(java.util.Collection<String> names) {
+            this.passEnv = Set.copyOf(names);
             return this;
         }
 

@@ -150,6 +150,7 @@ public final class JobDir {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
+            PrivateFiles.createFile(tmp);
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.force(true);

@@ -53,6 +53,7 @@ public final class JobRunner {
     }
 
     private int run() throws IOException {
+        TestHold.at(TestHold.BEFORE_PID, job.dir());
         ProcessHandle self = ProcessHandle.current();
         Properties pids = new Properties();
         pids.setProperty(JobDir.RUNNER_PID, Long.toString(self.pid()));

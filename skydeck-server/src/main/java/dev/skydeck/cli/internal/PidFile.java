@@ -2,16 +2,22 @@ package dev.skydeck.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.skydeck.server.internal.Json;
+import dev.skydeck.SkyDeckHome;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The background server's pid file and what goes with it. {@code ~/.skydeck/skydeck.pid} holds the
@@ -20,6 +26,11 @@ import java.util.Optional;
  * its database and the options it was started with, which {@code skydeck restart} starts it with
  * again. Both are written by the server once it listens and removed when it stops. A pid file whose
  * process is gone is stale and is ignored (and cleaned up).
+ *
+ * <p>A server on a home's own SQLite database also holds {@code ~/.skydeck/skydeck.lock} (an OS file
+ * lock, released when the process ends however it ends), so a second server on that home stops at
+ * once with a message naming the first. Every file here is 0600 and written through a temporary
+ * file of its own, so two servers starting at the same instant never trip over each other's.
  *
  * @param pid       the server's process id
  * @param url       its base URL, or {@code null} when the metadata file is missing
@@ -40,9 +51,61 @@ public record PidFile(long pid, String url, String db, Instant startedAt, String
         return name.endsWith(".pid") ? name.substring(0, name.length() - 4) : name;
     }
 
+    /** The lock file that goes with {@code pidFile}. */
+    public static Path lockFile(Path pidFile) {
+        return pidFile.resolveSibling(stem(pidFile) + ".lock");
+    }
+
+    /**
+     * Takes the home's server lock for the life of this process, or empty when another process
+     * holds it.
+     */
+    public static Optional<AutoCloseable> lock(Path pidFile) throws IOException {
+        Path file = lockFile(pidFile);
+        SkyDeckHome.createPrivateDirectories(file.getParent());
+        SkyDeckHome.ensurePrivateFile(file);
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            channel.close();
+            return Optional.of(() -> { }); // this process holds it already
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            return Optional.empty();
+        }
+        FileLock held = lock;
+        return Optional.of(() -> {
+            held.release();
+            channel.close();
+        });
+    }
+
+    /** Whether another process holds the home's server lock right now. */
+    public static boolean lockedElsewhere(Path pidFile) {
+        if (!Files.exists(lockFile(pidFile))) {
+            return false;
+        }
+        try {
+            Optional<AutoCloseable> l = lock(pidFile);
+            if (l.isEmpty()) {
+                return true;
+            }
+            l.get().close();
+            return false;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Writes the metadata, then the pid file, each atomically. */
     public void write(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
+        SkyDeckHome.createPrivateDirectories(file.getParent());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", pid);
         m.put("url", url);
@@ -55,13 +118,21 @@ public record PidFile(long pid, String url, String db, Instant startedAt, String
         replace(file, (pid + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** Through a temporary file of this process's own, 0600, renamed over the file. */
     private static void replace(Path file, byte[] content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, content);
+        Path tmp = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            Files.createFile(tmp);
+            SkyDeckHome.makePrivate(tmp);
+            Files.write(tmp, content);
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

@@ -2,7 +2,9 @@ package dev.skydeck.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.skydeck.SkyDeck;
+import dev.skydeck.Secrets;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.SkyDeckHome;
 import dev.skydeck.cli.Settings;
 import dev.skydeck.server.SkyDeckServer;
 import dev.skydeck.server.internal.Json;
@@ -105,6 +107,7 @@ public final class ServerCommands {
 
     /** A SkyDeck and its server in this process, closed in order on shutdown. */
     static final class Running {
+        private static final List<AutoCloseable> HOME_LOCKS = new java.util.concurrent.CopyOnWriteArrayList<>();
         final SkyDeck deck;
         final SkyDeckServer server;
         final Settings settings;
@@ -122,9 +125,19 @@ public final class ServerCommands {
 
         static Running open(Settings s, String backend, String backendChosenBy, boolean portFallback,
                             java.util.function.Consumer<SkyDeck> before) throws IOException {
-            Files.createDirectories(s.home());
+            // the configured token and the database's password never reach the log or a job's log
+            Secrets.register(s.authToken());
+            Secrets.registerEnvironment(Map.of("SKYDECK_DB_URL", s.engine().databaseUrl()));
+            SkyDeckHome.createPrivateDirectories(s.home());
             if (!s.engine().databaseUrlSet()) {
-                Files.createDirectories(s.dbPath().getParent());
+                SkyDeckHome.createPrivateDirectories(s.dbPath().getParent());
+            }
+            if (s.localDatabase()) {
+                holdHomeLock(s);
+            }
+            makePrivate(s.home().resolve("cds"));
+            if (Files.exists(s.logFile())) {
+                SkyDeckHome.makePrivate(s.logFile());
             }
             SkyDeck.Builder b = SkyDeck.builder().config(s.engine());
             if (backend != null) {
@@ -156,6 +169,33 @@ public final class ServerCommands {
                 PidFile.removeIfOwn(s.pidFile(), pid);
             }, "skydeck-shutdown"));
             return r;
+        }
+
+        /** One server per home on its own SQLite database: a second one stops here, saying which runs. */
+        private static void holdHomeLock(Settings s) throws IOException {
+            Optional<AutoCloseable> lock = PidFile.lock(s.pidFile());
+            if (lock.isEmpty()) {
+                Optional<PidFile> other = PidFile.readLive(s.pidFile());
+                throw new SkyDeckException("another SkyDeck server already runs on " + s.home()
+                        + other.map(p -> " (pid " + p.pid() + (p.url() == null ? "" : ", " + p.url()) + ")")
+                        .orElse(" (it is starting)")
+                        + ": use it, stop it with `skydeck stop`, or give this one another SKYDECK_HOME");
+            }
+            HOME_LOCKS.add(lock.get()); // held until this process ends
+        }
+
+        /** Files left by earlier runs (the class-data archive the JVM writes at exit) become private too. */
+        private static void makePrivate(Path dir) {
+            if (!Files.isDirectory(dir)) {
+                return;
+            }
+            try (var files = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    SkyDeckHome.makePrivate(p);
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // not ours to fail a start over
+            }
         }
 
         private static SkyDeckServer start(SkyDeck deck, Settings s, int port) {
@@ -211,7 +251,9 @@ public final class ServerCommands {
             out.println("SkyDeck is already running (pid " + live.get().pid() + ")");
             return live.get();
         }
-        Files.createDirectories(s.home());
+        SkyDeckHome.createPrivateDirectories(s.home());
+        SkyDeckHome.createPrivateDirectories(s.home().resolve("cds"));
+        SkyDeckHome.ensurePrivateFile(s.logFile());
         List<String> cmd = new ArrayList<>();
         for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
             if (Files.isExecutable(Path.of(setsid))) {
@@ -237,6 +279,16 @@ public final class ServerCommands {
             Optional<PidFile> p = PidFile.read(s.pidFile());
             if (p.isPresent() && p.get().pid() == process.pid()) {
                 return p.get();
+            }
+            if (!process.isAlive() && PidFile.lockedElsewhere(s.pidFile())) {
+                // another start won the home at the same instant: that server is the one
+                Optional<PidFile> other = PidFile.readLive(s.pidFile());
+                if (other.isPresent()) {
+                    out.println("SkyDeck is already running (pid " + other.get().pid() + ")");
+                    return other.get();
+                }
+                process.waitFor(100, TimeUnit.MILLISECONDS);
+                continue;
             }
             if (!process.isAlive()) {
                 throw new SkyDeckException("the server stopped at start-up (exit " + process.exitValue() + "):\n"

@@ -65,7 +65,15 @@ public final class Database implements SqlDatabase {
         Path parent = absolute.getParent();
         try {
             if (parent != null) {
-                Files.createDirectories(parent);
+                dev.skydeck.SkyDeckHome.createPrivateDirectories(parent);
+            }
+            // SQLite gives its -wal and -shm files the database file's mode: 0600 for all three
+            dev.skydeck.SkyDeckHome.ensurePrivateFile(absolute);
+            for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
+                Path side = absolute.resolveSibling(absolute.getFileName() + suffix);
+                if (Files.exists(side)) {
+                    dev.skydeck.SkyDeckHome.makePrivate(side);
+                }
             }
         } catch (IOException e) {
             throw new SkyDeckException("cannot open the SkyDeck database " + absolute + ": cannot create its directory "
