@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -33,7 +32,7 @@ import java.util.function.Function;
 public abstract class JdbcStore implements Store {
     private final SqlDatabase database;
     private final Statements statements;
-    private final AtomicLong executed = new AtomicLong();
+    private final dev.skydeck.jdbc.internal.StatementCounter executed = new dev.skydeck.jdbc.internal.StatementCounter();
 
     /** A store on {@code database}, speaking {@code dialect}; it owns the database and closes it. */
     protected JdbcStore(SqlDatabase database, Dialect dialect) {
@@ -46,7 +45,16 @@ public abstract class JdbcStore implements Store {
      * excluded); for tests and benchmarks that check reads cost a constant number of statements.
      */
     public final long statementCount() {
-        return executed.get();
+        return executed.total();
+    }
+
+    /**
+     * How many SQL statements this store has executed on threads whose name starts with
+     * {@code threadNamePrefix} ({@code skydeck-poller}, say): the cost of one part of the engine,
+     * without what the others run meanwhile.
+     */
+    public final long statementCount(String threadNamePrefix) {
+        return executed.onThreads(threadNamePrefix);
     }
 
     /**

@@ -72,4 +72,38 @@ class DashboardIT {
         }
         assertThat(screenshots.resolve("01-experiments.png")).exists();
     }
+
+    @Test
+    void onADeckWithUsersTheMineFiltersShowTheCallersOwn() throws Exception {
+        assertThat(CHROMIUM).isExecutable();
+        assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
+        Path screenshots = Files.createDirectories(Path.of("target", "screenshots-users"));
+        LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("mine-jobs")).gpuSlots(8).build();
+        try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("mine.db")).backend(backend)
+                .pollInterval(Duration.ofMillis(300)).build()) {
+            String alice = deck.createToken("alice").secret();
+            deck.createToken("bob");
+            deck.as("alice").create(dev.skydeck.ExperimentSpec.named("alice.one").baseCommand("true"));
+            deck.as("alice").create(dev.skydeck.ExperimentSpec.named("shared.run").baseCommand("true"));
+            SkyDeck bob = deck.as("bob");
+            bob.create(dev.skydeck.ExperimentSpec.named("bob.one").baseCommand("true"));
+            bob.setDesired(deck.experiment("shared.run"), dev.skydeck.DesiredState.RUNNING);
+            bob.setDesired(deck.experiment("bob.one"), dev.skydeck.DesiredState.RUNNING);
+            try (SkyDeckServer server = SkyDeckServer.builder(deck).port(0).build().start()) {
+                ProcessBuilder pb = new ProcessBuilder("node", "e2e/mine.mjs").directory(Path.of("ui").toFile())
+                        .redirectErrorStream(true);
+                pb.environment().put("SKYDECK_URL", server.url());
+                pb.environment().put("ALICE_TOKEN", alice);
+                pb.environment().put("CHROMIUM", CHROMIUM.toString());
+                pb.environment().put("SCREENSHOTS", screenshots.toAbsolutePath().toString());
+                Process node = pb.start();
+                node.getOutputStream().close();
+                String output = new String(node.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(node.waitFor(3, TimeUnit.MINUTES)).as(output).isTrue();
+                assertThat(node.exitValue()).as("ui/e2e/mine.mjs passed; its output:\n" + output).isZero();
+            }
+        } finally {
+            backend.close();
+        }
+    }
 }

@@ -118,18 +118,19 @@ class SkyDeckOnSqliteTest {
         backend.pageSize(2000);
         deck.poll(); // records them all
 
+        // the poll runs on the poller's thread; the event feed reads on its own meanwhile
         ids.subList(0, 10).forEach(id -> backend.set(id, JobStatus.SUCCEEDED));
-        long before = store.statementCount();
+        long before = store.statementCount("skydeck-poller");
         deck.poll();
-        long ten = store.statementCount() - before;
+        long ten = store.statementCount("skydeck-poller") - before;
 
         ids.subList(10, 1010).forEach(id -> backend.set(id, JobStatus.SUCCEEDED));
-        before = store.statementCount();
+        before = store.statementCount("skydeck-poller");
         deck.poll();
-        long thousand = store.statementCount() - before;
+        long thousand = store.statementCount("skydeck-poller") - before;
 
         assertThat(deck.jobs(new dev.skydeck.JobQuery(null, true, null, null, 10, 0)).total()).isZero();
-        assertThat(thousand).as("statements for 1,000 changed jobs").isEqualTo(ten).isLessThanOrEqualTo(12);
+        assertThat(thousand).as("statements for 1,000 changed jobs").isEqualTo(ten).isBetween(1L, 12L);
         System.out.printf("poll of 1,000 changed jobs: %d SQL statements (10 changed: %d)%n", thousand, ten);
     }
 

@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One connection for the length of a transaction (or a read), with its prepared statements
@@ -27,11 +26,11 @@ final class Session implements AutoCloseable {
     }
 
     private final Connection connection;
-    private final AtomicLong statements;
+    private final StatementCounter statements;
     private final Map<String, PreparedStatement> prepared = new HashMap<>();
     private boolean closed;
 
-    Session(Connection connection, AtomicLong statements) {
+    Session(Connection connection, StatementCounter statements) {
         this.connection = connection;
         this.statements = statements;
     }
@@ -39,7 +38,7 @@ final class Session implements AutoCloseable {
     /** Rows of a query, mapped. */
     <T> List<T> list(String sql, Row<T> row, Object... params) throws SQLException {
         PreparedStatement ps = bind(sql, params);
-        statements.incrementAndGet();
+        statements.increment();
         List<T> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -52,7 +51,7 @@ final class Session implements AutoCloseable {
     /** The first row of a query, mapped. */
     <T> Optional<T> first(String sql, Row<T> row, Object... params) throws SQLException {
         PreparedStatement ps = bind(sql, params);
-        statements.incrementAndGet();
+        statements.increment();
         // read the whole result: a RETURNING statement finishes its work only when stepped to the end
         try (ResultSet rs = ps.executeQuery()) {
             T result = null;
@@ -73,7 +72,7 @@ final class Session implements AutoCloseable {
     /** Runs an INSERT, UPDATE or DELETE; returns the rows changed. */
     int update(String sql, Object... params) throws SQLException {
         PreparedStatement ps = bind(sql, params);
-        statements.incrementAndGet();
+        statements.increment();
         return ps.executeUpdate();
     }
 
@@ -87,7 +86,7 @@ final class Session implements AutoCloseable {
             setAll(ps, params);
             ps.addBatch();
         }
-        statements.incrementAndGet();
+        statements.increment();
         ps.executeBatch();
     }
 
@@ -101,7 +100,7 @@ final class Session implements AutoCloseable {
             setAll(ps, params);
             ps.addBatch();
         }
-        statements.incrementAndGet();
+        statements.increment();
         return ps.executeBatch();
     }
 

@@ -38,7 +38,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -64,7 +63,7 @@ public final class StoreSql implements StoreTx {
     }
 
     /** Runs {@code work} in a write transaction of {@code database}, counting statements in {@code statements}. */
-    public static <T> T inWrite(SqlDatabase database, Statements statements, AtomicLong counter, Function<StoreTx, T> work) {
+    public static <T> T inWrite(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreTx, T> work) {
         return database.write(connection -> {
             try (Session session = new Session(connection, counter)) {
                 StoreSql tx = new StoreSql(session, database, statements);
@@ -76,7 +75,7 @@ public final class StoreSql implements StoreTx {
     }
 
     /** Runs {@code work} in a read transaction of {@code database}. */
-    public static <T> T inRead(SqlDatabase database, Statements statements, AtomicLong counter, Function<StoreSql, T> work) {
+    public static <T> T inRead(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreSql, T> work) {
         return database.read(connection -> {
             try (Session session = new Session(connection, counter)) {
                 return work.apply(new StoreSql(session, database, statements));
