@@ -38,10 +38,12 @@ try {
   await page.locator('[data-testid="job-row"]').first().waitFor({ timeout: T });
   const all = await page.locator('[data-testid="job-row"]').count();
   assert.equal(all, 2);
-  await page.getByLabel('Mine (alice)').check();
+  // the filter lives in the URL: the box follows once the router has moved
+  await page.getByLabel('Mine (alice)').click();
   await page.waitForURL(/mine=1/, { timeout: T });
   await page.getByTestId('jobs-total').filter({ hasText: '0 jobs' }).waitFor({ timeout: T });
-  await page.getByLabel('Mine (alice)').uncheck();
+  await page.getByLabel('Mine (alice)').click();
+  await page.waitForURL((u) => !u.search.includes('mine'), { timeout: T });
   await page.locator('[data-testid="job-row"]').nth(1).waitFor({ timeout: T });
   const by = await page.locator('[data-testid="job-launched-by"]').allTextContents();
   assert.deepEqual(by, ['bob', 'bob']);

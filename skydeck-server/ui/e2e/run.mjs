@@ -123,11 +123,13 @@ try {
   await step('saving another field keeps a decimal a decimal (3.0 stays 3.0)', async () => {
     await api('POST', '/api/experiments', { name: 'typed.flags', flags: { lr: 3.0, layers: 3 } });
     // the e2e client's JSON.stringify would send 3: write the decimal by hand, as a script would
-    await fetch(`${URL}/api/experiments/typed.flags`, {
+    const patched = await fetch(`${URL}/api/experiments/typed.flags`, {
       method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: '{"set_flags": {"lr": 3.0}}',
     });
+    assert.equal(patched.status, 200, await patched.text());
     await row('typed.flags').waitFor({ timeout: T });
-    assert.equal(await row('typed.flags').locator('[data-flag="lr"]').innerText(), '3.0');
+    // the row may first show the create (3), then the patch arrives live
+    await row('typed.flags').locator('[data-flag="lr"]', { hasText: /^3\.0$/ }).waitFor({ timeout: T });
     await row('typed.flags').click();
     const detail = page.locator('[data-testid="detail"][data-experiment="typed.flags"]');
     await detail.getByTestId('config').waitFor();

@@ -88,8 +88,8 @@ export const api = {
   },
   job: (id: string) => get<{ job: Job }>(`/api/jobs/${q(id)}`),
   cancelJob: (id: string) => post<{ job: Job }>(`/api/jobs/${q(id)}/cancel`),
-  logsUrl: (id: string, tail: number, follow: boolean) =>
-    `${base()}/api/jobs/${q(id)}/logs?tail=${tail}&follow=${follow}`,
+  logsUrl: (id: string, tail: number, follow: boolean, controller = false) =>
+    `${base()}/api/jobs/${q(id)}/logs?tail=${tail}&follow=${follow}${controller ? '&controller=true' : ''}`,
   logHeaders: () => headers(false),
   createGroup: (name: string) => post<{ group: Group }>('/api/groups', { name }),
   patchGroup: (gid: number, body: Record<string, unknown>) =>

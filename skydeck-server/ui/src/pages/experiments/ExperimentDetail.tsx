@@ -26,6 +26,7 @@ function LaunchProgress({ e, job }: { e: Experiment; job: Job | undefined }) {
         {ended ? `last job ${job.status.toLowerCase()} ${formatRelative(job.ended_at)}`
           : job ? `${(stage ?? '').toLowerCase()} for ${formatDuration((Date.now() - Date.parse(job.stage_since)) / 1000)}`
             : 'no job yet'}
+        {job?.active && job.details ? ` · ${job.details}` : ''}
         {e.status?.state_reason ? ` · ${e.status.state_reason}` : ''}
       </Text>
     </Stack>

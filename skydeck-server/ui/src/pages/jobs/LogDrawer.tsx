@@ -7,6 +7,9 @@ import type { Job } from '../../api/types';
 export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => void }) {
   const [tail, setTail] = useState('200');
   const [follow, setFollow] = useState(true);
+  // SkyPilot runs each managed job under a jobs controller, whose log says why a launch waits or recovers
+  const [which, setWhich] = useState<'job' | 'controller'>('job');
+  const hasController = job?.backend === 'skypilot';
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const viewport = useRef<HTMLDivElement>(null);
@@ -18,7 +21,8 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
     setError(null);
     (async () => {
       try {
-        const res = await fetch(api.logsUrl(job.id, Number(tail), follow && job.active),
+        const res = await fetch(api.logsUrl(job.id, Number(tail), follow && job.active,
+          hasController && which === 'controller'),
           { headers: api.logHeaders(), signal: controller.signal });
         if (!res.ok || !res.body) {
           setError(errorDetail(await res.text()));
@@ -37,7 +41,7 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
       }
     })();
     return () => controller.abort();
-  }, [job, tail, follow]);
+  }, [job, tail, follow, which, hasController]);
 
   useEffect(() => {
     viewport.current?.scrollTo({ top: viewport.current.scrollHeight });
@@ -47,6 +51,9 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
     <Drawer opened={job !== null} onClose={onClose} position="right" size="xl"
       title={job ? `Log of ${job.experiment_name} · ${job.id}` : ''}>
       <Group mb="sm">
+        {hasController && <SegmentedControl size="xs" value={which} data-testid="log-which"
+          onChange={(v) => setWhich(v as 'job' | 'controller')}
+          data={[{ value: 'job', label: 'Job' }, { value: 'controller', label: 'Controller' }]} />}
         <SegmentedControl size="xs" value={tail} onChange={setTail}
           data={[{ value: '200', label: 'Last 200' }, { value: '1000', label: 'Last 1000' }, { value: '0', label: 'All' }]} />
         <Switch label="Follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)}

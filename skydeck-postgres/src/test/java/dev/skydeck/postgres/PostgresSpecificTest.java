@@ -135,4 +135,33 @@ class PostgresSpecificTest {
             assertThat(thousand).isEqualTo(ten).isLessThanOrEqualTo(3);
         }
     }
+
+    @Test
+    void aProcessStuckInsideAWriteDoesNotHoldTheWriteLockForEver() throws Exception {
+        String url = EmbeddedPg.newDatabase();
+        try (PostgresStore frozen = PostgresStore.open(url); PostgresStore other = PostgresStore.open(url)) {
+            java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch wake = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Object> stuck = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> frozen.write(tx -> {
+                        tx.insertExperiment(ExperimentSpec.named("never"), T0);
+                        inside.countDown();
+                        try {
+                            wake.await(); // a paused process: its session idles inside the transaction
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return tx.insertExperiment(ExperimentSpec.named("never.2"), T0);
+                    }));
+            assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+            long t0 = System.nanoTime();
+            other.write(tx -> tx.insertExperiment(ExperimentSpec.named("goes.on"), T0));
+            double waited = (System.nanoTime() - t0) / 1e9;
+            assertThat(waited).as("seconds the other writer waited").isLessThan(15);
+            wake.countDown();
+            assertThatThrownBy(stuck::join).hasCauseInstanceOf(SkyDeckException.class);
+            assertThat(other.experimentByName("goes.on")).isPresent();
+            assertThat(other.experimentByName("never")).isEmpty();
+        }
+    }
 }

@@ -99,6 +99,10 @@ public final class PgDatabase implements SqlDatabase {
         config.setReadOnly(readOnly);
         config.setAutoCommit(false);
         config.setTransactionIsolation(readOnly ? "TRANSACTION_REPEATABLE_READ" : "TRANSACTION_READ_COMMITTED");
+        // a process that stops mid-transaction (frozen, paused, cut off) must not hold the write lock for
+        // ever: the server ends its session after 5 s idle inside a transaction, which releases the lock;
+        // writers waiting for it give up after 60 s with an error instead of hanging
+        config.setConnectionInitSql("SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '60s'");
         config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
         // fail at open, with the server's own reason, when the database cannot be reached
         config.setInitializationFailTimeout(Math.max(1, connectTimeout.toMillis()));
