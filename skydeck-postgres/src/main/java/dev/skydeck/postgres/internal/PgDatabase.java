@@ -99,10 +99,7 @@ public final class PgDatabase implements SqlDatabase {
         config.setReadOnly(readOnly);
         config.setAutoCommit(false);
         config.setTransactionIsolation(readOnly ? "TRANSACTION_REPEATABLE_READ" : "TRANSACTION_READ_COMMITTED");
-        // a process that stops mid-transaction (frozen, paused, cut off) must not hold the write lock for
-        // ever: the server ends its session after 5 s idle inside a transaction, which releases the lock;
-        // writers waiting for it give up after 60 s with an error instead of hanging
-        config.setConnectionInitSql("SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '60s'");
+
         config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
         // fail at open, with the server's own reason, when the database cannot be reached
         config.setInitializationFailTimeout(Math.max(1, connectTimeout.toMillis()));
@@ -150,7 +147,11 @@ public final class PgDatabase implements SqlDatabase {
             boolean committed = false;
             try {
                 try (Statement st = connection.createStatement()) {
-                    st.execute("SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
+                    // a process that stops mid-write (frozen, paused, cut off) must not hold the lock for ever:
+                    // for this transaction only, the server ends the session after 5 s idle inside it, which
+                    // releases the lock; a writer waiting for the lock gives up after 60 s instead of hanging
+                    st.execute("SELECT set_config('idle_in_transaction_session_timeout', '5s', true),"
+                            + " set_config('lock_timeout', '60s', true), pg_advisory_xact_lock(" + WRITE_LOCK + ")");
                 }
                 T result = work.run(connection);
                 connection.commit();
