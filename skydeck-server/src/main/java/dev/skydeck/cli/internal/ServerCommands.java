@@ -173,7 +173,19 @@ public final class ServerCommands {
 
         /** One server per home on its own SQLite database: a second one stops here, saying which runs. */
         private static void holdHomeLock(Settings s) throws IOException {
+            // `skydeck start` probes the lock for an instant while it waits for its server: try for 2 s,
+            // so only a server that really holds it keeps this one out
             Optional<AutoCloseable> lock = PidFile.lock(s.pidFile());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (lock.isEmpty() && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                lock = PidFile.lock(s.pidFile());
+            }
             if (lock.isEmpty()) {
                 Optional<PidFile> other = PidFile.readLive(s.pidFile());
                 throw new SkyDeckException("another SkyDeck server already runs on " + s.home()
