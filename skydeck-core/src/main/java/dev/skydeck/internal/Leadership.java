@@ -151,6 +151,18 @@ public final class Leadership implements AutoCloseable {
         return isLeader();
     }
 
+    /**
+     * Whether this process holds the lease, asking for it now when it does not: for a caller's
+     * explicit request (a poll, a sync), which must not fail because a routine attempt was just made.
+     */
+    public boolean lead() {
+        if (isLeader()) {
+            return true;
+        }
+        renew();
+        return isLeader();
+    }
+
     /** When this process last gained the lease, or {@code null} while it does not hold it. */
     public Instant leaderSince() {
         return isLeader() ? since : null;
