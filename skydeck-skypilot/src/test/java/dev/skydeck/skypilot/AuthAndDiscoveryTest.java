@@ -185,6 +185,41 @@ class AuthAndDiscoveryTest {
     }
 
     @Test
+    void everyCredentialTheClientReadsOrReceivesIsScrubbedFromLogsAndJobOutput() throws Exception {
+        String configToken = "sky_config_token_0123456789";
+        String fileCookie = "file-cookie-value-42";
+        String setCookie = "server-set-cookie-77";
+        Files.createDirectories(dir.resolve("home/.sky"));
+        Files.writeString(dir.resolve("home/.sky/config.yaml"),
+                "api_server:\n  endpoint: " + endpoint() + "\n  service_account_token: " + configToken + "\n");
+        long expiry = System.currentTimeMillis() / 1000 + 86400;
+        Path cookies = dir.resolve("cookies.txt");
+        Files.writeString(cookies, ".127.0.0.1\tTRUE\t/\tFALSE\t" + expiry + "\tsso\t" + fileCookie + "\n");
+        server.stubFor(get(urlPathEqualTo("/api/health")).willReturn(aResponse().withStatus(200)
+                .withHeader("X-SkyPilot-API-Version", "49").withHeader("X-SkyPilot-Version", "1.0.0")
+                .withHeader("Set-Cookie", "session=" + setCookie + "; Path=/")
+                .withHeader("Content-Type", "application/json").withBody(HEALTHY)));
+        String text = "token " + configToken + " cookie " + fileCookie + " session " + setCookie;
+        assertThat(dev.skydeck.Secrets.redact(text)).contains(configToken, fileCookie, setCookie);
+
+        try (SkyPilotBackend b = backend(Map.of("SKYPILOT_API_COOKIE_FILE", cookies.toString()))) {
+            assertThat(b.health().healthy()).isTrue();
+        }
+        server.verify(getRequestedFor(urlPathEqualTo("/api/health"))
+                .withHeader("Authorization", equalTo("Bearer " + configToken)));
+        assertThat(dev.skydeck.Secrets.redact(text)).doesNotContain(configToken, fileCookie, setCookie)
+                .isEqualTo("token [redacted] cookie [redacted] session [redacted]");
+
+        String password = "basic-secret-pw";
+        assertThat(dev.skydeck.Secrets.redact(password)).isEqualTo(password);
+        try (SkyPilotBackend b = backend(Map.of("SKYPILOT_API_SERVER_ENDPOINT",
+                "http://alice:" + password + "@127.0.0.1:" + server.port()))) {
+            assertThat(b.endpoint()).isEqualTo(endpoint());
+        }
+        assertThat(dev.skydeck.Secrets.redact("pw=" + password)).isEqualTo("pw=[redacted]");
+    }
+
+    @Test
     void aServerWithoutVersionHeadersIsCalledOutAsTooOld() {
         server.stubFor(get(urlPathEqualTo("/api/health")).willReturn(aResponse().withStatus(200).withBody(HEALTHY)));
         try (SkyPilotBackend b = backend(Map.of("SKYPILOT_API_SERVER_ENDPOINT", endpoint()))) {

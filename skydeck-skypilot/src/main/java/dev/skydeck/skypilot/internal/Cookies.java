@@ -1,5 +1,6 @@
 package dev.skydeck.skypilot.internal;
 
+import dev.skydeck.Secrets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -22,7 +23,9 @@ import okhttp3.HttpUrl;
  * cookies) plus, for this process, the session cookies a server set. A {@code Set-Cookie} in a
  * response refreshes the file as {@code set_api_cookie_jar} does: written to a temporary file in
  * the same folder and moved over the old one, persistent cookies only (Python's
- * {@code MozillaCookieJar.save} leaves session cookies out). Values are secrets: never logged.
+ * {@code MozillaCookieJar.save} leaves session cookies out). Values are secrets: never logged, and
+ * every value read or set is registered with {@link Secrets}, so logs and job output served by
+ * the API show a marker instead.
  */
 public final class Cookies {
     /** One cookie. Its value is a secret: never log it. */
@@ -81,6 +84,7 @@ public final class Cookies {
             if (c == null) {
                 continue;
             }
+            Secrets.register(c.value());
             Entry e = new Entry(c.hostOnly() ? c.domain() : "." + c.domain(), !c.hostOnly(), c.path(), c.secure(),
                     c.persistent() ? c.expiresAt() / 1000 : 0, c.name(), c.value(), c.httpOnly());
             boolean expired = c.persistent() && c.expiresAt() <= now.toEpochMilli();
@@ -153,6 +157,7 @@ public final class Cookies {
             } catch (NumberFormatException e) {
                 continue;
             }
+            Secrets.register(f[6].strip());
             out.add(new Entry(f[0].strip(), "TRUE".equalsIgnoreCase(f[1].strip()), f[2].strip(),
                     "TRUE".equalsIgnoreCase(f[3].strip()), expiry, f[5], f[6].strip(), httpOnly));
         }

@@ -43,6 +43,15 @@ public record ServerConfig(URI endpoint, String source, String basicAuth, String
     private static final List<String> LOCAL = List.of("http://0.0.0.0:46580", "http://localhost:46580",
             "http://127.0.0.1:46580");
 
+    /** Registers the token and the basic-auth password as secrets, so no log or API answer shows them. */
+    public ServerConfig {
+        dev.skydeck.Secrets.register(token);
+        if (basicAuth != null) {
+            int colon = basicAuth.indexOf(':');
+            dev.skydeck.Secrets.register(colon < 0 ? basicAuth : basicAuth.substring(colon + 1));
+        }
+    }
+
     /** Never shows the token or the password. */
     @Override
     public String toString() {
