@@ -297,6 +297,7 @@ public final class SkyPilotStub implements AutoCloseable {
     /** The server restarted without its request database: every request so far is unknown (404). */
     synchronized void forgetRequests() {
         forgotten.addAll(requests.keySet());
+        notifyAll();
     }
 
     /** The server restarted: requests in flight were interrupted and should be retried (503 from /api/get). */
@@ -309,11 +310,13 @@ public final class SkyPilotStub implements AutoCloseable {
                 r.finish();
             }
         }
+        notifyAll();
     }
 
     /** Lets held launch requests finish. */
     synchronized void releaseLaunches() {
         holdLaunches = false;
+        notifyAll();
     }
 
     synchronized Job job(long id) {
@@ -434,7 +437,11 @@ public final class SkyPilotStub implements AutoCloseable {
                 }
                 synchronized (SkyPilotStub.this) {
                     settle();
-                    return answer(req.getMethod().getName(), path, req, headers);
+                    try {
+                        return answer(req.getMethod().getName(), path, req, headers);
+                    } finally {
+                        SkyPilotStub.this.notifyAll(); // wakes /api/get waiters: a request may have finished
+                    }
                 }
             } catch (Exception e) {
                 return respond(500, "{\"detail\":" + JSON.valueToTree(e.toString()) + "}", headers);
@@ -554,7 +561,12 @@ public final class SkyPilotStub implements AutoCloseable {
         return respond(200, out.toString(), headers);
     }
 
-    /** {@code /api/get}: waits (without holding the stub) until the request is finished. */
+    /**
+     * {@code /api/get}: waits until the request is finished, releasing the stub meanwhile. It wakes
+     * when another call or a test changes the stub ({@code notifyAll}) and when the request's own
+     * run time is up; a held launch ({@link #holdLaunches} set directly by a test) is looked at
+     * again every 50 ms.
+     */
     private ResponseDefinition apiGet(String prefix, List<HttpHeader> headers) throws InterruptedException {
         Req r;
         long giveUp = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -574,12 +586,16 @@ public final class SkyPilotStub implements AutoCloseable {
                 if (r.finished()) {
                     break;
                 }
+                long now = System.nanoTime();
+                if (now > giveUp) {
+                    return respond(504, "<html><title>504 Gateway Time-out</title></html>",
+                            List.of(new HttpHeader("Content-Type", "text/html")));
+                }
+                long untilDone = holdLaunches && r.name.equals("sky.jobs.launch")
+                        ? Duration.ofMillis(50).toNanos() : r.doneAt - now;
+                long waitNanos = Math.max(Duration.ofMillis(1).toNanos(), Math.min(untilDone, giveUp - now));
+                wait(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
             }
-            if (System.nanoTime() > giveUp) {
-                return respond(504, "<html><title>504 Gateway Time-out</title></html>",
-                        List.of(new HttpHeader("Content-Type", "text/html")));
-            }
-            Thread.sleep(5);
         }
         if (r.shouldRetry) {
             return respond(503, "{\"detail\":\"Request '" + r.id + "' should be retried\"}", headers);
