@@ -60,7 +60,8 @@ const q = encodeURIComponent;
 export const api = {
   health: () => get<Health>('/api/health'),
   me: () => get<Me>('/api/me'),
-  groups: () => get<{ groups: Group[]; ungrouped: Experiment[] }>('/api/groups'),
+  // every field: the table reads list items in the full shape (the compact list form omits defaults)
+  groups: () => get<{ groups: Group[]; ungrouped: Experiment[] }>('/api/groups?fields=full'),
   experiment: (id: number | string) => get<{ experiment: Experiment }>(`/api/experiments/${q(String(id))}`),
   createExperiment: (body: Record<string, unknown>) => post<{ experiment: Experiment }>('/api/experiments', body),
   patchExperiment: (id: number, body: Record<string, unknown>) =>

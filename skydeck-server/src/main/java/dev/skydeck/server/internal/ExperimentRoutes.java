@@ -123,9 +123,9 @@ public final class ExperimentRoutes {
         Page<Experiment> page = deck.experiments(q);
         ctx.header("X-Total-Count", Long.toString(page.total()));
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("experiments", ExperimentView.of(page.items()));
+        out.put("experiments", ExperimentView.list(page.items(), Http.fullFields(ctx)));
         out.put("total", page.total());
-        json(ctx, out);
+        Http.listJson(ctx, out);
     }
 
     /** {@code GET /api/experiments/facets}: the list's filters, counted per state, desired state and flag value. */
