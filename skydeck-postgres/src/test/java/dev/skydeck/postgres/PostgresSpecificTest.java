@@ -118,6 +118,40 @@ class PostgresSpecificTest {
     }
 
     @Test
+    void sortedFilteredPagesFacetsAndGroupSummariesCostTheSameStatementsWhateverTheRows() {
+        try (PostgresStore store = PostgresStore.open(EmbeddedPg.newDatabase())) {
+            ExperimentQuery q = ExperimentQuery.ALL.withText("e").withFlag("lr", java.util.List.of("0.1", "~"))
+                    .sortedByFlag("seed", true).page(100, 0);
+            java.util.List<Long> counts = new java.util.ArrayList<>();
+            for (int n : new int[] {10, 500}) {
+                store.write(tx -> {
+                    java.util.List<Long> ids = new java.util.ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        ids.add(tx.insertExperiment(ExperimentSpec.named("e" + n + "-" + i).flag("lr", i % 3 * 0.1)
+                                .flag("seed", (long) i), T0).id());
+                    }
+                    tx.insertGroup(dev.skydeck.Group.named("g" + n).withExperimentIds(ids));
+                    return null;
+                });
+                for (ExperimentQuery.Sort sort : ExperimentQuery.Sort.values()) {
+                    ExperimentQuery sorted = sort == ExperimentQuery.Sort.FLAG ? q : q.sortedBy(sort, true);
+                    long before = store.statementCount();
+                    assertThat(store.experiments(sorted.inGroup(1L)).total()).isPositive();
+                    counts.add(store.statementCount() - before);
+                }
+                long before = store.statementCount();
+                assertThat(store.experimentFacets(q, 5).flags()).isNotEmpty();
+                store.groupSummaries();
+                counts.add(store.statementCount() - before);
+            }
+            int half = counts.size() / 2;
+            assertThat(counts.subList(half, counts.size())).isEqualTo(counts.subList(0, half));
+            assertThat(counts.subList(0, half - 1)).containsOnly(2L);
+            assertThat(counts.get(half - 1)).isEqualTo(8);
+        }
+    }
+
+    @Test
     void aPageCostsTheSameStatementsForTenExperimentsAsForAThousand() {
         try (PostgresStore store = PostgresStore.open(EmbeddedPg.newDatabase())) {
             store.write(tx -> {

@@ -86,7 +86,7 @@ class SqliteStoreFileTest {
                 .contains("experiments", "jobs", "experiment_groups", "group_members", "checkpoints", "events",
                         "settings", "flyway_schema_history");
         assertThat(rawStrings(file(), "SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
         // V2: listing experiments reads each one's newest job status from the index alone
         assertThat(rawStrings(file(), "SELECT sql FROM sqlite_master WHERE name = 'jobs_experiment'"))
                 .singleElement().asString().contains("status");

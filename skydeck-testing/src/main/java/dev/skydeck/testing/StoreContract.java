@@ -1966,6 +1966,18 @@ public abstract class StoreContract {
     }
 
     @Test
+    void queryPagesSortedByAFlagAcrossTheExperimentsWithoutIt() {
+        withFlags("n1");
+        withFlags("v2", "x", 2L);
+        withFlags("n2");
+        withFlags("v1", "x", 1L);
+
+        assertThat(names(all().sortedByFlag("x", false).page(2, 1))).containsExactly("v2", "n1");
+        assertThat(names(all().sortedByFlag("x", true).page(2, 1))).containsExactly("v1", "n2");
+        assertThat(store.experiments(all().sortedByFlag("x", true).page(2, 3)).total()).isEqualTo(4);
+    }
+
+    @Test
     void querySortsStringsByCodePointAndBreaksTiesByTheUsersOrderThenId() {
         withFlags("x1", "s", "\uD83D\uDE00"); // above U+FFFF: after U+FFFD in code point order
         withFlags("x2", "s", "\uFFFD");

@@ -180,13 +180,15 @@ public final class StoreSql implements StoreTx {
             boolean missing = values.size() < f.getValue().size();
             List<String> either = new ArrayList<>();
             if (!values.isEmpty()) {
-                either.add("e.id IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ? AND f.value_text IN ("
+                // "+e.id": the page follows its sort's index and probes the values' ids, instead of reading
+                // every matching row to sort them (SQLite; a no-op on PostgreSQL)
+                either.add("+e.id IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ? AND f.value_text IN ("
                         + Statements.marks(values.size()) + "))");
                 params.add(f.getKey());
                 params.addAll(values);
             }
             if (missing) {
-                either.add("e.id NOT IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ?)");
+                either.add("+e.id NOT IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ?)");
                 params.add(f.getKey());
             }
             where.add(either.size() == 1 ? either.get(0) : "(" + String.join(" OR ", either) + ")");
