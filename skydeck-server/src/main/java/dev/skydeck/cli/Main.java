@@ -5,6 +5,7 @@ import dev.skydeck.SkyDeckException;
 import dev.skydeck.cli.internal.AdminCommands;
 import dev.skydeck.cli.internal.ApiClient;
 import dev.skydeck.cli.internal.ImportCommand;
+import dev.skydeck.cli.internal.JvmOptions;
 import dev.skydeck.cli.internal.ScriptCommands;
 import dev.skydeck.cli.internal.ServerCommands;
 import picocli.CommandLine;
@@ -27,8 +28,25 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit status when the command failed. */
     public static final int FAILED = 1;
 
-    /** Runs the command line and exits with its status. */
+    /**
+     * Runs the command line and exits with its status. {@code serve} and {@code demo} started
+     * without a heap limit run in a bounded child JVM ({@link JvmOptions#reexecIfUnbounded}).
+     */
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("serve") || args[0].equals("demo"))) {
+            try {
+                var status = JvmOptions.reexecIfUnbounded(args, Settings.load(System.getenv(), java.util.Map.of()).home());
+                if (status.isPresent()) {
+                    System.exit(status.getAsInt());
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                System.err.println("skydeck: cannot start the server in a bounded JVM (" + e.getMessage()
+                        + "); serving in this one (set -Xmx256m, or SKYDECK_NO_REEXEC=1 to skip this)");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                System.exit(FAILED);
+            }
+        }
         System.exit(run(args));
     }
 

@@ -88,7 +88,8 @@ class SafeByDefaultIT {
 
     private ProcessBuilder builder(Map<String, String> extraEnv, List<String> jvm, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+                // -Xmx: one JVM that kill -9 crashes (without it `serve` runs in a bounded child JVM)
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m"));
         cmd.addAll(jvm);
         cmd.addAll(List.of("-jar", JAR.toString()));
         cmd.addAll(List.of(args));

@@ -97,7 +97,8 @@ public final class ServerCommands {
         @Override
         public Integer call() throws Exception {
             Settings s = options.settings();
-            JvmOptions.boundUnlimitedHeap(); // `java -jar skydeck.jar serve` without -Xmx must not grow without end
+            JvmOptions.exitWithParent(); // the bounded child of `java -jar skydeck.jar serve` ends with its parent
+            JvmOptions.boundUnlimitedHeap(); // with SKYDECK_NO_REEXEC=1, `java -jar … serve` without -Xmx still must not grow without end
             Running running = Running.open(s, options.backend, false);
             running.announce(spec.commandLine().getOut(), null);
             running.server.join();
@@ -580,6 +581,8 @@ public final class ServerCommands {
                         + options.backend + "'");
             }
             Settings base = options.settings();
+            JvmOptions.exitWithParent();
+            JvmOptions.boundUnlimitedHeap();
             Settings s = options.dbPath != null || System.getenv("SKYDECK_DB_PATH") != null ? base
                     : new Settings(base.home(), base.home().resolve("demo.db"), base.host(), base.port(),
                     base.pollInterval(), base.reconcileInterval(), base.syncInterval(), "local", base.authToken(),
