@@ -706,6 +706,16 @@ public final class SkyDeck implements AutoCloseable {
         return engine.store();
     }
 
+    /**
+     * A number that grows with every write transaction this process commits to the store (user
+     * changes and the engine's, events or not). Together with the store's last event number
+     * ({@code store().lastEventSeq()}, which other processes' writes move) it tells a cache whether
+     * what it read may have changed; equal values mean nothing this process wrote since.
+     */
+    public long localWrites() {
+        return engine.writer().commits();
+    }
+
     /** The checkpoint source in use. */
     public CheckpointSource checkpointSource() {
         return engine.checkpoints();

@@ -63,11 +63,22 @@ public final class Writer {
             appended.addAll(unit.flush());
             return r;
         });
+        local.commits.incrementAndGet();
         if (!appended.isEmpty()) {
             local.record(appended);
             feed.wake();
         }
         return result;
+    }
+
+    /**
+     * How many transactions this process committed through this writer (and its {@link #as} and
+     * {@link #fenced} copies), counted after each commit: with the store's last event number it
+     * tells a reader whether anything it read before may have changed, since some writes (the
+     * reconciler's observations, presentation) append no event.
+     */
+    public long commits() {
+        return local.commits.get();
     }
 
     /**
@@ -82,6 +93,7 @@ public final class Writer {
     static final class LocalSeqs {
         private static final int MAX = 100_000;
         private final java.util.Set<Long> seqs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
 
         void record(List<Event> events) {
             if (seqs.size() > MAX) {

@@ -13,6 +13,7 @@ import dev.skydeck.server.internal.Guard;
 import dev.skydeck.server.internal.Http;
 import dev.skydeck.server.internal.JobRoutes;
 import dev.skydeck.server.internal.Json;
+import dev.skydeck.server.internal.ListCache;
 import dev.skydeck.server.internal.StaticFiles;
 import dev.skydeck.server.internal.StreamLimits;
 import dev.skydeck.server.internal.Streams;
@@ -131,7 +132,7 @@ public final class SkyDeckServer implements AutoCloseable {
                     }
                 });
                 config.routes.before(guard::check);
-                Http http = new Http(config.routes);
+                Http http = new Http(config.routes, new ListCache(deck, true));
                 experiments.register(http);
                 new JobRoutes(deck, experiments, streams, limits).register(http);
                 new GroupRoutes(deck, experiments).register(http);

@@ -133,9 +133,10 @@ public final class ExperimentRoutes {
                 textParam(ctx, "tag"), deleted != null && deleted, sort, descending,
                 intParam(ctx, "limit", 10_000, 1, 10_000), intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE))
                 .withCreatedBy(Users.filter(ctx, deck, "created_by"));
+        boolean full = Http.fullFields(ctx);
         Page<Experiment> page = deck.experiments(q);
         ctx.header("X-Total-Count", Long.toString(page.total()));
-        json(ctx, Map.of("experiments", ExperimentView.of(page.items())));
+        Http.listJson(ctx, Map.of("experiments", ExperimentView.list(page.items(), full)));
     }
 
     private void create(Context ctx) {

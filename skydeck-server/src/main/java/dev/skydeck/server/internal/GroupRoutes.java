@@ -71,11 +71,12 @@ public final class GroupRoutes {
     }
 
     private void list(Context ctx) {
+        boolean full = Http.fullFields(ctx);
         List<Group> groups = deck.groups();
         List<Experiment> all = deck.experiments();
         Map<Long, ExperimentView> byId = new LinkedHashMap<>();
         for (Experiment e : all) {
-            byId.put(e.id(), ExperimentView.of(e));
+            byId.put(e.id(), full ? ExperimentView.of(e) : ExperimentView.listItem(e));
         }
         Set<Long> grouped = new HashSet<>();
         for (Group g : groups) {
@@ -84,7 +85,7 @@ public final class GroupRoutes {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("groups", groups.stream().map(g -> GroupView.of(g, byId)).toList());
         out.put("ungrouped", byId.values().stream().filter(v -> !grouped.contains(v.id())).toList());
-        json(ctx, out);
+        Http.listJson(ctx, out);
     }
 
     private void create(Context ctx) {

@@ -12,10 +12,17 @@ import java.util.Locale;
 public final class Http {
     private final JavalinDefaultRoutingApi routes;
     private final List<String> declared = new ArrayList<>();
+    private final ListCache cache;
 
-    /** Registers into {@code routes}. */
-    public Http(JavalinDefaultRoutingApi routes) {
+    /** Registers into {@code routes}; the GET routes {@code cache} covers answer through it. */
+    public Http(JavalinDefaultRoutingApi routes, ListCache cache) {
         this.routes = routes;
+        this.cache = cache;
+    }
+
+    /** Registers into {@code routes}, nothing cached. */
+    public Http(JavalinDefaultRoutingApi routes) {
+        this(routes, null);
     }
 
     /** Every route declared, as {@code "GET /api/experiments"}. */
@@ -29,9 +36,9 @@ public final class Http {
         routes.addHttpHandler(method, path, handler);
     }
 
-    /** Declares a GET route. */
+    /** Declares a GET route (answered through the list cache when it covers {@code path}). */
     public void get(String path, Handler handler) {
-        route(HandlerType.GET, path, handler);
+        route(HandlerType.GET, path, cache != null && cache.covers(path) ? cache.wrap(handler) : handler);
     }
 
     /** Declares a POST route. */
@@ -56,10 +63,45 @@ public final class Http {
 
     /** Writes {@code value} as JSON with {@code status}. */
     public static void json(Context ctx, int status, Object value) {
+        write(ctx, status, value, Json.MAPPER);
+    }
+
+    /**
+     * Writes a list response: its items compact ({@link Json#LIST}) unless the request asks for
+     * {@code ?fields=full}. Build the items with {@link #fullFields} in mind
+     * ({@link Views.ExperimentView#list}).
+     */
+    public static void listJson(Context ctx, Object value) {
+        write(ctx, 200, value, fullFields(ctx) ? Json.MAPPER : Json.LIST);
+    }
+
+    /** Whether the request asks for every field of list items ({@code fields=full}); 400 for another value. */
+    public static boolean fullFields(Context ctx) {
+        String v = textParam(ctx, "fields");
+        if (v == null) {
+            return false;
+        }
+        if (!v.equals("full")) {
+            throw ApiException.badRequest("query parameter 'fields' must be 'full' (every field of each item) or"
+                    + " absent (the compact list form), not '" + v + "'");
+        }
+        return true;
+    }
+
+    private static void write(Context ctx, int status, Object value, com.fasterxml.jackson.databind.ObjectMapper mapper) {
         ctx.status(status).contentType("application/json");
+        if (ListCache.capturing(ctx)) {
+            // the list cache keeps the bytes and writes them itself (plain or gzip, or a 304)
+            try {
+                ListCache.capture(ctx, mapper.writeValueAsBytes(value));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON for " + value.getClass().getSimpleName(), e);
+            }
+            return;
+        }
         // streamed: a list of 10,000 experiments never sits in memory as one 13 MB array
         try (java.io.OutputStream out = ctx.outputStream()) {
-            Json.MAPPER.writeValue(out, value);
+            mapper.writeValue(out, value);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -42,7 +42,31 @@ public final class Json {
             .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
+    /**
+     * The mapper of list items ({@code GET /api/experiments}, {@code GET /api/groups}): as
+     * {@link #MAPPER}, but a field is left out when it is {@code null}, {@code false}, {@code 0} of
+     * a number that cannot be null, or an empty string, array or object. What is left out is
+     * exactly its default, so a client restores it without asking; values inside {@code flags}
+     * are never left out. {@code ?fields=full} writes with {@link #MAPPER}.
+     */
+    public static final ObjectMapper LIST = MAPPER.copy()
+            .setDefaultPropertyInclusion(com.fasterxml.jackson.annotation.JsonInclude.Value.construct(
+                    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY,
+                    com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS))
+            .setAnnotationIntrospector(new com.fasterxml.jackson.databind.introspect.JacksonAnnotationIntrospector() {
+                @Override
+                public com.fasterxml.jackson.annotation.JsonInclude.Value findPropertyInclusion(
+                        com.fasterxml.jackson.databind.introspect.Annotated a) {
+                    com.fasterxml.jackson.annotation.JsonInclude.Value v = super.findPropertyInclusion(a);
+                    // false, 0: a primitive's default (its absence cannot mean null)
+                    return a.getRawType().isPrimitive()
+                            ? v.withValueInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT) : v;
+                }
+            });
+
     static {
+        LIST.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(64).maxStringLength(1 << 20).maxNumberLength(64).build());
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxNestingDepth(64).maxStringLength(1 << 20).maxNumberLength(64).build());
     }

@@ -6,6 +6,7 @@ import dev.skydeck.CommandLine;
 import dev.skydeck.DesiredState;
 import dev.skydeck.Event;
 import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentSpec;
 import dev.skydeck.ExperimentStatus;
 import dev.skydeck.FlagSpec;
 import dev.skydeck.Group;
@@ -30,7 +31,7 @@ public final class Views {
 
     /** An experiment as the API shows it. */
     public record ExperimentView(long id, String name, Map<String, Object> flags, String baseCommand, String toolPath,
-                                 String gitBranch, int nodes, int gpus, ResourcesView resources,
+                                 String gitBranch, Integer nodes, int gpus, ResourcesView resources,
                                  DesiredState desiredState, JobStatus currentState, RestartPolicyView restartPolicy,
                                  int priority, String description, List<String> tags, String taskTemplate,
                                  String runName, boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
@@ -52,6 +53,37 @@ public final class Views {
         public static List<ExperimentView> of(List<Experiment> list) {
             return list.stream().map(ExperimentView::of).toList();
         }
+
+        /**
+         * The list form of {@code e} (written with {@link Json#LIST}): without the derived and large
+         * fields {@code command} and {@code task_template}, and without these at their defaults:
+         * {@code base_command} ({@code lt}), {@code nodes} (1), {@code resources} (any machine),
+         * {@code restart_policy} (never), {@code status.observed_generation} and
+         * {@code status.observed_desired} (the experiment's {@code generation} and
+         * {@code desired_state}). The dashboard reads the rest from {@code GET /api/experiments/{id}}.
+         */
+        public static ExperimentView listItem(Experiment e) {
+            var s = e.spec();
+            ExperimentStatus st = e.status();
+            StatusView status = st == null ? null : new StatusView(st.stage(), st.stateReason(),
+                    st.observedGeneration() == e.generation() ? null : st.observedGeneration(),
+                    st.observedDesired() == s.desiredState() ? null : st.observedDesired(), st.launchRetries(),
+                    st.nextAttemptAt(), st.settled());
+            return new ExperimentView(e.id(), s.name(), s.flags(),
+                    ExperimentSpec.DEFAULT_BASE_COMMAND.equals(s.baseCommand()) ? null : s.baseCommand(), s.toolPath(),
+                    s.gitBranch(), s.nodes() == 1 ? null : s.nodes(), s.gpus(),
+                    Resources.ANY.equals(s.resources()) ? null : ResourcesView.of(s.resources()),
+                    s.desiredState(), e.currentState(),
+                    RestartPolicy.NEVER.equals(s.restartPolicy()) ? null : RestartPolicyView.of(s.restartPolicy()),
+                    s.priority(), s.description(), s.tags(), null, s.runName(), e.starred(), e.order(), e.expanded(),
+                    e.deleted(), e.createdAt(), e.updatedAt(), e.version(), e.generation(), status,
+                    e.latestEpoch(), e.drifted(), null, e.createdBy(), e.startedBy());
+        }
+
+        /** The list items of many: compact unless {@code full} (then as {@link #of(List)}). */
+        public static List<ExperimentView> list(List<Experiment> list, boolean full) {
+            return full ? of(list) : list.stream().map(ExperimentView::listItem).toList();
+        }
     }
 
     /** Where a job runs. */
@@ -72,7 +104,7 @@ public final class Views {
     }
 
     /** What the reconciler observed. */
-    public record StatusView(JobStage stage, String stateReason, long observedGeneration,
+    public record StatusView(JobStage stage, String stateReason, Long observedGeneration,
                              DesiredState observedDesired, int launchRetries, Instant nextAttemptAt,
                              boolean settled) {
         static StatusView of(ExperimentStatus s) {
