@@ -133,7 +133,9 @@ export const api = {
   groups: async () => {
     const r = await ok(http().GET('/api/groups'));
     return {
-      groups: r.groups.map((g) => ({ ...g, experiments: g.experiments?.map(normalizeExperiment) ?? null })) as Group[],
+      groups: r.groups.map((g): Group => ({
+        name_prefix: null, flags: [], order: 0, collapsed: false, ...g, experiments: g.experiments?.map(normalizeExperiment) ?? null,
+      })),
       ungrouped: r.ungrouped.map(normalizeExperiment),
     };
   },

@@ -1,20 +1,29 @@
-import type { Experiment, ExperimentPage, GroupSummaries, GroupSummary, Job } from './types';
+import type { Experiment, ExperimentListItem, ExperimentPage, GroupSummaries, GroupSummary, Job } from './types';
+
+/** A list item read loosely: any field, nested ones too, may be left out. */
+type Loose = Partial<Omit<Experiment, 'resources' | 'restart_policy' | 'status'>> & {
+  resources?: Partial<Experiment['resources']>;
+  restart_policy?: Partial<Experiment['restart_policy']>;
+  status?: Partial<NonNullable<Experiment['status']>> | null;
+};
 
 /**
- * List items are compact (contract §3): null values, `false`, empty lists and objects and the
- * large derived fields (`command`, `task_template`) are left out. This is the one place that fills
+ * List items are compact (contract §3, `ExperimentListItem` in openapi.yaml): null values, `false`,
+ * `0` of non-null numbers, empty lists and objects, `base_command` `lt`, `nodes` 1, the default
+ * restart policy, `status.observed_*` equal to the experiment's own, and the large derived fields
+ * (`command`, `task_template`) are left out. This is the one place that fills
  * them back with their defaults, so the rest of the dashboard reads every field as present.
  * Detail views read the full experiment from `GET /api/experiments/{id}`.
  */
-export function normalizeExperiment(raw: Partial<Experiment> & Pick<Experiment, 'id' | 'name'>): Experiment {
-  const r = raw as Partial<Experiment>;
+export function normalizeExperiment(raw: ExperimentListItem | Experiment): Experiment {
+  const r = raw as Loose;
   return {
     ...r,
     id: raw.id,
     name: raw.name,
     run_name: r.run_name ?? null,
     flags: r.flags ?? {},
-    base_command: r.base_command ?? '',
+    base_command: r.base_command ?? 'lt',
     tool_path: r.tool_path ?? null,
     git_branch: r.git_branch ?? null,
     nodes: r.nodes ?? 1,
@@ -24,7 +33,9 @@ export function normalizeExperiment(raw: Partial<Experiment> & Pick<Experiment, 
     },
     desired_state: r.desired_state ?? 'STOPPED',
     current_state: r.current_state ?? 'INIT',
-    restart_policy: { mode: 'NEVER', max_restarts: 0, backoff_seconds: 0, max_backoff_seconds: 0, ...r.restart_policy },
+    restart_policy: r.restart_policy
+      ? { mode: 'NEVER', max_restarts: 0, backoff_seconds: 0, max_backoff_seconds: 0, ...r.restart_policy }
+      : { mode: 'NEVER', max_restarts: 0, backoff_seconds: 10, max_backoff_seconds: 600 },
     priority: r.priority ?? 0,
     description: r.description ?? null,
     tags: r.tags ?? [],
@@ -41,8 +52,8 @@ export function normalizeExperiment(raw: Partial<Experiment> & Pick<Experiment, 
       ...r.status,
       stage: r.status.stage ?? null,
       state_reason: r.status.state_reason ?? null,
-      observed_generation: r.status.observed_generation ?? 0,
-      observed_desired: r.status.observed_desired ?? null,
+      observed_generation: r.status.observed_generation ?? r.generation ?? 0,
+      observed_desired: r.status.observed_desired ?? r.desired_state ?? null,
       launch_retries: r.status.launch_retries ?? 0,
       next_attempt_at: r.status.next_attempt_at ?? null,
       settled: r.status.settled ?? false,
@@ -56,7 +67,7 @@ export function normalizeExperiment(raw: Partial<Experiment> & Pick<Experiment, 
 }
 
 /** A page of list items, normalised; the total from the body, else the header, else the items. */
-export function normalizePage(body: { experiments?: Experiment[]; total?: number } | undefined,
+export function normalizePage(body: { experiments?: (ExperimentListItem | Experiment)[]; total?: number } | undefined,
   headerTotal: number | null): ExperimentPage {
   const experiments = (body?.experiments ?? []).map(normalizeExperiment);
   return { experiments, total: body?.total ?? headerTotal ?? experiments.length };
@@ -79,9 +90,9 @@ export function normalizeJob(raw: Partial<Job> & Pick<Job, 'id'>): Job {
  * groups and the ungrouped experiments: their counts are derived from them.
  */
 export function normalizeGroupSummaries(body: unknown): GroupSummaries {
-  const b = (body ?? {}) as { groups?: Partial<GroupSummary & { experiments: Experiment[] | null; experiment_ids: number[] }>[];
-    ungrouped?: { count?: number; states?: GroupSummary['states'] } | Experiment[] };
-  const countStates = (list: Partial<Experiment>[]) => {
+  const b = (body ?? {}) as { groups?: Partial<GroupSummary & { experiments: ExperimentListItem[] | null; experiment_ids: number[] }>[];
+    ungrouped?: { count?: number; states?: GroupSummary['states'] } | ExperimentListItem[] };
+  const countStates = (list: Partial<ExperimentListItem>[]) => {
     const states: GroupSummary['states'] = {};
     for (const e of list) {
       const s = e.current_state ?? 'INIT';
