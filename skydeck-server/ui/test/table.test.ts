@@ -139,7 +139,7 @@ describe('names cut in the middle', () => {
 describe('compact list items (contract §3)', () => {
   it('fills every left-out field with its default', () => {
     const e = normalizeExperiment({ id: 7, name: 'x', desired_state: 'RUNNING', current_state: 'RUNNING', created_at: 't', updated_at: 't',
-      version: 2, generation: 3, status: { stage: 'RUNNING' } });
+      version: 2, generation: 3, status: { stage: 'RUNNING' } as never });
     expect(e).toMatchObject({ flags: {}, tags: [], nodes: 1, gpus: 0, base_command: 'lt', starred: false, expanded: false,
       latest_epoch: null, description: null, command: '', task_template: null, drifted: false,
       resources: { cloud: null, spot: false }, restart_policy: { mode: 'NEVER', backoff_seconds: 10, max_backoff_seconds: 600 } });

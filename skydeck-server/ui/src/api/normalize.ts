@@ -1,3 +1,4 @@
+import { commonFlags, sameFlagValue } from '../lib/flags';
 import type { Experiment, ExperimentListItem, ExperimentPage, GroupSummaries, GroupSummary, Job } from './types';
 
 /** A list item read loosely: any field, nested ones too, may be left out. */
@@ -108,11 +109,17 @@ export function normalizeGroupSummaries(body: unknown): GroupSummaries {
     collapsed: g.collapsed ?? false,
     count: g.count ?? g.experiments?.length ?? g.experiment_ids?.length ?? 0,
     states: g.states ?? (g.experiments ? countStates(g.experiments) : {}),
-    common_flags: g.common_flags ?? {},
-    varying_flags: g.varying_flags ?? [],
+    common_flags: g.common_flags ?? (g.experiments ? commonFlags(g.experiments.map(normalizeExperiment)) : {}),
+    varying_flags: g.varying_flags ?? (g.experiments ? varyingFlags(g.experiments.map(normalizeExperiment)) : []),
   }));
   const u = b.ungrouped;
   const ungrouped = Array.isArray(u) ? { count: u.length, states: countStates(u) }
     : { count: u?.count ?? 0, states: u?.states ?? {} };
   return { groups, ungrouped };
+}
+
+/** Flag names whose values differ between these experiments (set on some, or set differently). */
+function varyingFlags(list: Experiment[]): string[] {
+  const names = new Set(list.flatMap((e) => Object.keys(e.flags)));
+  return [...names].filter((k) => list.some((e) => !(k in e.flags) || !sameFlagValue(e.flags[k], list[0]!.flags[k]))).sort();
 }

@@ -20,7 +20,7 @@ export type Resources = S['Resources'];
 export type Experiment = WithFlags<S['Experiment']>;
 export type Job = WithFlags<S['Job']>;
 /** An experiment as list endpoints write it: compact (see api/normalize.ts). */
-export type ExperimentListItem = S['ExperimentListItem'];
+export type ExperimentListItem = Omit<S['ExperimentListItem'], 'flags'> & { flags?: Flags };
 export type Me = S['Me'];
 export type Group = Omit<S['Group'], 'experiments'> & { experiments: Experiment[] | null };
 /** A checkpoint; `created_at` falls back to when it was synced where the store has no object time (see api.checkpoints). */
