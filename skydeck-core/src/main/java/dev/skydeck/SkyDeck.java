@@ -207,6 +207,17 @@ public final class SkyDeck implements AutoCloseable {
         return engine.store().experiments(query);
     }
 
+    /**
+     * Counts for the filters of {@code query} (its sort and page ignored): per state, desired
+     * state and flag value, each leaving out its own filter; at most {@code maxValues} (1 to 500)
+     * values per flag.
+     */
+    public ExperimentFacets facets(ExperimentQuery query, int maxValues) {
+        checkOpen();
+        dev.skydeck.internal.Validate.range("values", maxValues, 1, 500);
+        return engine.store().experimentFacets(query, maxValues);
+    }
+
     /** The live experiment with this name. */
     public Experiment experiment(String name) {
         return findExperiment(name).orElseThrow(() -> new SkyDeckException.NotFound("no experiment named '" + name
@@ -465,6 +476,15 @@ public final class SkyDeck implements AutoCloseable {
     public List<Group> groups() {
         checkOpen();
         return engine.store().groups();
+    }
+
+    /**
+     * Every group, in order, without its members (their count, states and shared flags), and the
+     * live experiments in no group; page members with {@link ExperimentQuery#inGroup}.
+     */
+    public GroupSummary.All groupSummaries() {
+        checkOpen();
+        return engine.store().groupSummaries();
     }
 
     /** A group by id. */

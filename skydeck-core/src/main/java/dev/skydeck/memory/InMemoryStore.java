@@ -153,34 +153,28 @@ public final class InMemoryStore implements Store {
 
     @Override
     public Page<Experiment> experiments(ExperimentQuery q) {
-        return read(() -> {
-            String text = q.text() == null ? null : q.text().toLowerCase(Locale.ROOT);
-            List<Experiment> all = experiments.values().stream()
-                    .filter(e -> q.includeDeleted() || !e.deleted())
-                    .map(this::derive)
-                    .filter(e -> text == null || e.name().toLowerCase(Locale.ROOT).contains(text)
-                            || (e.spec().description() != null
-                                && e.spec().description().toLowerCase(Locale.ROOT).contains(text)))
-                    .filter(e -> q.state() == null || e.currentState() == q.state())
-                    .filter(e -> q.desired() == null || e.desiredState() == q.desired())
-                    .filter(e -> q.tag() == null || e.spec().tags().contains(q.tag()))
-                    .filter(e -> q.createdBy() == null || q.createdBy().equals(e.createdBy()))
-                    .sorted(comparator(q))
-                    .toList();
-            return new Page<>(slice(all, q.offset(), q.limit()), all.size());
-        });
+        return read(() -> matching().page(derivedAll(), q));
     }
 
-    private static Comparator<Experiment> comparator(ExperimentQuery q) {
-        Comparator<Experiment> c = switch (q.sort()) {
-            case ORDER -> Comparator.comparingInt(Experiment::order);
-            case NAME -> Comparator.comparing(Experiment::name);
-            case CREATED_AT -> Comparator.comparing(Experiment::createdAt);
-            case UPDATED_AT -> Comparator.comparing(Experiment::updatedAt);
-            case PRIORITY -> Comparator.comparingInt(e -> e.spec().priority());
-        };
-        c = c.thenComparingLong(Experiment::id);
-        return q.descending() ? c.reversed() : c;
+    @Override
+    public dev.skydeck.ExperimentFacets experimentFacets(ExperimentQuery q, int maxValues) {
+        return read(() -> matching().facets(derivedAll(), q, maxValues));
+    }
+
+    @Override
+    public dev.skydeck.GroupSummary.All groupSummaries() {
+        return read(() -> matching().summaries(derivedAll()));
+    }
+
+    private List<Experiment> derivedAll() {
+        return experiments.values().stream().map(this::derive).toList();
+    }
+
+    private dev.skydeck.internal.ExperimentMatching matching() {
+        return new dev.skydeck.internal.ExperimentMatching(groups(), e -> {
+            List<Job> list = jobsByExperiment.get(e.name());
+            return list == null || list.isEmpty() ? null : jobs.get(list.get(list.size() - 1).id()).startedAt();
+        });
     }
 
     @Override
@@ -870,6 +864,16 @@ public final class InMemoryStore implements Store {
         @Override
         public Page<Experiment> experiments(ExperimentQuery query) {
             return InMemoryStore.this.experiments(query);
+        }
+
+        @Override
+        public dev.skydeck.ExperimentFacets experimentFacets(ExperimentQuery query, int maxValues) {
+            return InMemoryStore.this.experimentFacets(query, maxValues);
+        }
+
+        @Override
+        public dev.skydeck.GroupSummary.All groupSummaries() {
+            return InMemoryStore.this.groupSummaries();
         }
 
         @Override

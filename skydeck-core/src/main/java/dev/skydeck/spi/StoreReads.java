@@ -41,6 +41,43 @@ public interface StoreReads {
     /** A filtered, sorted page of experiments with the total count. */
     Page<Experiment> experiments(ExperimentQuery query);
 
+    /**
+     * Counts for the filters of {@code query} (its sort and page ignored), at most
+     * {@code maxValues} values per flag; a constant number of statements. The default reads every
+     * matching experiment: stores override it.
+     */
+    default dev.skydeck.ExperimentFacets experimentFacets(ExperimentQuery query, int maxValues) {
+        return matching().facets(everyExperiment(query.includeDeleted()), query, maxValues);
+    }
+
+    /**
+     * Every group, in order, without its members: counts, states and shared flags of its live
+     * members, and the same for live experiments in no group; a constant number of statements.
+     * The default reads every experiment: stores override it.
+     */
+    default dev.skydeck.GroupSummary.All groupSummaries() {
+        return matching().summaries(everyExperiment(false));
+    }
+
+    private dev.skydeck.internal.ExperimentMatching matching() {
+        return new dev.skydeck.internal.ExperimentMatching(groups(), e -> {
+            List<Job> latest = jobs(new JobQuery(null, null, null, e.name(), 1, 0)).items();
+            return latest.isEmpty() ? null : latest.get(0).startedAt();
+        });
+    }
+
+    private List<Experiment> everyExperiment(boolean deleted) {
+        List<Experiment> all = new java.util.ArrayList<>();
+        ExperimentQuery q = ExperimentQuery.ALL.withDeleted(deleted);
+        for (int offset = 0; ; offset += 10_000) {
+            Page<Experiment> page = experiments(q.page(10_000, offset));
+            all.addAll(page.items());
+            if (page.items().size() < 10_000) {
+                return all;
+            }
+        }
+    }
+
     /** Ids of every experiment the reconciler must look at: live ones, and deleted ones with an active job. */
     List<Long> experimentIdsToReconcile();
 

@@ -38,6 +38,13 @@ public abstract class JdbcStore implements Store {
     protected JdbcStore(SqlDatabase database, Dialect dialect) {
         this.database = Objects.requireNonNull(database, "database");
         this.statements = new Statements(Objects.requireNonNull(dialect, "dialect"));
+        // experiments written before schema 7 (SQLite) / 2 (PostgreSQL) get their flag rows and search text
+        if (StoreSql.inRead(database, statements, executed, StoreSql::hasUnindexedRows)) {
+            StoreSql.inWrite(database, statements, executed, tx -> {
+                ((StoreSql) tx).indexOlderRows();
+                return null;
+            });
+        }
     }
 
     /**
@@ -123,6 +130,16 @@ public abstract class JdbcStore implements Store {
     @Override
     public final Page<Experiment> experiments(ExperimentQuery query) {
         return read(r -> r.experiments(query));
+    }
+
+    @Override
+    public final dev.skydeck.ExperimentFacets experimentFacets(ExperimentQuery query, int maxValues) {
+        return read(r -> r.experimentFacets(query, maxValues));
+    }
+
+    @Override
+    public final dev.skydeck.GroupSummary.All groupSummaries() {
+        return read(StoreSql::groupSummaries);
     }
 
     @Override

@@ -110,6 +110,98 @@ class ExperimentApiTest {
         assertThat(names(s.get("/api/experiments?state=RUNNING").json().path("experiments"))).isEmpty();
     }
 
+    @Test
+    void listingSortsByFlagsFiltersByStatesFlagsAndGroupsWithTheTotalInTheBody() {
+        create("{\"name\": \"a\", \"flags\": {\"lr\": 0.1, \"model\": \"llama\"}}");
+        create("{\"name\": \"b\", \"flags\": {\"lr\": 0.01, \"model\": \"llama\"}, \"description\": \"Baseline\"}");
+        long c = create("{\"name\": \"c\", \"flags\": {\"lr\": 1e-05, \"model\": \"gpt\"}}").path("id").asLong();
+        create("{\"name\": \"d\"}");
+        long gid = s.post("/api/groups", "{\"name\": \"g\", \"experiment_ids\": [" + c + "]}").json()
+                .path("group").path("id").asLong();
+
+        Response sorted = s.get("/api/experiments?sort=flag:lr&limit=2");
+        assertThat(names(sorted.json().path("experiments"))).containsExactly("c", "b");
+        assertThat(sorted.json().path("total").asLong()).isEqualTo(4);
+        assertThat(names(s.get("/api/experiments?sort=-flag:lr").json().path("experiments")))
+                .containsExactly("a", "b", "c", "d");
+        assertThat(names(s.get("/api/experiments?flag.lr=1e-05&flag.lr=0.1").json().path("experiments")))
+                .containsExactly("a", "c");
+        assertThat(names(s.get("/api/experiments?flag.model=~").json().path("experiments"))).containsExactly("d");
+        assertThat(names(s.get("/api/experiments?q=LLAMA").json().path("experiments"))).containsExactly("a", "b");
+        assertThat(names(s.get("/api/experiments?q=baseline").json().path("experiments"))).containsExactly("b");
+        assertThat(names(s.get("/api/experiments?state=INIT,FAILED&state=RUNNING&sort=-epoch").json()
+                .path("experiments"))).containsExactly("d", "c", "b", "a");
+        assertThat(s.get("/api/experiments?state=FAILED").json().path("total").asLong()).isZero();
+        assertThat(names(s.get("/api/experiments?group=" + gid).json().path("experiments"))).containsExactly("c");
+        Response none = s.get("/api/experiments?group=none&sort=started_at");
+        assertThat(names(none.json().path("experiments"))).containsExactly("a", "b", "d");
+        assertThat(none.header("X-Total-Count")).isEqualTo("3");
+        assertThat(names(s.get("/api/experiments?sort=state").json().path("experiments")))
+                .containsExactly("a", "b", "c", "d");
+    }
+
+    @Test
+    void malformedListParametersAre400sWithADetail() {
+        for (String bad : List.of("sort=flag:", "sort=flag", "sort=size", "state=ASLEEP", "state=RUNNING,nope",
+                "group=x", "group=999", "flag.=1", "flag.bad..name=1", "limit=0")) {
+            Response r = s.get("/api/experiments?" + bad);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.detail()).as(bad).isNotBlank();
+        }
+        assertThat(s.get("/api/experiments/facets?values=0").status()).isEqualTo(400);
+        assertThat(s.get("/api/experiments/facets?values=501").status()).isEqualTo(400);
+        assertThat(s.get("/api/experiments/facets?group=999").status()).isEqualTo(400);
+    }
+
+    @Test
+    void facetsCountEachFilterWithoutItsOwn() {
+        create("{\"name\": \"a\", \"flags\": {\"lr\": 0.1, \"model\": \"llama\"}}");
+        create("{\"name\": \"b\", \"flags\": {\"lr\": 0.01, \"model\": \"llama\"}}");
+        create("{\"name\": \"c\", \"flags\": {\"lr\": 0.1, \"model\": \"gpt\"}}");
+
+        JsonNode f = s.get("/api/experiments/facets?flag.lr=0.1&values=1").json();
+
+        assertThat(f.path("total").asLong()).isEqualTo(2);
+        assertThat(f.path("states").path("INIT").asLong()).isEqualTo(2);
+        assertThat(f.path("desired").path("STOPPED").asLong()).isEqualTo(2);
+        JsonNode lr = f.path("flags").get(0);
+        assertThat(lr.path("name").asText()).isEqualTo("lr");
+        assertThat(lr.path("count").asLong()).isEqualTo(3);
+        assertThat(lr.path("distinct").asLong()).isEqualTo(2);
+        assertThat(lr.path("truncated").asBoolean()).isTrue();
+        assertThat(lr.path("values").get(0).path("value").asText()).isEqualTo("0.1");
+        assertThat(lr.path("values").get(0).path("count").asLong()).isEqualTo(2);
+        JsonNode model = f.path("flags").get(1);
+        assertThat(model.path("name").asText()).isEqualTo("model");
+        assertThat(model.path("count").asLong()).isEqualTo(2);
+        assertThat(model.path("distinct").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void groupsWithoutMembersCarryCountsStatesAndCommonFlags() {
+        long a = create("{\"name\": \"a\", \"flags\": {\"lr\": 0.1, \"model\": \"llama\"}}").path("id").asLong();
+        long b = create("{\"name\": \"b\", \"flags\": {\"lr\": 0.2, \"model\": \"llama\"}}").path("id").asLong();
+        create("{\"name\": \"loose\"}");
+        s.post("/api/groups", "{\"name\": \"sweep\", \"name_prefix\": \"s-\", \"experiment_ids\": [" + a + ", " + b
+                + "]}");
+
+        JsonNode listed = s.get("/api/groups?members=false").json();
+
+        JsonNode g = listed.path("groups").get(0);
+        assertThat(g.path("name").asText()).isEqualTo("sweep");
+        assertThat(g.path("name_prefix").asText()).isEqualTo("s-");
+        assertThat(g.has("experiments")).isFalse();
+        assertThat(g.has("experiment_ids")).isFalse();
+        assertThat(g.path("count").asLong()).isEqualTo(2);
+        assertThat(g.path("states").path("INIT").asLong()).isEqualTo(2);
+        assertThat(g.path("common_flags").path("model").asText()).isEqualTo("llama");
+        assertThat(g.path("varying_flags").get(0).asText()).isEqualTo("lr");
+        assertThat(listed.path("ungrouped").path("count").asLong()).isEqualTo(1);
+        assertThat(listed.path("ungrouped").path("states").path("INIT").asLong()).isEqualTo(1);
+        assertThat(s.get("/api/groups?members=true").json().path("groups").get(0).path("experiments")).hasSize(2);
+        assertThat(s.get("/api/groups?members=maybe").status()).isEqualTo(400);
+    }
+
     static List<String> names(JsonNode list) {
         List<String> out = new ArrayList<>();
         list.forEach(e -> out.add(e.path("name").asText()));

@@ -86,7 +86,7 @@ class SqliteStoreFileTest {
                 .contains("experiments", "jobs", "experiment_groups", "group_members", "checkpoints", "events",
                         "settings", "flyway_schema_history");
         assertThat(rawStrings(file(), "SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1", "2", "3", "4", "5", "6");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7");
         // V2: listing experiments reads each one's newest job status from the index alone
         assertThat(rawStrings(file(), "SELECT sql FROM sqlite_master WHERE name = 'jobs_experiment'"))
                 .singleElement().asString().contains("status");
@@ -264,6 +264,80 @@ class SqliteStoreFileTest {
     }
 
     @Test
+    void experimentsOfSchemaSixAreIndexedForPagedQueriesWhenTheStoreOpens() throws Exception {
+        org.flywaydb.core.Flyway.configure().dataSource("jdbc:sqlite:" + file(), null, null)
+                .locations("classpath:db/migration").target("6").load().migrate();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement st = c.createStatement()) {
+            String experiment = "INSERT INTO experiments (id, name, flags, base_command, nodes, gpus, spot,"
+                    + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
+                    + " priority, description, tags, starred, sort_order, expanded, deleted, created_at, updated_at,"
+                    + " version, generation, observed_generation, launch_retries, settled) VALUES (%d, '%s', '%s',"
+                    + " 'lt', 1, 0, 0, 'STOPPED', 'NEVER', 0, 0, 0, 0, '%s', '[]', 0, %d, 0, 0, 1, 1, 1, 1, 0, 0, 0)";
+            st.executeUpdate(experiment.formatted(1, "old-a", "{\"lr\":0.1,\"model\":\"Llama\"}", "first", 0));
+            st.executeUpdate(experiment.formatted(2, "old-b", "{\"lr\":0.25}", "second", 1));
+            st.executeUpdate("INSERT INTO jobs (id, experiment_name, backend, status, stage, stage_since, attempt,"
+                    + " generation, command, flags, nodes, gpus, res_spot, created_at, started_at, recovery_count,"
+                    + " updated_at) VALUES ('j1', 'old-b', 'local', 'RUNNING', 'RUNNING', 1, 1, 1, '[]', '{}', 1, 0,"
+                    + " 0, 5, 7, 0, 5)");
+            st.executeUpdate("INSERT INTO checkpoints (experiment_id, epoch, model_path, replay_paths, size_bytes)"
+                    + " VALUES (1, 4, 's3://b/m', '[]', 1)");
+        }
+
+        SqliteStore store = open(file());
+
+        assertThat(store.experiments(ExperimentQuery.ALL.withFlag("lr", List.of("0.1"))).items())
+                .extracting(Experiment::name).containsExactly("old-a");
+        assertThat(store.experiments(ExperimentQuery.ALL.withText("LLAMA")).items())
+                .extracting(Experiment::name).containsExactly("old-a");
+        assertThat(store.experiments(ExperimentQuery.ALL.withState(JobStatus.RUNNING)).items())
+                .extracting(Experiment::name).containsExactly("old-b");
+        assertThat(store.experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.EPOCH, true)).items())
+                .extracting(Experiment::name).containsExactly("old-a", "old-b");
+        assertThat(store.experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.STARTED_AT, false)).items())
+                .extracting(Experiment::name).containsExactly("old-b", "old-a");
+        assertThat(store.experimentFacets(ExperimentQuery.ALL, 10).flags())
+                .extracting(dev.skydeck.ExperimentFacets.FlagFacet::name).containsExactly("lr", "model");
+    }
+
+    @Test
+    void pagedQueriesFacetsAndGroupSummariesCostTheSameStatementsWhateverTheNumberOfRows() {
+        SqliteStore store = open(file());
+        java.util.function.IntConsumer fill = n -> store.write(tx -> {
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Experiment e = tx.insertExperiment(ExperimentSpec.named("e" + n + "-" + i).flag("lr", i % 3 * 0.1)
+                        .flag("seed", (long) i).flag("model", i % 2 == 0 ? "llama" : "gpt"), T0);
+                tx.insertJob(launched("j" + n + "-" + i, e.name(), i % 4 == 0 ? JobStatus.FAILED : JobStatus.RUNNING,
+                        T0.plusSeconds(i)));
+                ids.add(e.id());
+            }
+            tx.insertGroup(Group.named("g" + n).withExperimentIds(ids.subList(0, n / 2)));
+            return null;
+        });
+        ExperimentQuery q = ExperimentQuery.ALL.withText("e").withStates(List.of(JobStatus.FAILED, JobStatus.RUNNING))
+                .withFlag("lr", List.of("0.1", ExperimentQuery.MISSING)).withFlag("model", List.of("llama"))
+                .sortedByFlag("seed", true).page(100, 0);
+        List<Long> counts = new ArrayList<>();
+        for (int n : new int[] {10, 400}) {
+            fill.accept(n);
+            for (ExperimentQuery.Sort sort : ExperimentQuery.Sort.values()) {
+                ExperimentQuery sorted = sort == ExperimentQuery.Sort.FLAG ? q : q.sortedBy(sort, false);
+                counts.add(statementsFor(store, () -> store.experiments(sorted)));
+                counts.add(statementsFor(store, () -> store.experiments(sorted.inGroup(1L))));
+            }
+            counts.add(statementsFor(store, () -> store.experimentFacets(q, 50)));
+            counts.add(statementsFor(store, store::groupSummaries));
+        }
+
+        int perRound = counts.size() / 2;
+        assertThat(counts.subList(perRound, counts.size())).isEqualTo(counts.subList(0, perRound));
+        assertThat(counts.subList(0, perRound - 2)).containsOnly(2L);
+        assertThat(counts.subList(perRound - 2, perRound)).containsExactly(4L, 4L);
+        assertThat(store.experiments(q).total()).isPositive();
+    }
+
+    @Test
     void liveNamesStayUniqueForRawInserts() throws Exception {
         SqliteStore store = open(file());
         store.write(tx -> tx.insertExperiment(ExperimentSpec.named("taken"), T0));
@@ -275,7 +349,8 @@ class SqliteStoreFileTest {
                     + " priority, description, tags, task_template, starred, sort_order, expanded, deleted,"
                     + " created_at, updated_at, version, generation, stage, state_reason, observed_generation,"
                     + " launch_retries, next_attempt_at, settled, observed_desired, pool, created_by, started_by,"
-                    + " run_name FROM experiments"))
+                    + " run_name, latest_status, latest_started_at, latest_epoch, flag_index, search_text"
+                    + " FROM experiments"))
                     .hasMessageContaining("UNIQUE constraint failed: experiments.name");
         }
     }

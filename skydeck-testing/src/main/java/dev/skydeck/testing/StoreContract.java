@@ -1880,6 +1880,300 @@ public abstract class StoreContract {
         assertThat(c.token()).isEqualTo(b.token() + 1);
     }
 
+    // ---- experiments: paged queries (sort by any column, filters, facets, group summaries) ----
+
+    /** Creates an experiment with flags given as name, value pairs. */
+    private Experiment withFlags(String name, Object... nameValues) {
+        ExperimentSpec spec = ExperimentSpec.named(name);
+        for (int i = 0; i < nameValues.length; i += 2) {
+            spec = spec.flag((String) nameValues[i], nameValues[i + 1]);
+        }
+        ExperimentSpec s = spec;
+        return store.write(tx -> tx.insertExperiment(s, T0));
+    }
+
+    /** Gives {@code e} a latest job in {@code status}, started at {@code started} (or not started). */
+    private void latestJob(Experiment e, String id, JobStatus status, Instant created, Instant started) {
+        Job j = insert(launched(id, e.name(), JobStatus.PENDING, created));
+        Job observed = j.observe(new JobObservation(status, status.name(), null, null, JobStage.of(status), started,
+                status.isTerminal() ? created.plusSeconds(1) : null, null, 0, null, null, null), created);
+        store.write(tx -> tx.updateJob(observed));
+    }
+
+    @Test
+    void querySortsByStateNameThenTheUsersOrder() {
+        Experiment a = create("a");
+        Experiment b = create("b");
+        Experiment c = create("c");
+        Experiment d = create("d");
+        latestJob(b, "jb", JobStatus.RUNNING, at(1), at(2));
+        latestJob(c, "jc", JobStatus.FAILED, at(1), at(2));
+        latestJob(d, "jd", JobStatus.RUNNING, at(1), at(2));
+
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.STATE, false))).containsExactly("c", "a", "b", "d");
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.STATE, true))).containsExactly("d", "b", "a", "c");
+        assertThat(a.id()).isPositive();
+    }
+
+    @Test
+    void querySortsByLatestEpochWithExperimentsWithoutCheckpointsLastBothWays() {
+        Experiment a = create("a");
+        create("b");
+        Experiment c = create("c");
+        Experiment d = create("d");
+        store.write(tx -> {
+            tx.upsertCheckpoint(checkpoint(a.id(), 3, null));
+            tx.upsertCheckpoint(checkpoint(c.id(), 1, null));
+            tx.upsertCheckpoint(checkpoint(c.id(), 9, at(3))); // gone: not the latest epoch
+            tx.upsertCheckpoint(checkpoint(d.id(), 3, null));
+            return null;
+        });
+
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.EPOCH, false))).containsExactly("c", "a", "d", "b");
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.EPOCH, true))).containsExactly("d", "a", "c", "b");
+    }
+
+    @Test
+    void querySortsByWhenTheLatestJobStartedWithUnstartedOnesLast() {
+        Experiment a = create("a");
+        Experiment b = create("b");
+        create("c");
+        Experiment d = create("d");
+        latestJob(a, "ja1", JobStatus.FAILED, at(1), at(50));
+        latestJob(a, "ja2", JobStatus.RUNNING, at(10), at(20)); // the latest job counts, not the earliest start
+        latestJob(b, "jb", JobStatus.RUNNING, at(1), at(30));
+        latestJob(d, "jd", JobStatus.PENDING, at(1), null);
+
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.STARTED_AT, false))).containsExactly("a", "b", "c", "d");
+        assertThat(names(all().sortedBy(ExperimentQuery.Sort.STARTED_AT, true))).containsExactly("b", "a", "d", "c");
+    }
+
+    @Test
+    void querySortsByAFlagNumbersNumericallyBeforeStringsAndMissingLast() {
+        withFlags("ten", "lr", 10L);
+        withFlags("tenth", "lr", 0.1);
+        withFlags("none");
+        withFlags("two", "lr", 2L);
+        withFlags("str-b", "lr", "b");
+        withFlags("str-a", "lr", "a");
+        withFlags("yes", "lr", true);
+        withFlags("two-again", "lr", 2.0);
+
+        assertThat(names(all().sortedByFlag("lr", false)))
+                .containsExactly("tenth", "two", "two-again", "ten", "str-a", "str-b", "yes", "none");
+        assertThat(names(all().sortedByFlag("lr", true)))
+                .containsExactly("yes", "str-b", "str-a", "ten", "two-again", "two", "tenth", "none");
+    }
+
+    @Test
+    void querySortsStringsByCodePointAndBreaksTiesByTheUsersOrderThenId() {
+        withFlags("x1", "s", "\uD83D\uDE00"); // above U+FFFF: after U+FFFD in code point order
+        withFlags("x2", "s", "\uFFFD");
+        withFlags("x3", "s", "B");
+        withFlags("x4", "s", "a");
+        Experiment tieLate = withFlags("x5", "s", "B");
+        Experiment tieEarly = withFlags("x6", "s", "B");
+        store.write(tx -> {
+            tx.updatePresentation(tieEarly.id(), false, false, -1);
+            tx.updatePresentation(tieLate.id(), false, false, -1);
+            return null;
+        });
+        // x5 and x6 share the order -1: the id decides; both come before x3 (order 2)
+
+        assertThat(names(all().sortedByFlag("s", false))).containsExactly("x5", "x6", "x3", "x4", "x2", "x1");
+        assertThat(names(all().sortedByFlag("s", true))).containsExactly("x1", "x2", "x4", "x3", "x6", "x5");
+    }
+
+    @Test
+    void queryTextMatchesNamesDescriptionsAndFlagValuesCaseInsensitively() {
+        withFlags("Alpha-run", "model", "llama");
+        create(ExperimentSpec.named("beta").description("The BASELINE run"), T0);
+        withFlags("gamma", "model", "GPT-Neo", "lr", 0.125);
+        withFlags("delta", "note.model", "x"); // a flag's name is not its value
+
+        assertThat(names(all().withText("ALPHA"))).containsExactly("Alpha-run");
+        assertThat(names(all().withText("baseline"))).containsExactly("beta");
+        assertThat(names(all().withText("gpt-neo"))).containsExactly("gamma");
+        assertThat(names(all().withText("0.12"))).containsExactly("gamma");
+        assertThat(names(all().withText("model"))).isEmpty();
+        assertThat(names(all().withText("a"))).containsExactly("Alpha-run", "beta", "gamma", "delta");
+    }
+
+    @Test
+    void queryFiltersBySeveralStates() {
+        Experiment a = create("a");
+        Experiment b = create("b");
+        create("c");
+        latestJob(a, "ja", JobStatus.FAILED, at(1), at(2));
+        latestJob(b, "jb", JobStatus.RUNNING, at(1), at(2));
+
+        assertThat(names(all().withStates(List.of(JobStatus.FAILED, JobStatus.RUNNING)))).containsExactly("a", "b");
+        assertThat(store.experiments(all().withStates(List.of(JobStatus.FAILED, JobStatus.INIT))).total()).isEqualTo(2);
+    }
+
+    @Test
+    void queryFiltersByFlagValuesAsTextIncludingMissing() {
+        withFlags("a", "lr", 0.1, "model", "llama");
+        withFlags("b", "lr", 0.01, "model", "llama");
+        withFlags("c", "lr", 1L, "model", "gpt");
+        withFlags("d", "model", "llama");
+        withFlags("e", "lr", "0.1", "flag", true);
+        withFlags("f", "lr", 1e-5);
+
+        assertThat(names(all().withFlag("lr", List.of("1e-05")))).containsExactly("f");
+        assertThat(names(all().withFlag("lr", List.of("0.1")))).containsExactly("a", "e");
+        assertThat(names(all().withFlag("lr", List.of("0.1", "1")))).containsExactly("a", "c", "e");
+        assertThat(names(all().withFlag("lr", List.of(ExperimentQuery.MISSING)))).containsExactly("d");
+        assertThat(names(all().withFlag("lr", List.of("0.01", ExperimentQuery.MISSING)))).containsExactly("b", "d");
+        assertThat(names(all().withFlag("flag", List.of("true")))).containsExactly("e");
+        assertThat(names(all().withFlag("lr", List.of("0.1")).withFlag("model", List.of("llama"))))
+                .containsExactly("a");
+    }
+
+    @Test
+    void queryFiltersCombineAndPageWithTheTotalOfEveryMatch() {
+        for (int i = 0; i < 12; i++) {
+            Experiment e = withFlags("run-" + i, "lr", i % 2 == 0 ? 0.1 : 0.2, "seed", (long) i);
+            if (i % 3 == 0) {
+                latestJob(e, "j" + i, JobStatus.FAILED, at(i), at(i));
+            }
+        }
+        create(ExperimentSpec.named("other").flag("lr", 0.1), T0);
+
+        ExperimentQuery q = all().withText("run").withFlag("lr", List.of("0.1")).withState(JobStatus.INIT)
+                .sortedByFlag("seed", true).page(2, 1);
+        Page<Experiment> page = store.experiments(q);
+
+        // run-0..11 with lr 0.1: even ones; INIT: not a multiple of 3 → 2, 4, 8, 10
+        assertThat(page.items()).extracting(Experiment::name).containsExactly("run-8", "run-4");
+        assertThat(page.total()).isEqualTo(4);
+    }
+
+    @Test
+    void queryByGroupFollowsTheGroupsOrderAndNoneMeansUngrouped() {
+        Experiment a = create("a");
+        Experiment b = create("b");
+        Experiment c = create("c");
+        Experiment d = create("d");
+        Group g = store.write(tx -> tx.insertGroup(Group.named("g").withExperimentIds(List.of(c.id(), a.id()))));
+        store.write(tx -> tx.insertGroup(Group.named("h").withExperimentIds(List.of(a.id(), d.id()))));
+
+        assertThat(names(all().inGroup(g.id()))).containsExactly("c", "a");
+        assertThat(names(all().inGroup(g.id()).sortedBy(ExperimentQuery.Sort.NAME, false))).containsExactly("a", "c");
+        assertThat(names(all().inGroup(ExperimentQuery.UNGROUPED))).containsExactly("b");
+        assertThat(store.experiments(all().inGroup(g.id() + 100)).total()).isZero();
+        assertThat(b.id()).isNotEqualTo(d.id());
+    }
+
+    @Test
+    void queryKeepsFlagIndexesInStepWithUpdatesRenamesAndDeletes() {
+        Experiment a = withFlags("a", "lr", 0.1);
+        withFlags("b", "lr", 0.2);
+        Experiment changed = store.write(tx -> tx.updateExperiment(a.withSpec(a.spec().flag("lr", 0.3)
+                .description("renamed one")), at(1)));
+        store.write(tx -> tx.updateExperiment(changed.withSpec(changed.spec().name("a2")), at(2)));
+
+        assertThat(names(all().withFlag("lr", List.of("0.1")))).isEmpty();
+        assertThat(names(all().withFlag("lr", List.of("0.3")))).containsExactly("a2");
+        assertThat(names(all().withText("renamed"))).containsExactly("a2");
+        assertThat(names(all().withText("0.3"))).containsExactly("a2");
+        Experiment b = store.experimentByName("b").orElseThrow();
+        store.write(tx -> tx.updateExperiment(b.withDeleted(true), at(3)));
+        assertThat(names(all().withFlag("lr", List.of("0.2")))).isEmpty();
+        assertThat(names(all().withFlag("lr", List.of("0.2")).withDeleted(true))).containsExactly("b");
+    }
+
+    @Test
+    void queryStateFollowsJobsAddedUpdatedAndJobsThatPredateTheExperiment() {
+        insert(launched("early", "later", JobStatus.FAILED, at(1)));
+        Experiment later = create("later");
+        Experiment x = create("x");
+
+        assertThat(names(all().withState(JobStatus.FAILED))).containsExactly("later");
+        latestJob(x, "jx", JobStatus.RUNNING, at(1), at(2));
+        assertThat(names(all().withState(JobStatus.RUNNING))).containsExactly("x");
+        Job jx = store.job("jx").orElseThrow();
+        store.write(tx -> tx.updateJob(withStatus(jx, JobStatus.SUCCEEDED, at(3))));
+        assertThat(names(all().withState(JobStatus.SUCCEEDED))).containsExactly("x");
+        assertThat(names(all().withState(JobStatus.RUNNING))).isEmpty();
+        assertThat(later.currentState()).isEqualTo(JobStatus.FAILED);
+    }
+
+    @Test
+    void facetsCountEachFacetWithoutItsOwnFilter() {
+        for (int i = 0; i < 6; i++) {
+            Experiment e = withFlags("e" + i, "lr", i < 4 ? 0.1 : 0.01, "model", i % 2 == 0 ? "llama" : "gpt",
+                    "seed", (long) i);
+            if (i < 2) {
+                latestJob(e, "j" + i, JobStatus.FAILED, at(i), at(i));
+            }
+        }
+        create(ExperimentSpec.named("plain").desired(DesiredState.RUNNING), T0);
+
+        dev.skydeck.ExperimentFacets f = store.experimentFacets(all().withState(JobStatus.FAILED)
+                .withFlag("lr", List.of("0.1")), 2);
+
+        assertThat(f.total()).isEqualTo(2);
+        assertThat(f.states()).containsExactly(Map.entry(JobStatus.INIT, 2L), Map.entry(JobStatus.FAILED, 2L));
+        assertThat(f.desired()).containsExactly(Map.entry(DesiredState.STOPPED, 2L));
+        assertThat(f.flags()).extracting(dev.skydeck.ExperimentFacets.FlagFacet::name)
+                .containsExactly("lr", "model", "seed");
+        dev.skydeck.ExperimentFacets.FlagFacet lr = f.flags().get(0);
+        // lr without its own filter: the FAILED ones, e0 and e1, both 0.1
+        assertThat(lr.count()).isEqualTo(2);
+        assertThat(lr.values()).containsExactly(new dev.skydeck.ExperimentFacets.ValueCount("0.1", 2));
+        dev.skydeck.ExperimentFacets.FlagFacet seed = f.flags().get(2);
+        assertThat(seed.distinct()).isEqualTo(2);
+        assertThat(seed.truncated()).isFalse();
+
+        dev.skydeck.ExperimentFacets everything = store.experimentFacets(all(), 1);
+        assertThat(everything.total()).isEqualTo(7);
+        assertThat(everything.states()).containsExactly(Map.entry(JobStatus.INIT, 5L), Map.entry(JobStatus.FAILED, 2L));
+        assertThat(everything.desired()).containsExactly(Map.entry(DesiredState.RUNNING, 1L),
+                Map.entry(DesiredState.STOPPED, 6L));
+        dev.skydeck.ExperimentFacets.FlagFacet model = everything.flags().get(1);
+        assertThat(model.name()).isEqualTo("model");
+        assertThat(model.count()).isEqualTo(6);
+        assertThat(model.distinct()).isEqualTo(2);
+        assertThat(model.truncated()).isTrue();
+        // a tie on the count: the value decides
+        assertThat(model.values()).containsExactly(new dev.skydeck.ExperimentFacets.ValueCount("gpt", 3));
+        assertThat(everything.flags().get(0).values())
+                .containsExactly(new dev.skydeck.ExperimentFacets.ValueCount("0.1", 4));
+    }
+
+    @Test
+    void groupSummariesCountLiveMembersAndTellCommonFromVaryingFlags() {
+        Experiment a = withFlags("a", "model", "llama", "lr", 0.1, "layers", 4L);
+        Experiment b = withFlags("b", "model", "llama", "lr", 0.2, "layers", 4L, "extra", true);
+        Experiment c = withFlags("c", "model", "gpt");
+        Experiment gone = withFlags("gone", "model", "other");
+        withFlags("loose");
+        latestJob(b, "jb", JobStatus.RUNNING, at(1), at(2));
+        Group g = store.write(tx -> tx.insertGroup(Group.named("sweep").withNamePrefix("s-")
+                .withExperimentIds(List.of(a.id(), b.id(), gone.id()))));
+        Group empty = store.write(tx -> tx.insertGroup(Group.named("empty")));
+        store.write(tx -> tx.insertGroup(Group.named("solo").withExperimentIds(List.of(c.id()))));
+        store.write(tx -> tx.updateExperiment(gone.withDeleted(true), at(1)));
+
+        dev.skydeck.GroupSummary.All all = store.groupSummaries();
+
+        assertThat(all.groups()).extracting(s -> s.group().name()).containsExactly("sweep", "empty", "solo");
+        dev.skydeck.GroupSummary sweep = all.groups().get(0);
+        assertThat(sweep.group().id()).isEqualTo(g.id());
+        assertThat(sweep.group().namePrefix()).isEqualTo("s-");
+        assertThat(sweep.group().experimentIds()).isEmpty();
+        assertThat(sweep.count()).isEqualTo(2);
+        assertThat(sweep.states()).containsExactly(Map.entry(JobStatus.INIT, 1L), Map.entry(JobStatus.RUNNING, 1L));
+        assertThat(sweep.commonFlags()).containsExactly(Map.entry("layers", 4L), Map.entry("model", "llama"));
+        assertThat(sweep.varyingFlags()).containsExactly("extra", "lr");
+        assertThat(all.groups().get(1).group().id()).isEqualTo(empty.id());
+        assertThat(all.groups().get(1).count()).isZero();
+        assertThat(all.groups().get(2).commonFlags()).containsExactly(Map.entry("model", "gpt"));
+        assertThat(all.ungroupedCount()).isEqualTo(1);
+        assertThat(all.ungroupedStates()).containsExactly(Map.entry(JobStatus.INIT, 1L));
+    }
+
     // ---- lifecycle ----
 
     @Test

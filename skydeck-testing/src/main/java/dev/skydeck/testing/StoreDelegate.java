@@ -89,6 +89,16 @@ public class StoreDelegate implements Store {
     }
 
     @Override
+    public dev.skydeck.ExperimentFacets experimentFacets(ExperimentQuery query, int maxValues) {
+        return inner.experimentFacets(query, maxValues);
+    }
+
+    @Override
+    public dev.skydeck.GroupSummary.All groupSummaries() {
+        return inner.groupSummaries();
+    }
+
+    @Override
     public List<Long> experimentIdsToReconcile() {
         return inner.experimentIdsToReconcile();
     }

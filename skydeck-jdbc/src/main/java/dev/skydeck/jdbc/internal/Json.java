@@ -66,6 +66,12 @@ final class Json {
         }
     }
 
+    /** One flag value written by {@link #write}: a string, a Long, a Double or a Boolean. */
+    static Object scalar(String json) {
+        Map<String, Object> one = flags("{\"v\":" + json + "}");
+        return one.get("v");
+    }
+
     static List<String> strings(String json) {
         return read(json, STRINGS);
     }

@@ -18,7 +18,7 @@ public final class Statements {
             "git_branch", "nodes", "gpus", "cloud", "region", "instance_type", "accelerator", "spot", "pool",
             "desired_state",
             "restart_mode", "max_restarts", "restart_backoff_nanos", "restart_max_backoff_nanos", "priority",
-            "description", "tags", "task_template", "run_name");
+            "description", "tags", "task_template", "run_name", "flag_index", "search_text");
 
     /** A job's columns, in {@code jobParams} order. */
     static final List<String> JOB_COLUMNS = List.of("id", "experiment_name", "backend", "backend_job_id",
@@ -59,10 +59,12 @@ public final class Statements {
         String f = dialect.falseLiteral();
         this.idsIn = " IN " + dialect.jsonArrayValues(true);
         this.namesIn = " IN " + dialect.jsonArrayValues(false);
-        this.selectExperiments = "SELECT e.*, " + latestStatus("e") + " AS latest_status, " + latestEpoch("e")
-                + " AS latest_epoch, " + activeHash("e") + " AS active_hash FROM experiments e";
-        String returningExperiment = " RETURNING *, " + latestStatus("experiments") + " AS latest_status, "
-                + latestEpoch("experiments") + " AS latest_epoch, " + activeHash("experiments") + " AS active_hash";
+        // the latest job's status and the latest epoch are kept on the row by triggers (schema 7 / 2)
+        this.selectExperiments = "SELECT e.*, e.latest_status AS x_status, e.latest_epoch AS x_epoch, "
+                + activeHash("e") + " AS active_hash FROM experiments e";
+        // derived afresh: a row just written may not show what its AFTER triggers set yet
+        String returningExperiment = " RETURNING *, " + latestStatus("experiments") + " AS x_status, "
+                + latestEpoch("experiments") + " AS x_epoch, " + activeHash("experiments") + " AS active_hash";
         this.insertExperiment = "INSERT INTO experiments (id, " + String.join(", ", SPEC_COLUMNS)
                 + ", starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
                 + " stage, state_reason, observed_generation, observed_desired, launch_retries, next_attempt_at, settled,"

@@ -7,7 +7,9 @@ import dev.skydeck.Event;
 import dev.skydeck.EventQuery;
 import dev.skydeck.EventType;
 import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentFacets;
 import dev.skydeck.ExperimentQuery;
+import dev.skydeck.GroupSummary;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.ExperimentStatus;
 import dev.skydeck.Group;
@@ -140,59 +142,260 @@ public final class StoreSql implements StoreTx {
         return out;
     }
 
-    @Override
-    public Page<Experiment> experiments(ExperimentQuery q) {
+    /** Which filter of a query a facet leaves out. */
+    private enum Skip { NONE, STATES, DESIRED, FLAG }
+
+    /** The conditions of {@code q} on experiments {@code e} (all but the one {@code skip} names), with their parameters. */
+    private String where(ExperimentQuery q, Skip skip, String skipFlag, List<Object> params) {
+        Dialect d = statements.dialect;
         List<String> where = new ArrayList<>();
-        List<Object> params = new ArrayList<>();
         if (!q.includeDeleted()) {
             where.add("e.deleted" + statements.isFalse);
         }
         if (q.text() != null) {
-            String text = q.text().toLowerCase(Locale.ROOT);
-            where.add("(" + statements.dialect.containsText("lower(e.name)") + " OR "
-                    + statements.dialect.containsText("lower(coalesce(e.description, ''))") + ")");
-            params.add(text);
-            params.add(text);
+            where.add(d.containsText("e.search_text"));
+            params.add(q.searchNeedle());
         }
-        if (q.desired() != null) {
+        if (skip != Skip.STATES && !q.states().isEmpty()) {
+            where.add("e.current_state IN (" + Statements.marks(q.states().size()) + ")");
+            q.states().stream().map(Enum::name).sorted().forEach(params::add);
+        }
+        if (skip != Skip.DESIRED && q.desired() != null) {
             where.add("e.desired_state = ?");
             params.add(q.desired());
         }
         if (q.tag() != null) {
-            where.add(statements.dialect.jsonArrayContains("e.tags"));
+            where.add(d.jsonArrayContains("e.tags"));
             params.add(q.tag());
         }
         if (q.createdBy() != null) {
             where.add("e.created_by = ?");
             params.add(q.createdBy());
         }
-        String filter = where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where);
-        String stateFilter = q.state() == null ? "" : " WHERE " + Statements.CURRENT_STATE + " = ?";
-        List<Object> stateParams = new ArrayList<>(params);
-        if (q.state() != null) {
-            stateParams.add(q.state());
+        for (Map.Entry<String, List<String>> f : q.flagValues().entrySet()) {
+            if (skip == Skip.FLAG && f.getKey().equals(skipFlag)) {
+                continue;
+            }
+            List<String> values = f.getValue().stream().filter(v -> !v.equals(ExperimentQuery.MISSING)).toList();
+            boolean missing = values.size() < f.getValue().size();
+            List<String> either = new ArrayList<>();
+            if (!values.isEmpty()) {
+                either.add("e.id IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ? AND f.value_text IN ("
+                        + Statements.marks(values.size()) + "))");
+                params.add(f.getKey());
+                params.addAll(values);
+            }
+            if (missing) {
+                either.add("e.id NOT IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ?)");
+                params.add(f.getKey());
+            }
+            where.add(either.size() == 1 ? either.get(0) : "(" + String.join(" OR ", either) + ")");
         }
-        String column = switch (q.sort()) {
-            case ORDER -> "sort_order";
-            case NAME -> "name";
-            case CREATED_AT -> "created_at";
-            case UPDATED_AT -> "updated_at";
-            case PRIORITY -> "priority";
-        };
-        String dir = q.descending() ? " DESC" : " ASC";
-        String page = "SELECT * FROM (" + statements.selectExperiments + filter + ") AS x" + stateFilter
-                + " ORDER BY " + column + dir + ", id" + dir + " LIMIT ? OFFSET ?";
-        String count = q.state() == null
-                ? "SELECT count(*) FROM experiments e" + filter
-                : "SELECT count(*) FROM (SELECT e.stage, " + Statements.latestStatus("e") + " AS latest_status"
-                        + " FROM experiments e" + filter + ") AS x" + stateFilter;
-        List<Object> pageParams = new ArrayList<>(stateParams);
+        if (q.group() != null && q.group() == ExperimentQuery.UNGROUPED) {
+            where.add("e.id NOT IN (SELECT m.experiment_id FROM group_members m)");
+        } else if (q.group() != null) {
+            where.add("e.id IN (SELECT m.experiment_id FROM group_members m WHERE m.group_id = ?)");
+            params.add(q.group());
+        }
+        return where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where);
+    }
+
+    /**
+     * One page in two steps within one statement: the ids of the page, found from the narrow
+     * columns and indexes alone, then the full rows of those ids only.
+     */
+    @Override
+    public Page<Experiment> experiments(ExperimentQuery q) {
+        List<Object> keyParams = new ArrayList<>();
+        String join = "";
+        boolean desc = q.descending();
+        String dir = desc ? " DESC" : "";
+        // keys as (expression, descending); missing values last in both directions
+        List<String[]> keys = new ArrayList<>();
+        boolean groupOrder = q.sort() == ExperimentQuery.Sort.ORDER && q.group() != null
+                && q.group() != ExperimentQuery.UNGROUPED;
+        switch (q.sort()) {
+            case ORDER -> {
+                if (groupOrder) {
+                    keys.add(new String[] {"(SELECT m.position FROM group_members m WHERE m.group_id = ?"
+                            + " AND m.experiment_id = e.id)", dir});
+                    keyParams.add(q.group());
+                }
+            }
+            case NAME -> keys.add(new String[] {"e.name", dir});
+            case CREATED_AT -> keys.add(new String[] {"e.created_at", dir});
+            case UPDATED_AT -> keys.add(new String[] {"e.updated_at", dir});
+            case PRIORITY -> keys.add(new String[] {"e.priority", dir});
+            case STATE -> keys.add(new String[] {"e.current_state", dir});
+            case EPOCH -> nullableKey(keys, "e.latest_epoch", desc);
+            case STARTED_AT -> nullableKey(keys, "e.latest_started_at", desc);
+            case FLAG -> {
+                join = " LEFT JOIN experiment_flags sf ON sf.experiment_id = e.id AND sf.name = ?";
+                keyParams.add(q.sortFlag());
+                keys.add(new String[] {"(sf.experiment_id IS NULL)", ""});
+                keys.add(new String[] {"(sf.value_num IS NULL)", dir});
+                keys.add(new String[] {"sf.value_num", dir});
+                keys.add(new String[] {"sf.value_text", dir});
+            }
+            default -> throw new IllegalStateException("unknown sort " + q.sort());
+        }
+        if (!groupOrder) {
+            keys.add(new String[] {"e.sort_order", dir});
+        }
+        keys.add(new String[] {"e.id", dir});
+        List<Object> filterParams = new ArrayList<>();
+        String filter = where(q, Skip.NONE, null, filterParams);
+        StringBuilder inner = new StringBuilder("SELECT e.id AS pid");
+        StringBuilder innerOrder = new StringBuilder();
+        StringBuilder outerOrder = new StringBuilder();
+        for (int i = 0; i < keys.size(); i++) {
+            inner.append(", ").append(keys.get(i)[0]).append(" AS k").append(i);
+            innerOrder.append(i == 0 ? "" : ", ").append("k").append(i).append(keys.get(i)[1]);
+            outerOrder.append(i == 0 ? "" : ", ").append("p.k").append(i).append(keys.get(i)[1]);
+        }
+        inner.append(" FROM experiments e").append(join).append(filter).append(" ORDER BY ").append(innerOrder)
+                .append(" LIMIT ? OFFSET ?");
+        String page = statements.selectExperiments + " JOIN (" + inner + ") p ON p.pid = e.id ORDER BY " + outerOrder;
+        List<Object> pageParams = new ArrayList<>(keyParams);
+        pageParams.addAll(filterParams);
         pageParams.add(q.limit());
         pageParams.add(q.offset());
+        String count = "SELECT count(*) FROM experiments e" + filter;
         return sql(() -> {
             List<Experiment> items = session.list(page, StoreSql::experimentRow, pageParams.toArray());
-            long total = session.number(count, stateParams.toArray());
+            long total = session.number(count, filterParams.toArray());
             return new Page<>(items, total);
+        });
+    }
+
+    /**
+     * A key that may be missing, last whichever the direction: written as the expressions of the
+     * indexes {@code (k IS NULL, k, sort_order)} and {@code (k IS NOT NULL, k, sort_order)}, read
+     * forwards and backwards.
+     */
+    private static void nullableKey(List<String[]> keys, String column, boolean desc) {
+        if (desc) {
+            keys.add(new String[] {"(" + column + " IS NOT NULL)", " DESC"});
+            keys.add(new String[] {column, " DESC"});
+        } else {
+            keys.add(new String[] {"(" + column + " IS NULL)", ""});
+            keys.add(new String[] {column, ""});
+        }
+    }
+
+    @Override
+    public ExperimentFacets experimentFacets(ExperimentQuery q, int maxValues) {
+        List<Object> totalParams = new ArrayList<>();
+        String total = "SELECT count(*) FROM experiments e" + where(q, Skip.NONE, null, totalParams);
+        List<Object> stateParams = new ArrayList<>();
+        String states = "SELECT e.current_state, count(*) FROM experiments e" + where(q, Skip.STATES, null, stateParams)
+                + " GROUP BY e.current_state";
+        List<Object> desiredParams = new ArrayList<>();
+        String desired = "SELECT e.desired_state, count(*) FROM experiments e"
+                + where(q, Skip.DESIRED, null, desiredParams) + " GROUP BY e.desired_state";
+        // value counts per flag: the unfiltered flags under every filter, each filtered flag without its own
+        List<Object> flagParams = new ArrayList<>();
+        List<String> parts = new ArrayList<>();
+        String all = where(q, Skip.NONE, null, flagParams);
+        List<String> filtered = q.filteredFlags();
+        parts.add("SELECT f.name, f.value_text, count(*) AS c FROM experiments e JOIN experiment_flags f"
+                + " ON f.experiment_id = e.id" + all + (filtered.isEmpty() ? "" : (all.isEmpty() ? " WHERE " : " AND ")
+                + "f.name NOT IN (" + Statements.marks(filtered.size()) + ")") + " GROUP BY f.name, f.value_text");
+        flagParams.addAll(filtered);
+        for (String name : filtered) {
+            String w = where(q, Skip.FLAG, name, flagParams);
+            parts.add("SELECT f.name, f.value_text, count(*) AS c FROM experiments e JOIN experiment_flags f"
+                    + " ON f.experiment_id = e.id" + w + (w.isEmpty() ? " WHERE " : " AND ") + "f.name = ?"
+                    + " GROUP BY f.name, f.value_text");
+            flagParams.add(name);
+        }
+        String flags = "SELECT name, value_text, c, n, s FROM (SELECT name, value_text, c,"
+                + " row_number() OVER (PARTITION BY name ORDER BY c DESC, value_text) AS r,"
+                + " count(*) OVER (PARTITION BY name) AS n, sum(c) OVER (PARTITION BY name) AS s FROM ("
+                + String.join(" UNION ALL ", parts) + ") AS v) AS w WHERE r <= ? ORDER BY name, r";
+        flagParams.add(maxValues);
+        return sql(() -> {
+            long count = session.number(total, totalParams.toArray());
+            Map<JobStatus, Long> byState = new java.util.EnumMap<>(JobStatus.class);
+            for (Object[] row : session.list(states, rs -> new Object[] {rs.getString(1), rs.getLong(2)},
+                    stateParams.toArray())) {
+                byState.put(JobStatus.valueOf((String) row[0]), (Long) row[1]);
+            }
+            Map<DesiredState, Long> byDesired = new java.util.EnumMap<>(DesiredState.class);
+            for (Object[] row : session.list(desired, rs -> new Object[] {rs.getString(1), rs.getLong(2)},
+                    desiredParams.toArray())) {
+                byDesired.put(DesiredState.valueOf((String) row[0]), (Long) row[1]);
+            }
+            List<ExperimentFacets.FlagFacet> facets = new ArrayList<>();
+            String name = null;
+            long distinct = 0;
+            long having = 0;
+            List<ExperimentFacets.ValueCount> values = new ArrayList<>();
+            for (Object[] row : session.list(flags, rs -> new Object[] {rs.getString(1), rs.getString(2), rs.getLong(3),
+                    rs.getLong(4), rs.getLong(5)}, flagParams.toArray())) {
+                if (!row[0].equals(name)) {
+                    if (name != null) {
+                        facets.add(new ExperimentFacets.FlagFacet(name, having, distinct, distinct > values.size(),
+                                values));
+                    }
+                    name = (String) row[0];
+                    distinct = (Long) row[3];
+                    having = (Long) row[4];
+                    values = new ArrayList<>();
+                }
+                values.add(new ExperimentFacets.ValueCount((String) row[1], (Long) row[2]));
+            }
+            if (name != null) {
+                facets.add(new ExperimentFacets.FlagFacet(name, having, distinct, distinct > values.size(), values));
+            }
+            return new ExperimentFacets(count, byState, byDesired, facets);
+        });
+    }
+
+    @Override
+    public GroupSummary.All groupSummaries() {
+        String live = "e.deleted" + statements.isFalse;
+        return sql(() -> {
+            List<Group> groups = session.list("SELECT g.*, NULL AS members FROM experiment_groups g"
+                    + " ORDER BY g.sort_order, g.id", StoreSql::groupRow);
+            Map<Long, Map<JobStatus, Long>> states = new HashMap<>();
+            for (Object[] row : session.list("SELECT m.group_id, e.current_state, count(*) FROM group_members m"
+                    + " JOIN experiments e ON e.id = m.experiment_id WHERE " + live
+                    + " GROUP BY m.group_id, e.current_state", rs -> new Object[] {rs.getLong(1), rs.getString(2),
+                        rs.getLong(3)})) {
+                states.computeIfAbsent((Long) row[0], k -> new java.util.EnumMap<>(JobStatus.class))
+                        .put(JobStatus.valueOf((String) row[1]), (Long) row[2]);
+            }
+            Map<Long, List<Object[]>> flags = new HashMap<>();
+            for (Object[] row : session.list("SELECT m.group_id, f.name, count(*), count(DISTINCT f.value_json),"
+                    + " min(f.value_json) FROM group_members m JOIN experiments e ON e.id = m.experiment_id"
+                    + " JOIN experiment_flags f ON f.experiment_id = e.id WHERE " + live
+                    + " GROUP BY m.group_id, f.name", rs -> new Object[] {rs.getLong(1), rs.getString(2),
+                        rs.getLong(3), rs.getLong(4), rs.getString(5)})) {
+                flags.computeIfAbsent((Long) row[0], k -> new ArrayList<>()).add(row);
+            }
+            Map<JobStatus, Long> ungrouped = new java.util.EnumMap<>(JobStatus.class);
+            for (Object[] row : session.list("SELECT e.current_state, count(*) FROM experiments e WHERE " + live
+                    + " AND e.id NOT IN (SELECT m.experiment_id FROM group_members m) GROUP BY e.current_state",
+                    rs -> new Object[] {rs.getString(1), rs.getLong(2)})) {
+                ungrouped.put(JobStatus.valueOf((String) row[0]), (Long) row[1]);
+            }
+            List<GroupSummary> out = new ArrayList<>(groups.size());
+            for (Group g : groups) {
+                Map<JobStatus, Long> s = states.getOrDefault(g.id(), Map.of());
+                long count = s.values().stream().mapToLong(Long::longValue).sum();
+                Map<String, Object> common = new java.util.TreeMap<>();
+                List<String> varying = new ArrayList<>();
+                for (Object[] f : flags.getOrDefault(g.id(), List.of())) {
+                    if ((Long) f[2] == count && (Long) f[3] == 1) {
+                        common.put((String) f[1], Json.scalar((String) f[4]));
+                    } else {
+                        varying.add((String) f[1]);
+                    }
+                }
+                out.add(new GroupSummary(g, count, s, common, varying));
+            }
+            return new GroupSummary.All(out, ungrouped.values().stream().mapToLong(Long::longValue).sum(), ungrouped);
         });
     }
 
@@ -360,6 +563,26 @@ public final class StoreSql implements StoreTx {
     @Override
     public List<ApiToken> tokens() {
         return sql(() -> session.list("SELECT * FROM api_tokens ORDER BY created_at, id", StoreSql::tokenRow));
+    }
+
+    /** Whether experiments written before the flag index exist. */
+    public boolean hasUnindexedRows() {
+        return sql(() -> session.first("SELECT 1 FROM experiments WHERE flag_index IS NULL LIMIT 1", rs -> 1)
+                .isPresent());
+    }
+
+    /** Gives experiments written before the flag index their flag rows (by trigger) and search text. */
+    public void indexOlderRows() {
+        List<Object[]> rows = sql(() -> session.list("SELECT id, name, description, flags FROM experiments"
+                + " WHERE flag_index IS NULL", rs -> {
+                    Map<String, Object> flags = Json.flags(rs.getString(4));
+                    return new Object[] {flagIndex(flags), ExperimentQuery.searchText(rs.getString(2),
+                            rs.getString(3), flags), rs.getLong(1)};
+                }));
+        sql(() -> {
+            session.batch("UPDATE experiments SET flag_index = ?, search_text = ? WHERE id = ?", rows);
+            return null;
+        });
     }
 
     // ---- writes ----
@@ -760,7 +983,22 @@ public final class StoreSql implements StoreTx {
         return new Object[] {s.name(), Json.write(s.flags()), s.baseCommand(), s.toolPath(), s.gitBranch(), s.nodes(),
             s.gpus(), r.cloud(), r.region(), r.instanceType(), r.accelerator(), r.spot(), r.pool(), s.desiredState(), p.mode(),
             p.maxRestarts(), p.backoff().toNanos(), p.maxBackoff().toNanos(), s.priority(), s.description(),
-            Json.write(s.tags()), s.taskTemplate(), s.runName()};
+            Json.write(s.tags()), s.taskTemplate(), s.runName(), flagIndex(s), ExperimentQuery.searchText(s)};
+    }
+
+    /**
+     * The flags as the trigger-kept {@code experiment_flags} rows take them: {@code [name, text,
+     * number or null, JSON]} each.
+     */
+    static String flagIndex(ExperimentSpec s) {
+        return flagIndex(s.flags());
+    }
+
+    private static String flagIndex(Map<String, Object> flags) {
+        List<List<Object>> rows = new ArrayList<>(flags.size());
+        flags.forEach((name, value) -> rows.add(java.util.Arrays.asList(name, ExperimentQuery.flagText(value),
+                ExperimentQuery.flagNumber(value), Json.write(value))));
+        return Json.write(rows);
     }
 
     private static Object[] jobParams(Job j) {
@@ -800,8 +1038,8 @@ public final class StoreSql implements StoreTx {
         ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
                 rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),
                 rs.getInt("launch_retries"), instant(rs, "next_attempt_at"), rs.getBoolean("settled"));
-        JobStatus latest = enumOrNull(JobStatus.class, rs.getString("latest_status"));
-        long epoch = rs.getLong("latest_epoch");
+        JobStatus latest = enumOrNull(JobStatus.class, rs.getString("x_status"));
+        long epoch = rs.getLong("x_epoch");
         Long latestEpoch = rs.wasNull() ? null : epoch;
         String activeHash = rs.getString("active_hash");
         return new Experiment(rs.getLong("id"), spec, rs.getBoolean("starred"), rs.getInt("sort_order"),

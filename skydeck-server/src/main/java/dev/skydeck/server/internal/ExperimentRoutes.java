@@ -13,6 +13,7 @@ import dev.skydeck.BulkResult;
 import dev.skydeck.DesiredState;
 import dev.skydeck.EventQuery;
 import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentFacets;
 import dev.skydeck.ExperimentQuery;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.Job;
@@ -51,6 +52,7 @@ public final class ExperimentRoutes {
     /** Declares the routes. */
     public void register(Http http) {
         http.get("/api/experiments", this::list);
+        http.get("/api/experiments/facets", this::facets);
         http.post("/api/experiments", this::create);
         http.post("/api/experiments/reorder", this::reorder);
         http.post("/api/experiments/apply", this::apply);
@@ -117,26 +119,100 @@ public final class ExperimentRoutes {
     }
 
     private void list(Context ctx) {
-        ExperimentQuery.Sort sort = ExperimentQuery.Sort.ORDER;
-        boolean descending = false;
-        String sortParam = textParam(ctx, "sort");
-        if (sortParam != null) {
-            descending = sortParam.startsWith("-");
-            sort = Body.parseEnum("sort", descending ? sortParam.substring(1) : sortParam, ExperimentQuery.Sort.class);
-        }
-        String state = textParam(ctx, "state");
-        String desired = textParam(ctx, "desired");
-        Boolean deleted = boolParam(ctx, "include_deleted");
-        ExperimentQuery q = new ExperimentQuery(textParam(ctx, "q"),
-                state == null ? null : Body.parseEnum("state", state, JobStatus.class),
-                desired == null ? null : Body.parseEnum("desired", desired, DesiredState.class),
-                textParam(ctx, "tag"), deleted != null && deleted, sort, descending,
-                intParam(ctx, "limit", 10_000, 1, 10_000), intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE))
-                .withCreatedBy(Users.filter(ctx, deck, "created_by"));
-        boolean full = Http.fullFields(ctx);
+        ExperimentQuery q = query(ctx, true);
         Page<Experiment> page = deck.experiments(q);
         ctx.header("X-Total-Count", Long.toString(page.total()));
-        Http.listJson(ctx, Map.of("experiments", ExperimentView.list(page.items(), full)));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("experiments", ExperimentView.list(page.items(), Http.fullFields(ctx)));
+        out.put("total", page.total());
+        Http.listJson(ctx, out);
+    }
+
+    /** {@code GET /api/experiments/facets}: the list's filters, counted per state, desired state and flag value. */
+    private void facets(Context ctx) {
+        ExperimentQuery q = query(ctx, false);
+        ExperimentFacets f = deck.facets(q, intParam(ctx, "values", 50, 1, 500));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("total", f.total());
+        out.put("states", f.states());
+        out.put("desired", f.desired());
+        out.put("flags", f.flags().stream().map(x -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("name", x.name());
+            one.put("count", x.count());
+            one.put("distinct", x.distinct());
+            one.put("truncated", x.truncated());
+            one.put("values", x.values().stream().map(v -> {
+                Map<String, Object> value = new LinkedHashMap<>();
+                value.put("value", v.value());
+                value.put("count", v.count());
+                return value;
+            }).toList());
+            return one;
+        }).toList());
+        json(ctx, out);
+    }
+
+    /**
+     * The query of a list or facets request: {@code q}, {@code state} (repeatable, comma-separated),
+     * {@code desired}, {@code tag}, {@code include_deleted}, {@code mine}/{@code created_by},
+     * {@code flag.<name>} (repeatable; {@code ~} for a missing flag), {@code group} (an id or
+     * {@code none}); with {@code paged}, also {@code sort}, {@code limit} and {@code offset}.
+     */
+    ExperimentQuery query(Context ctx, boolean paged) {
+        java.util.Set<JobStatus> states = new java.util.LinkedHashSet<>();
+        for (String value : ctx.queryParams("state")) {
+            for (String one : value.split(",", -1)) {
+                if (!one.isBlank()) {
+                    states.add(Body.parseEnum("state", one, JobStatus.class));
+                }
+            }
+        }
+        String desired = textParam(ctx, "desired");
+        Boolean deleted = boolParam(ctx, "include_deleted");
+        ExperimentQuery q = new ExperimentQuery(textParam(ctx, "q"), (JobStatus) null,
+                desired == null ? null : Body.parseEnum("desired", desired, DesiredState.class),
+                textParam(ctx, "tag"), deleted != null && deleted, ExperimentQuery.Sort.ORDER, false,
+                paged ? intParam(ctx, "limit", 10_000, 1, 10_000) : 10_000,
+                paged ? intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE) : 0)
+                .withStates(states)
+                .withCreatedBy(Users.filter(ctx, deck, "created_by"));
+        for (Map.Entry<String, List<String>> p : ctx.queryParamMap().entrySet()) {
+            if (p.getKey().startsWith("flag.")) {
+                q = q.withFlag(p.getKey().substring("flag.".length()), p.getValue());
+            }
+        }
+        String group = textParam(ctx, "group");
+        if (group != null) {
+            if (group.equalsIgnoreCase("none")) {
+                q = q.inGroup(ExperimentQuery.UNGROUPED);
+            } else if (!group.matches("[0-9]{1,18}")) {
+                throw ApiException.badRequest("query parameter 'group' must be a group id or 'none', not '" + group + "'");
+            } else {
+                long id = Long.parseLong(group);
+                try {
+                    deck.group(id);
+                } catch (SkyDeckException.NotFound e) {
+                    throw ApiException.badRequest("query parameter 'group': no group with id " + id);
+                }
+                q = q.inGroup(id);
+            }
+        }
+        String sortParam = paged ? textParam(ctx, "sort") : null;
+        if (sortParam != null) {
+            boolean descending = sortParam.startsWith("-");
+            String key = descending ? sortParam.substring(1) : sortParam;
+            if (key.startsWith("flag:")) {
+                q = q.sortedByFlag(key.substring("flag:".length()), descending);
+            } else {
+                ExperimentQuery.Sort sort = Body.parseEnum("sort", key, ExperimentQuery.Sort.class);
+                if (sort == ExperimentQuery.Sort.FLAG) {
+                    throw ApiException.badRequest("sort 'flag' needs a flag name: sort=flag:<name>");
+                }
+                q = q.sortedBy(sort, descending);
+            }
+        }
+        return q;
     }
 
     private void create(Context ctx) {

@@ -6,6 +6,7 @@ import static dev.skydeck.server.internal.Http.optionalBody;
 
 import dev.skydeck.Experiment;
 import dev.skydeck.Group;
+import dev.skydeck.GroupSummary;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.server.internal.Views.ExperimentView;
@@ -71,6 +72,11 @@ public final class GroupRoutes {
     }
 
     private void list(Context ctx) {
+        Boolean members = Http.boolParam(ctx, "members");
+        if (members != null && !members) {
+            summaries(ctx);
+            return;
+        }
         boolean full = Http.fullFields(ctx);
         List<Group> groups = deck.groups();
         List<Experiment> all = deck.experiments();
@@ -86,6 +92,35 @@ public final class GroupRoutes {
         out.put("groups", groups.stream().map(g -> GroupView.of(g, byId)).toList());
         out.put("ungrouped", byId.values().stream().filter(v -> !grouped.contains(v.id())).toList());
         Http.listJson(ctx, out);
+    }
+
+    /**
+     * {@code GET /api/groups?members=false}: the groups in order without their members (counts,
+     * states and shared flags of the live ones), and the same counts for experiments in no group.
+     */
+    private void summaries(Context ctx) {
+        GroupSummary.All all = deck.groupSummaries();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("groups", all.groups().stream().map(s -> {
+            Group g = s.group();
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("id", g.id());
+            one.put("name", g.name());
+            one.put("name_prefix", g.namePrefix());
+            one.put("flags", g.flags());
+            one.put("order", g.order());
+            one.put("collapsed", g.collapsed());
+            one.put("count", s.count());
+            one.put("states", s.states());
+            one.put("common_flags", s.commonFlags());
+            one.put("varying_flags", s.varyingFlags());
+            return one;
+        }).toList());
+        Map<String, Object> ungrouped = new LinkedHashMap<>();
+        ungrouped.put("count", all.ungroupedCount());
+        ungrouped.put("states", all.ungroupedStates());
+        out.put("ungrouped", ungrouped);
+        json(ctx, out);
     }
 
     private void create(Context ctx) {
