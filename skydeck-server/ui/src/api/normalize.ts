@@ -107,6 +107,7 @@ export function normalizeGroupSummaries(body: unknown): GroupSummaries {
     name_prefix: g.name_prefix ?? null,
     flags: g.flags ?? [],
     collapsed: g.collapsed ?? false,
+    order: g.order ?? 0,
     count: g.count ?? g.experiments?.length ?? g.experiment_ids?.length ?? 0,
     states: g.states ?? (g.experiments ? countStates(g.experiments) : {}),
     common_flags: g.common_flags ?? (g.experiments ? commonFlags(g.experiments.map(normalizeExperiment)) : {}),

@@ -36,24 +36,13 @@ export type Health = S['Health'];
 export type Provider = S['Provider'];
 export type Link = S['Link'];
 
-// The paged list (contract §1, §2, §5 of the issue-15/16 API contract). Read as the contract has
-// them until openapi.yaml documents them (the store branch adds them there).
+// The paged list (contract §1, §2, §5 of the issue-15/16 API contract).
 
 /** A state count map: `{"RUNNING": 4, "SUCCEEDED": 36}`. */
 export type StateCounts = Partial<Record<JobStatus, number>>;
 
 /** A group without its members (`GET /api/groups?members=false`). */
-export interface GroupSummary {
-  id: number;
-  name: string;
-  name_prefix: string | null;
-  flags: string[];
-  collapsed: boolean;
-  count: number;
-  states: StateCounts;
-  common_flags: Flags;
-  varying_flags: string[];
-}
+export type GroupSummary = Omit<S['GroupSummary'], 'common_flags' | 'states'> & { common_flags: Flags; states: StateCounts };
 
 export interface GroupSummaries {
   groups: GroupSummary[];
@@ -61,20 +50,11 @@ export interface GroupSummaries {
 }
 
 /** One flag's values with counts (`GET /api/experiments/facets`). */
-export interface FlagFacet {
-  name: string;
-  count: number;
-  distinct: number;
-  truncated: boolean;
-  values: { value: string; count: number }[];
-}
+export type FlagFacet = S['FlagFacet'];
 
-export interface Facets {
-  total: number;
-  states: StateCounts;
-  desired: Partial<Record<DesiredState, number>>;
-  flags: FlagFacet[];
-}
+export type Facets = Omit<S['ExperimentFacets'], 'states' | 'desired'> & {
+  states: StateCounts; desired: Partial<Record<DesiredState, number>>;
+};
 
 /** A page of experiments: the items and how many match in all. */
 export interface ExperimentPage {

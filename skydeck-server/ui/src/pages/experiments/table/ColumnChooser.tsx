@@ -13,11 +13,13 @@ export function ColumnChooser({ flags, prefs, setPrefs, groups, saveGroup }: {
 }) {
   const [scope, setScope] = useState<string>('all');
   const group = groups.find((g) => String(g.id) === scope) ?? null;
-  const all = [...new Set([...flags, ...(group?.flags ?? [])])].sort();
-  const shown = (k: string) => (group ? (group.flags.length ? group.flags.includes(k) : !prefs.hidden.includes(k)) : !prefs.hidden.includes(k));
+  // a group's members' own flags first: those are what its columns are usually chosen from
+  const memberFlags = group ? [...new Set([...Object.keys(group.common_flags), ...group.varying_flags])].sort() : [];
+  const all = [...new Set([...memberFlags, ...(group?.flags ?? []), ...flags])].sort();
+  const shown = (k: string) => (group && group.flags.length ? group.flags.includes(k) : !prefs.hidden.includes(k));
   const toggle = (k: string) => {
     if (group) {
-      const base = group.flags.length ? group.flags : all.filter((x) => !prefs.hidden.includes(x));
+      const base = group.flags.length ? group.flags : (memberFlags.length ? memberFlags : all).filter((x) => !prefs.hidden.includes(x));
       saveGroup(group, base.includes(k) ? base.filter((x) => x !== k) : [...base, k]);
     } else {
       setPrefs({ ...prefs, hidden: prefs.hidden.includes(k) ? prefs.hidden.filter((x) => x !== k) : [...prefs.hidden, k] });

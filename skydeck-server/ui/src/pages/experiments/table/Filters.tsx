@@ -25,14 +25,18 @@ export function FlagValues({ name, facets, state, onChange }: {
       <ScrollArea.Autosize mah={260}>
         <Stack gap={2}>
           {shown.map((v) => (
-            <Checkbox key={v.value} size="xs" checked={chosen.includes(v.value)} data-testid="flag-value" data-value={v.value}
-              label={<Group gap={6} wrap="nowrap"><span>{v.value}</span><Text span size="xs" c="dimmed">{v.count}</Text></Group>}
-              onChange={() => onChange(toggleFlagValue(state, name, v.value))} />
+            <div key={v.value} data-testid="flag-value" data-value={v.value}>
+              <Checkbox size="xs" checked={chosen.includes(v.value)}
+                label={<Group gap={6} wrap="nowrap"><span>{v.value}</span><Text span size="xs" c="dimmed">{v.count}</Text></Group>}
+                onChange={() => onChange(toggleFlagValue(state, name, v.value))} />
+            </div>
           ))}
           {(missing > 0 || chosen.includes('~')) && (
-            <Checkbox size="xs" checked={chosen.includes('~')} data-testid="flag-value" data-value="~"
-              label={<Group gap={6}><i>not set</i><Text span size="xs" c="dimmed">{missing}</Text></Group>}
-              onChange={() => onChange(toggleFlagValue(state, name, '~'))} />
+            <div data-testid="flag-value" data-value="~">
+              <Checkbox size="xs" checked={chosen.includes('~')}
+                label={<Group gap={6}><i>not set</i><Text span size="xs" c="dimmed">{missing}</Text></Group>}
+                onChange={() => onChange(toggleFlagValue(state, name, '~'))} />
+            </div>
           )}
         </Stack>
       </ScrollArea.Autosize>
@@ -51,9 +55,9 @@ export function FlagFilterButton({ name, facets, state, onChange }: {
     <Popover position="bottom-start" withArrow shadow="md" trapFocus={false}>
       <Popover.Target>
         <ActionIcon size="xs" variant={active ? 'filled' : 'subtle'} aria-label={`filter ${name}`} data-testid="flag-filter"
-          data-flag={name} onClick={(e) => e.stopPropagation()}>▾</ActionIcon>
+          data-flag={name}>▾</ActionIcon>
       </Popover.Target>
-      <Popover.Dropdown onClick={(e) => e.stopPropagation()}>
+      <Popover.Dropdown>
         <FlagValues name={name} facets={facets} state={state} onChange={onChange} />
       </Popover.Dropdown>
     </Popover>
@@ -77,9 +81,11 @@ export function StateFilter({ facets, state, onChange }: {
         <Stack gap={4} data-testid="state-options">
           {listed.length === 0 && <Text size="xs" c="dimmed">no experiments</Text>}
           {listed.map((s) => (
-            <Checkbox key={s} size="xs" checked={state.states.includes(s)} data-testid="state-option" data-state={s}
-              label={<Group gap={6}><span className={`pill c-${statusColor(s)}`}>{s}</span><Text span size="xs" c="dimmed">{counts[s] ?? 0}</Text></Group>}
-              onChange={() => onChange(toggleState(state, s))} />
+            <div key={s} data-testid="state-option" data-state={s}>
+              <Checkbox size="xs" checked={state.states.includes(s)}
+                label={<Group gap={6}><span className={`pill c-${statusColor(s)}`}>{s}</span><Text span size="xs" c="dimmed">{counts[s] ?? 0}</Text></Group>}
+                onChange={() => onChange(toggleState(state, s))} />
+            </div>
           ))}
         </Stack>
       </Popover.Dropdown>
