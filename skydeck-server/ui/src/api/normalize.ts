@@ -1,5 +1,5 @@
 import { commonFlags, sameFlagValue } from '../lib/flags';
-import type { Experiment, ExperimentListItem, ExperimentPage, GroupSummaries, GroupSummary, Job } from './types';
+import type { Experiment, ExperimentListItem, ExperimentPage, GroupSummaries, GroupSummary } from './types';
 
 /** A list item read loosely: any field, nested ones too, may be left out. */
 type Loose = Partial<Omit<Experiment, 'resources' | 'restart_policy' | 'status'>> & {
@@ -72,18 +72,6 @@ export function normalizePage(body: { experiments?: (ExperimentListItem | Experi
   headerTotal: number | null): ExperimentPage {
   const experiments = (body?.experiments ?? []).map(normalizeExperiment);
   return { experiments, total: body?.total ?? headerTotal ?? experiments.length };
-}
-
-/** A job of a list, with its compact fields filled back. */
-export function normalizeJob(raw: Partial<Job> & Pick<Job, 'id'>): Job {
-  const r = raw as Partial<Job>;
-  return {
-    ...(r as Job),
-    flags: r.flags ?? {},
-    command: r.command ?? [],
-    active: r.active ?? false,
-    recovery_count: r.recovery_count ?? 0,
-  };
 }
 
 /**
