@@ -222,6 +222,9 @@ try {
       const gb = (await (await fetch(`/api/groups/${b}`)).json()).group;
       return ga.experiment_ids.length === 0 && gb.experiment_ids.length === 1;
     }, [one.id, two.id], { timeout: T });
+    // the table has caught up (group one empty) before the next press: rows must not move under the mouse
+    await page.locator('[data-testid="group-row"][data-group="group one"] [data-testid="group-count"]')
+      .filter({ hasText: /^0$/ }).waitFor({ timeout: T });
     // with Alt held it stays in group two and joins group one
     await page.keyboard.down('Alt');
     await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').first()

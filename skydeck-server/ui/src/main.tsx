@@ -2,6 +2,7 @@ import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import './app.css';
 import { MantineProvider, createTheme } from '@mantine/core';
+import { ModalsProvider } from '@mantine/modals';
 import { Notifications } from '@mantine/notifications';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
@@ -32,6 +33,7 @@ function Themed() {
     <MantineProvider theme={theme} defaultColorScheme="auto" forceColorScheme={scheme}>
       <Notifications position="bottom-right" />
       <QueryClientProvider client={queryClient}>
+        <ModalsProvider>
         <LiveUpdates>
           <StaleDataToasts />
           <BrowserRouter>
@@ -46,6 +48,7 @@ function Themed() {
             </Shell>
           </BrowserRouter>
         </LiveUpdates>
+        </ModalsProvider>
       </QueryClientProvider>
     </MantineProvider>
   );

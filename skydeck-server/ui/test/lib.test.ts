@@ -127,9 +127,9 @@ describe('job filters in the URL', () => {
   });
 });
 
-const ev = (type: string, experiment_id: number | null): SkyEvent =>
+const ev = (type: SkyEvent['type'], experiment_id: number | null): SkyEvent =>
   ({ seq: 1, time: '', actor: 'POLLER', type, experiment_id, experiment_name: null, job_id: null, success: true,
-    message: '', detail: null });
+    message: '', detail: null, user: null });
 
 describe('the data layer and events', () => {
   const has = (plan: { invalidate: (readonly unknown[])[] }, key: readonly unknown[]) =>

@@ -1,6 +1,14 @@
-import type { BulkItem, Checkpoint, DesiredState, Experiment, FlagInfo, Group, Health, Job, Link, Me, Provider, SkyEvent } from './types';
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+import type {
+  BulkAction, BulkItem, Checkpoint, DesiredState, Experiment, ExperimentPage, Facets, FlagInfo, Group,
+  GroupSummaries, Health, Job, Link, Me, Provider, SkyEvent,
+} from './types';
+import { normalizeExperiment, normalizeGroupSummaries, normalizePage } from './normalize';
 import { loadSettings } from '../settings';
 import { parseJson, stringifyJson } from '../lib/json';
+
+type S = components['schemas'];
 
 /** An answer with an error status: the server's `detail`, and for a 409 its `reason` (`STALE_VERSION`, …). */
 export class ApiError extends Error {
@@ -28,7 +36,7 @@ function base(): string {
   return b.endsWith('/') ? b.slice(0, -1) : b;
 }
 
-function headers(json: boolean): HeadersInit {
+function headers(json: boolean): Record<string, string> {
   const h: Record<string, string> = { Accept: 'application/json' };
   const token = loadSettings().token.trim();
   if (token) h.Authorization = `Bearer ${token}`;
@@ -36,80 +44,177 @@ function headers(json: boolean): HeadersInit {
   return h;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; total: number | null }> {
-  const unsafe = method !== 'GET';
-  const res = await fetch(base() + path, {
-    method,
-    headers: headers(unsafe),
-    body: unsafe ? stringifyJson(body ?? {}) : undefined,
-  });
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * fetch whose JSON keeps flag values exact ({@link parseJson}): openapi-fetch reads bodies with
+ * `response.json()`, so the response answers that with the exact parse.
+ */
+async function exactFetch(input: Request): Promise<Response> {
+  const res = await fetch(input);
+  if (NULL_BODY.has(res.status)) return res;
   const text = await res.text();
-  if (!res.ok) {
-    const e = errorBody(text);
-    throw new ApiError(res.status, e.detail || res.statusText, e.reason);
-  }
-  const total = res.headers.get('X-Total-Count');
-  return { data: (text ? parseJson(text) : {}) as T, total: total === null ? null : Number(total) };
+  const out = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  Object.defineProperty(out, 'json', { value: () => Promise.resolve(text ? parseJson(text) : {}) });
+  return out;
 }
 
-const get = async <T>(path: string) => (await request<T>('GET', path)).data;
-const post = async <T>(path: string, body?: unknown) => (await request<T>('POST', path, body)).data;
-const q = encodeURIComponent;
-
-/** The typed client of the REST API: the only place the dashboard talks HTTP. */
-export const api = {
-  health: () => get<Health>('/api/health'),
-  me: () => get<Me>('/api/me'),
-  // every field: the table reads list items in the full shape (the compact list form omits defaults)
-  groups: () => get<{ groups: Group[]; ungrouped: Experiment[] }>('/api/groups?fields=full'),
-  experiment: (id: number | string) => get<{ experiment: Experiment }>(`/api/experiments/${q(String(id))}`),
-  createExperiment: (body: Record<string, unknown>) => post<{ experiment: Experiment }>('/api/experiments', body),
-  patchExperiment: (id: number, body: Record<string, unknown>) =>
-    request<{ experiment: Experiment }>('PATCH', `/api/experiments/${id}`, body).then((r) => r.data),
-  setState: (id: number, desired: DesiredState) =>
-    post<{ experiment: Experiment }>(`/api/experiments/${id}/state`, { desired_state: desired }),
-  restart: (id: number) => post<{ experiment: Experiment }>(`/api/experiments/${id}/restart`),
-  setFlags: (id: number, flags: Record<string, unknown>) =>
-    post<{ experiment: Experiment }>(`/api/experiments/${id}/flags`, { flags }),
-  duplicate: (id: number, edits: Record<string, unknown>) =>
-    post<{ experiment: Experiment }>(`/api/experiments/${id}/duplicate`, edits),
-  star: (id: number, starred: boolean) => post<{ experiment: Experiment }>(`/api/experiments/${id}/starred`, { starred }),
-  deleteExperiment: (id: number) =>
-    request<{ experiment: Experiment }>('DELETE', `/api/experiments/${id}`).then((r) => r.data),
-  undelete: (id: number) => post<{ experiment: Experiment }>(`/api/experiments/${id}/undelete`),
-  bulk: (action: string, ids: number[]) =>
-    post<{ succeeded: number; failed: number; results: BulkItem[] }>('/api/experiments/bulk', { action, ids }),
-  experimentJobs: (id: number, limit = 20) => get<{ jobs: Job[] }>(`/api/experiments/${id}/jobs?limit=${limit}`),
-  checkpoints: (id: number, limit = 50) =>
-    get<{ checkpoints: Checkpoint[] }>(`/api/experiments/${id}/checkpoints?limit=${limit}`),
-  experimentEvents: (id: number) => get<{ events: SkyEvent[] }>(`/api/experiments/${id}/events?limit=200`),
-  jobs: async (params: URLSearchParams) => {
-    const r = await request<{ jobs: Job[] }>('GET', `/api/jobs?${params.toString()}`);
-    return { jobs: r.data.jobs, total: r.total ?? r.data.jobs.length };
+const auth: Middleware = {
+  onRequest({ request }) {
+    const unsafe = request.method !== 'GET' && request.method !== 'HEAD';
+    for (const [k, v] of Object.entries(headers(unsafe))) request.headers.set(k, v);
+    return request;
   },
-  job: (id: string) => get<{ job: Job }>(`/api/jobs/${q(id)}`),
-  cancelJob: (id: string) => post<{ job: Job }>(`/api/jobs/${q(id)}/cancel`),
+};
+
+let cached: { base: string; client: ReturnType<typeof createClient<paths>> } | null = null;
+
+/** The typed client of the REST API (paths, methods, parameters and bodies checked against openapi.yaml). */
+export function http() {
+  const b = base();
+  if (!cached || cached.base !== b) {
+    const client = createClient<paths>({
+      baseUrl: b || (typeof location === 'undefined' ? '' : location.origin),
+      fetch: exactFetch,
+      bodySerializer: (body: unknown) => stringifyJson(body ?? {}),
+    });
+    client.use(auth);
+    cached = { base: b, client };
+  }
+  return cached.client;
+}
+
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a successful answer; an {@link ApiError} with the server's detail otherwise. */
+async function ok<T>(call: Promise<Answer<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok || error !== undefined) {
+    const e = typeof error === 'string' ? errorBody(error)
+      : { detail: (error as { detail?: string } | undefined)?.detail ?? '', reason: (error as { reason?: string } | undefined)?.reason ?? null };
+    throw new ApiError(response.status, e.detail || response.statusText || `HTTP ${response.status}`, e.reason);
+  }
+  return data as T;
+}
+
+/** The answer's X-Total-Count, when it has one. */
+function totalOf(response: Response): number | null {
+  const t = response.headers.get('X-Total-Count');
+  return t === null ? null : Number(t);
+}
+
+/**
+ * A query built by the table (lib/table.ts): its `flag.<name>` parameters have names the OpenAPI
+ * types cannot list, so it is sent exactly as built.
+ */
+const raw = (params: URLSearchParams) => ({ querySerializer: () => params.toString() });
+
+/**
+ * The dashboard's calls, by name, over the typed client: the only place the dashboard talks HTTP.
+ * Lists come back normalised ({@link normalizeExperiment}).
+ */
+export const api = {
+  health: () => ok<Health>(http().GET('/api/health')),
+  me: () => ok<Me>(http().GET('/api/me')),
+  /** Every group with its members and the ungrouped experiments (the whole list: prefer {@link api.groupSummaries}). */
+  groups: async () => {
+    const r = await ok(http().GET('/api/groups'));
+    if (!Array.isArray(r.ungrouped)) throw new ApiError(500, 'the server answered the group list without members');
+    const groups = r.groups as S['GroupListItem'][];
+    return {
+      groups: groups.map((g): Group => ({
+        name_prefix: null, flags: [], order: 0, collapsed: false, ...g, experiments: g.experiments?.map(normalizeExperiment) ?? null,
+      })),
+      ungrouped: r.ungrouped.map(normalizeExperiment),
+    };
+  },
+  /** The groups without their members, with counts (contract §5). */
+  groupSummaries: async (): Promise<GroupSummaries> =>
+    normalizeGroupSummaries(await ok(http().GET('/api/groups', { params: { query: { members: false } } }))),
+  /** A page of experiments for these list parameters (contract §1). */
+  experimentPage: async (params: URLSearchParams): Promise<ExperimentPage> => {
+    const r = await http().GET('/api/experiments', raw(params));
+    const body = await ok(Promise.resolve(r));
+    return normalizePage(body, totalOf(r.response));
+  },
+  /** Counts per state and flag value for these filters (contract §2). */
+  facets: async (params: URLSearchParams): Promise<Facets> => {
+    const r = await ok(http().GET('/api/experiments/facets', raw(params)));
+    return { ...r, states: r.states, desired: r.desired };
+  },
+  experiment: async (id: number | string) =>
+    ({ experiment: (await ok(http().GET('/api/experiments/{id}', { params: { path: { id: String(id) } } }))).experiment as Experiment }),
+  createExperiment: async (body: Record<string, unknown>) => {
+    const r = await ok(http().POST('/api/experiments', { body: body as never }));
+    if (!('experiment' in r)) throw new ApiError(500, 'the server answered a single create with a list');
+    return { experiment: r.experiment as Experiment };
+  },
+  patchExperiment: async (id: number, body: Record<string, unknown>) =>
+    ({ experiment: (await ok(http().PATCH('/api/experiments/{id}', { params: { path: { id: String(id) } }, body: body as never }))).experiment as Experiment }),
+  setState: async (id: number, desired: DesiredState) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/state', { params: { path: { id: String(id) } }, body: { desired_state: desired } }))).experiment as Experiment }),
+  restart: async (id: number) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/restart', { params: { path: { id: String(id) } } }))).experiment as Experiment }),
+  setFlags: async (id: number, flags: Record<string, unknown>) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/flags', { params: { path: { id: String(id) } }, body: { flags: flags as never } }))).experiment as Experiment }),
+  duplicate: async (id: number, edits: Record<string, unknown>) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/duplicate', { params: { path: { id: String(id) } }, body: edits as never }))).experiment as Experiment }),
+  star: async (id: number, starred: boolean) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/starred', { params: { path: { id: String(id) } }, body: { starred } }))).experiment as Experiment }),
+  deleteExperiment: async (id: number) =>
+    ({ experiment: (await ok(http().DELETE('/api/experiments/{id}', { params: { path: { id: String(id) } } }))).experiment as Experiment }),
+  undelete: async (id: number) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/undelete', { params: { path: { id: String(id) } } }))).experiment as Experiment }),
+  bulk: async (action: string, ids: number[]) => {
+    const r = await ok(http().POST('/api/experiments/bulk', { body: { action: action.toUpperCase() as BulkAction, ids } }));
+    return r as unknown as { succeeded: number; failed: number; results: BulkItem[] };
+  },
+  experimentJobs: async (id: number, limit = 20) =>
+    ({ jobs: (await ok(http().GET('/api/experiments/{id}/jobs', { params: { path: { id: String(id) }, query: { limit } } }))).jobs as Job[] }),
+  checkpoints: async (id: number, limit = 50) =>
+    ({ checkpoints: (await ok(http().GET('/api/experiments/{id}/checkpoints', { params: { path: { id: String(id) }, query: { limit } } })))
+      .checkpoints.map((c): Checkpoint => ({ ...c, created_at: c.created_at ?? c.synced_at ?? '' })) }),
+  experimentEvents: async (id: number) =>
+    ({ events: (await ok(http().GET('/api/experiments/{id}/events', { params: { path: { id: String(id) }, query: { limit: 200 } } }))).events as SkyEvent[] }),
+  jobs: async (params: URLSearchParams) => {
+    const r = await http().GET('/api/jobs', raw(params));
+    const body = await ok(Promise.resolve(r));
+    return { jobs: body.jobs as Job[], total: totalOf(r.response) ?? body.jobs.length };
+  },
+  job: async (id: string) => ({ job: (await ok(http().GET('/api/jobs/{id}', { params: { path: { id } } }))).job as Job }),
+  cancelJob: async (id: string) =>
+    ({ job: (await ok(http().POST('/api/jobs/{id}/cancel', { params: { path: { id } } }))).job as Job }),
   logsUrl: (id: string, tail: number, follow: boolean, controller = false) =>
-    `${base()}/api/jobs/${q(id)}/logs?tail=${tail}&follow=${follow}${controller ? '&controller=true' : ''}`,
+    `${base()}/api/jobs/${encodeURIComponent(id)}/logs?tail=${tail}&follow=${follow}${controller ? '&controller=true' : ''}`,
   logHeaders: () => headers(false),
-  createGroup: (name: string) => post<{ group: Group }>('/api/groups', { name }),
-  patchGroup: (gid: number, body: Record<string, unknown>) =>
-    request<{ group: Group }>('PATCH', `/api/groups/${gid}`, body).then((r) => r.data),
-  expand: (id: number, expanded: boolean) =>
-    post<{ experiment: Experiment }>(`/api/experiments/${id}/expanded`, { expanded }),
-  deleteGroup: (gid: number) => request<unknown>('DELETE', `/api/groups/${gid}`).then((r) => r.data),
-  addToGroup: (gid: number, ids: number[], multiHome: boolean) =>
-    post<{ group: Group }>(`/api/groups/${gid}/experiments`, { experiment_ids: ids, multi_home: multiHome }),
-  removeFromGroup: (gid: number, id: number) =>
-    request<{ group: Group }>('DELETE', `/api/groups/${gid}/experiments/${id}`).then((r) => r.data),
-  reorderGroups: (ids: number[]) => post<{ groups: Group[] }>('/api/groups/reorder', { group_ids: ids }),
-  flags: () => get<{ flags: FlagInfo[] }>('/api/flag-schemas'),
-  providers: () => get<{ providers: Provider[] }>('/api/gpu-types'),
-  gpuType: (instanceType: string) =>
-    get<{ gpu: { model: string; count: number } | null; cloud: string | null }>(
-      `/api/gpu-types?instance_type=${q(instanceType)}`),
-  links: () => get<{ links: Link[] }>('/api/links'),
-  operations: (limit: number) => get<{ events: SkyEvent[] }>(`/api/operation-logs?limit=${limit}`),
+  createGroup: async (name: string, flags?: string[]) =>
+    ({ group: (await ok(http().POST('/api/groups', { body: flags ? { name, flags } : { name } }))).group as Group }),
+  patchGroup: async (gid: number, body: { name?: string; name_prefix?: string | null; flags?: string[] | null; collapsed?: boolean | null }) =>
+    ({ group: (await ok(http().PATCH('/api/groups/{gid}', { params: { path: { gid } }, body }))).group as Group }),
+  expand: async (id: number, expanded: boolean) =>
+    ({ experiment: (await ok(http().POST('/api/experiments/{id}/expanded', { params: { path: { id: String(id) } }, body: { expanded } }))).experiment as Experiment }),
+  deleteGroup: (gid: number) => ok(http().DELETE('/api/groups/{gid}', { params: { path: { gid } } })),
+  addToGroup: async (gid: number, ids: number[], multiHome: boolean) =>
+    ({ group: (await ok(http().POST('/api/groups/{gid}/experiments', { params: { path: { gid } }, body: { experiment_ids: ids, multi_home: multiHome } }))).group as Group }),
+  removeFromGroup: async (gid: number, id: number) =>
+    ({ group: (await ok(http().DELETE('/api/groups/{gid}/experiments/{id}', { params: { path: { gid, id: String(id) } } }))).group as Group }),
+  reorderGroups: async (ids: number[]) =>
+    ({ groups: (await ok(http().POST('/api/groups/reorder', { body: { group_ids: ids } }))).groups as Group[] }),
+  flags: async () => ({ flags: (await ok(http().GET('/api/flag-schemas'))).flags as FlagInfo[] }),
+  providers: async () => {
+    const r = await ok(http().GET('/api/gpu-types'));
+    return { providers: ('providers' in r ? r.providers : []) as Provider[] };
+  },
+  gpuType: async (instanceType: string) =>
+    (await ok(http().GET('/api/gpu-types', { params: { query: { instance_type: instanceType } } }))) as unknown as
+      { gpu: { model: string; count: number } | null; cloud: string | null },
+  links: async () => ({ links: (await ok(http().GET('/api/links'))).links as Link[] }),
+  operations: async (limit: number) =>
+    ({ events: (await ok(http().GET('/api/operation-logs', { params: { query: { limit } } }))).events as SkyEvent[] }),
   base,
   headers,
 };

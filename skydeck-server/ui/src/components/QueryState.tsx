@@ -16,7 +16,7 @@ export function QueryState(props: {
   if (props.error && !props.hasData) {
     return (
       <Alert color="red" title="Could not load" data-testid="load-error">
-        <Text size="sm">{props.error instanceof Error ? props.error.message : String(props.error)}</Text>
+        <Text size="sm">{props.error instanceof Error ? props.error.message : JSON.stringify(props.error)}</Text>
         <Button mt="sm" size="xs" onClick={props.retry}>Retry</Button>
       </Alert>
     );

@@ -2,8 +2,7 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { useQueryClient } from '@tanstack/react-query';
 import { followEvents, type Connection } from '../api/events';
 import type { SkyEvent } from '../api/types';
-import { api } from '../api/client';
-import { keys, patchExperiment, planFor } from './live';
+import { keys, planFor } from './live';
 import { useSettings } from './SettingsContext';
 
 const Ctx = createContext<Connection>('connecting');
@@ -17,32 +16,18 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
-    if (settings.refresh !== 'live') {
-      setConnection('online');
-      return undefined;
-    }
+    if (settings.refresh !== 'live') return undefined;
     const flush = () => {
       timer.current = null;
       const batch = pending.current;
       pending.current = [];
       const plan = planFor(batch);
       for (const key of plan.invalidate) void client.invalidateQueries({ queryKey: key as unknown[] });
-      // A list reload already on its way may have read the store before these events: restart it
-      // rather than patch into data it will overwrite.
-      if (plan.reloadList || client.isFetching({ queryKey: keys.groups }) > 0) {
+      // The table holds pages of 100: the pages on screen, the facets and the group counts refetch
+      // (cheap, and 304 when nothing they show changed); pages out of view refetch when seen again.
+      if (plan.reloadList || plan.patch.length) {
+        void client.invalidateQueries({ queryKey: keys.experimentLists });
         void client.invalidateQueries({ queryKey: keys.groups });
-        return;
-      }
-      const issued = Date.now();
-      for (const id of plan.patch) {
-        api.experiment(id).then(({ experiment }) => {
-          const list = client.getQueryState(keys.groups);
-          // a list fetched after this request is at least as new: keep it
-          if (client.isFetching({ queryKey: keys.groups }) > 0 || (list && list.dataUpdatedAt > issued)) return;
-          // keep the list's own fetch time: only a full fetch may tell later patches they are stale
-          client.setQueryData(keys.groups, (old: Parameters<typeof patchExperiment>[0] | undefined) =>
-            (old ? patchExperiment(old, experiment) : old), { updatedAt: list?.dataUpdatedAt });
-        }).catch(() => void client.invalidateQueries({ queryKey: keys.groups }));
       }
     };
     let first = true;
@@ -61,7 +46,8 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
     };
   }, [settings.refresh, settings.backend, settings.token, client]);
 
-  return <Ctx.Provider value={connection}>{children}</Ctx.Provider>;
+  // without live updates there is no stream to be offline from
+  return <Ctx.Provider value={settings.refresh === 'live' ? connection : 'online'}>{children}</Ctx.Provider>;
 }
 
 export function useConnection(): Connection {

@@ -3,6 +3,12 @@ import type { Experiment, Group, SkyEvent } from '../api/types';
 /** Query keys of the data layer. */
 export const keys = {
   groups: ['groups'] as const,
+  /** The groups without members (a prefix of {@link keys.groups}: invalidating groups reloads them too). */
+  groupSummaries: ['groups', 'summaries'] as const,
+  /** Every list query of experiments: pages, facets, exports. */
+  experimentLists: ['experiments'] as const,
+  experimentPage: (params: string) => ['experiments', 'page', params] as const,
+  facets: (params: string) => ['experiments', 'facets', params] as const,
   health: ['health'] as const,
   jobs: ['jobs'] as const,
   operations: ['operations'] as const,

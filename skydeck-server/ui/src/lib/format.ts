@@ -1,3 +1,4 @@
+import { FlagNumber } from './json';
 /** Formatting rules of the dashboard (SPEC §11), in one place. */
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -67,7 +68,9 @@ export function formatFlag(v: unknown): string {
   if (v === true) return '✓';
   if (v === false) return '✗';
   if (v === undefined || v === null) return '';
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return v instanceof FlagNumber ? v.text : JSON.stringify(v);
 }
 
 /** Bytes as `1.5 KB`, `3 MB`. */

@@ -44,7 +44,8 @@ function plain(key: string, value: unknown): unknown {
   if (value !== null && typeof value === 'object' && !FLAG_OBJECTS.has(key)) {
     const o = value as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (o[k] instanceof FlagNumber && !FLAG_SCALARS.has(k)) o[k] = Number((o[k] as FlagNumber).text);
+      const v = o[k];
+      if (v instanceof FlagNumber && !FLAG_SCALARS.has(k)) o[k] = Number(v.text);
     }
   }
   return value;
@@ -64,7 +65,7 @@ let sourceTextSupported: boolean | null = null;
 function hasSourceText(): boolean {
   if (sourceTextSupported === null) {
     let seen: string | undefined;
-    JSON.parse('1.0', (_k, v, ctx?: SourceContext) => {
+    JSON.parse('1.0', (_k, v: unknown, ctx?: SourceContext) => {
       seen = ctx?.source;
       return v;
     });

@@ -126,6 +126,23 @@ class SkyDeckApiTest {
     }
 
     @Test
+    void twoGroupsCannotShareANameOnCreateOrRename() {
+        Group one = deck.createGroup(Group.named("sweep"));
+        Group two = deck.createGroup(Group.named("other"));
+        assertThatThrownBy(() -> deck.createGroup(Group.named("sweep")))
+                .isInstanceOfSatisfying(SkyDeckException.Conflict.class,
+                        c -> assertThat(c.reason()).isEqualTo(SkyDeckException.Conflict.Reason.NAME_TAKEN))
+                .hasMessageContaining("'sweep' already exists");
+        assertThatThrownBy(() -> deck.updateGroup(deck.group(two.id()).withName("sweep")))
+                .isInstanceOf(SkyDeckException.Conflict.class).hasMessageContaining("id " + one.id());
+        assertThat(deck.groups()).extracting(Group::name).containsExactly("sweep", "other");
+        // keeping its own name, or taking a name freed by a deleted group, is fine
+        deck.updateGroup(deck.group(one.id()).withCollapsed(true));
+        deck.deleteGroup(one.id());
+        assertThat(deck.createGroup(Group.named("sweep")).name()).isEqualTo("sweep");
+    }
+
+    @Test
     void groupsMoveOrKeepExperimentsWhenAdding() {
         Experiment a = deck.create(ExperimentSpec.named("a"));
         Experiment b = deck.create(ExperimentSpec.named("b"));

@@ -106,4 +106,37 @@ class DashboardIT {
             backend.close();
         }
     }
+
+    /**
+     * The experiments table ({@code ui/e2e/table.mjs}): paging, names, the expanded row in view at
+     * 1280 and 1600 px, group names, confirmed group-wide edits, sorting, filters with counts,
+     * search, URL state, CSV and columns, on a deck the script fills (a 40-run sweep, 155 others).
+     */
+    @Test
+    void theExperimentsTableSortsFiltersPagesAndKeepsDetailsInView() throws Exception {
+        assertThat(CHROMIUM).isExecutable();
+        assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
+        // its own folder: the first test empties target/screenshots when it starts
+        Path screenshots = Files.createDirectories(Path.of("target", "screenshots-table"));
+        LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("table-jobs")).gpuSlots(8).build();
+        try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("table.db")).backend(backend)
+                .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300)).build();
+             SkyDeckServer server = SkyDeckServer.builder(deck).port(0).build().start()) {
+            ProcessBuilder pb = new ProcessBuilder("node", "e2e/table.mjs").directory(Path.of("ui").toFile())
+                    .redirectErrorStream(true);
+            pb.environment().put("SKYDECK_URL", server.url());
+            pb.environment().put("CHROMIUM", CHROMIUM.toString());
+            pb.environment().put("SCREENSHOTS", screenshots.toAbsolutePath().toString());
+            Process node = pb.start();
+            node.getOutputStream().close();
+            String output = new String(node.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            boolean done = node.waitFor(6, TimeUnit.MINUTES);
+            Files.writeString(Path.of("target", "e2e-table.log"), output);
+            assertThat(done).as(output).isTrue();
+            assertThat(node.exitValue()).as("ui/e2e/table.mjs passed; its output:\n" + output).isZero();
+        } finally {
+            backend.close();
+        }
+        assertThat(screenshots.resolve("21-expanded-1280.png")).exists();
+    }
 }

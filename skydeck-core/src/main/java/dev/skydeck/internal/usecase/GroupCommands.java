@@ -35,19 +35,31 @@ public final class GroupCommands {
         return g;
     }
 
-    /** Creates a group at the end. */
+    /** Refuses a name another group already has (two groups with one name cannot be told apart). */
+    private static void requireFreeName(Writer.Unit w, Group group, Long self) {
+        for (Group other : w.tx().groups()) {
+            if (other.name().equals(group.name()) && (self == null || other.id() != self)) {
+                throw new SkyDeckException.Conflict(SkyDeckException.Conflict.Reason.NAME_TAKEN, "a group named '"
+                        + group.name() + "' already exists (id " + other.id() + "): choose another name");
+            }
+        }
+    }
+
+    /** Creates a group at the end; its name must be free. */
     public Group create(Group group) {
         return writer.write(w -> {
+            requireFreeName(w, group, null);
             ExperimentCommands.requireExperiments(w, group.experimentIds());
             Group g = w.tx().insertGroup(group);
             return changed(w, g, EventType.CREATE, "created group " + g.name());
         });
     }
 
-    /** Writes a group's name, prefix, flags, order, collapsed state and members. */
+    /** Writes a group's name (which must be free), prefix, flags, order, collapsed state and members. */
     public Group update(Group group) {
         return writer.write(w -> {
             stored(w, group.id());
+            requireFreeName(w, group, group.id());
             ExperimentCommands.requireExperiments(w, group.experimentIds());
             return changed(w, w.tx().updateGroup(group), EventType.UPDATE, "updated group " + group.name());
         });
