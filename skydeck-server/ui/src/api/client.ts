@@ -111,4 +111,7 @@ export const api = {
   operations: (limit: number) => get<{ events: SkyEvent[] }>(`/api/operation-logs?limit=${limit}`),
   base,
   headers,
+  // --- compare, sweep (16b) ---
+  /** One group with its members (the sweep view). */
+  group: (gid: number | string) => get<{ group: Group }>(`/api/groups/${q(String(gid))}`),
 };
