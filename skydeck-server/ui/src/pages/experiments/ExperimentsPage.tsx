@@ -3,6 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { BulkItem, Experiment, FlagValue, Group as SkyGroup } from '../../api/types';
 import { keys } from '../../data/live';
@@ -114,6 +115,9 @@ const ExperimentRowView = memo(function ExperimentRowView({ index, start, e, gro
           <span className="arrow">→</span>
           <span className={`pill outline c-${e.desired_state === 'RUNNING' ? 'blue' : 'gray'}`}>{e.desired_state}</span>
         </span>
+        {/* why it failed, on the row itself (the full text on hover) */}
+        {e.current_state === 'FAILED' && e.status?.state_reason
+          && <div className="row-reason" data-testid="row-failure-reason">{e.status.state_reason}</div>}
       </div>
       <div className="cell" style={{ width: W.action }} onClick={(ev) => ev.stopPropagation()}>
         <button type="button" className={`mini-btn ${e.desired_state === 'RUNNING' ? 'stop' : 'start'}`} data-testid="toggle"
@@ -391,6 +395,8 @@ export function ExperimentsPage() {
           <Button size="xs" variant="light" color="orange" onClick={() => void bulk('restart')} data-testid="bulk-restart">
             Restart
           </Button>
+          <Button size="xs" variant="light" component={Link} data-testid="bulk-compare"
+            to={`/compare?ids=${[...selected].join(',')}`}>Compare</Button>
           <Button size="xs" variant="light" onClick={() => void bulk('duplicate')}>Duplicate</Button>
           <Button size="xs" variant="light" color="red" onClick={() => void bulk('delete')}>Delete</Button>
           <Button size="xs" variant="subtle" onClick={() => setSelected(new Set())}>Clear</Button>
@@ -454,6 +460,7 @@ export function ExperimentsPage() {
                         <Menu>
                           <Menu.Target><ActionIcon size="sm" variant="subtle">⋯</ActionIcon></Menu.Target>
                           <Menu.Dropdown>
+                            <Menu.Item component={Link} to={`/groups/${row.group.id}/sweep`} data-testid="open-sweep">Sweep view</Menu.Item>
                             <Menu.Item onClick={() => setCreate({ source: null, groupId: row.group!.id })}>New experiment here</Menu.Item>
                             <Menu.Item onClick={async () => {
                               const name = window.prompt('New name', row.group!.name);
