@@ -83,8 +83,10 @@ describe('sweep grid', () => {
     exp(4, 's4', { lr: 1, model: 'x' }, { current_state: 'PENDING', desired_state: 'RUNNING' }),
   ];
   it('offers the flags that vary, not the shared ones', () => {
-    expect(varyingFlags(members)).toEqual(['lr', 'wd']);
+    expect(varyingFlags(members)).toEqual(['lr', 'wd']); // wd: s4 has none, so after lr
     expect(varyingFlags([members[0]!, members[2]!])).toEqual(['wd']);
+    const withExtra = [...members.slice(0, 3), exp(5, 's5', { lr: 0.1, wd: 0, model: 'x', fail_at_epoch: 2 })];
+    expect(varyingFlags(withExtra)).toEqual(['lr', 'wd', 'fail_at_epoch']);
   });
   it('sorts values numerically, text after numbers, the missing value last', () => {
     expect(sortValues(['0.1', '1', 'abc', NO_VALUE, '0.01', '10'])).toEqual(['0.01', '0.1', '1', '10', 'abc', NO_VALUE]);
@@ -121,6 +123,9 @@ describe('charts', () => {
     expect(niceTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(integerTicks(0, 3, 5)).toEqual([0, 1, 2, 3]);
     expect(integerTicks(0, 1, 5)).toEqual([0, 1]);
+    expect(integerTicks(0, 5, 4)).toEqual([0, 2, 4, 6]); // reaches past the latest epoch
+    expect(integerTicks(0, 1000, 4)).toEqual([0, 500, 1000]);
+    expect(integerTicks(0, 37, 4)).toEqual([0, 10, 20, 30, 40]);
   });
   it('ticks time at round clock times', () => {
     const t0 = Date.UTC(2026, 0, 1, 10, 0, 7);

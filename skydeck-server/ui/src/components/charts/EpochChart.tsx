@@ -34,10 +34,10 @@ export function EpochChart({ points }: { points: EpochPoint[] }) {
     t1 += 5_000;
   }
   const maxEpoch = Math.max(1, ...pts.map((p) => p.epoch));
-  const x = linear([t0, t1], [M.left, width - M.right]);
-  const y = linear([0, maxEpoch], [HEIGHT - M.bottom, M.top]);
-  const xt = timeTicks(t0, t1, Math.max(2, Math.floor(width / 110)));
   const yt = integerTicks(0, maxEpoch, 4);
+  const x = linear([t0, t1], [M.left, width - M.right]);
+  const y = linear([yt[0]!, yt[yt.length - 1]!], [HEIGHT - M.bottom, M.top]);
+  const xt = timeTicks(t0, t1, Math.max(2, Math.floor(width / 110)));
   const path = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.epoch).toFixed(1)}`).join(' ');
   const h = hover === null ? null : pts[hover]!;
   const first = pts[0]!;

@@ -30,10 +30,22 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return out;
 }
 
-/** Integer ticks for counts such as epochs: never a fractional epoch. */
+/**
+ * Whole-number ticks for counts such as epochs (never a fractional epoch), from `min` up to the
+ * first round value at or above `max`, so the axis always reaches the largest value.
+ */
 export function integerTicks(min: number, max: number, count = 5): number[] {
-  const ticks = niceTicks(Math.floor(min), Math.ceil(max), count).filter((t) => Number.isInteger(t));
-  return ticks.length ? ticks : [Math.round(min)];
+  const lo = Math.floor(min);
+  const hi = Math.max(lo + 1, Math.ceil(max));
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = 10 ** Math.max(0, Math.floor(Math.log10(raw)));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  const out: number[] = [];
+  for (let v = Math.floor(lo / step) * step; ; v += step) {
+    out.push(v);
+    if (v >= hi) break;
+  }
+  return out;
 }
 
 const SECOND = 1000;

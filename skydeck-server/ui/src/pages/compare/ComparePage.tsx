@@ -7,6 +7,7 @@ import { api } from '../../api/client';
 import type { Experiment, Job } from '../../api/types';
 import { keys } from '../../data/live';
 import { useRefetchInterval } from '../../data/queries';
+import { VIEW_REFRESH_MS } from '../../hooks/refresh';
 import { commandWords, compareRows, driftChanges, fromExperiment, fromJob, parseCompareParams, type CompareItem } from './diff';
 
 interface Loaded {
@@ -82,7 +83,7 @@ export function ComparePage() {
   const exps = useQueries({
     queries: wanted.experiments.map((id) => ({
       queryKey: ['compare', 'experiment', id],
-      refetchInterval: interval,
+      refetchInterval: interval || VIEW_REFRESH_MS,
       queryFn: async (): Promise<Loaded> => {
         const { experiment } = await api.experiment(id);
         const { jobs } = await api.experimentJobs(experiment.id, 20);
@@ -91,7 +92,7 @@ export function ComparePage() {
     })),
   });
   const jobs = useQueries({
-    queries: wanted.jobs.map((id) => ({ queryKey: ['compare', 'job', id], refetchInterval: interval, queryFn: () => api.job(id) })),
+    queries: wanted.jobs.map((id) => ({ queryKey: ['compare', 'job', id], refetchInterval: interval || VIEW_REFRESH_MS, queryFn: () => api.job(id) })),
   });
   const errors = [...exps, ...jobs].map((q, i) => ({ q, ref: i < exps.length ? wanted.experiments[i] : wanted.jobs[i - exps.length] }))
     .filter((x) => x.q.error);

@@ -2,12 +2,13 @@ import { Alert, Badge, Button, Group, Modal, Paper, Progress, Select, Stack, Tab
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { BulkItem, Experiment } from '../../api/types';
 import { JobTimeline } from '../../components/charts/JobTimeline';
 import { statusColor } from '../../components/StatusBadge';
 import { keys } from '../../data/live';
+import { VIEW_REFRESH_MS } from '../../hooks/refresh';
 import { useRefetchInterval } from '../../data/queries';
 import { buildGrid, failedIds, progress, runningIds, varyingFlags } from './grid';
 
@@ -35,13 +36,26 @@ export function SweepPage() {
   const { gid } = useParams();
   const client = useQueryClient();
   const interval = useRefetchInterval();
-  const q = useQuery({ queryKey: ['sweep', gid], queryFn: () => api.group(gid!), refetchInterval: interval, enabled: !!gid });
+  // live updates patch the experiment list, not this group: with them on, it refreshes every few seconds
+  const q = useQuery({ queryKey: ['sweep', gid], queryFn: () => api.group(gid!), refetchInterval: interval || VIEW_REFRESH_MS,
+    enabled: !!gid });
   const members = (q.data?.group.experiments ?? []).filter((e) => !e.deleted);
-  const varying = varyingFlags(members);
-  const [rowPick, setRowPick] = useState<string | null>(null);
-  const [colPick, setColPick] = useState<string | null>(null);
+  const found = varyingFlags(members);
+  // the group's chosen flag columns (seed 002) come first, when they vary
+  const chosen = (q.data?.group.flags ?? []).filter((f) => found.includes(f));
+  const varying = [...chosen, ...found.filter((f) => !chosen.includes(f))];
+  // the axes live in the URL (?rows=lr&cols=wd): a sweep view can be shared and reloaded
+  const [params, setParams] = useSearchParams();
+  const rowPick = params.get('rows');
+  const colPick = params.get('cols');
+  const pick = (name: 'rows' | 'cols', value: string | null) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.set(name, '');
+    setParams(next, { replace: true });
+  };
   const rowFlag = rowPick && varying.includes(rowPick) ? rowPick : varying[0] ?? null;
-  const colFlag = colPick && varying.includes(colPick) && colPick !== rowFlag ? colPick
+  const colFlag = colPick === '' ? null : colPick && varying.includes(colPick) && colPick !== rowFlag ? colPick
     : varying.find((f) => f !== rowFlag) ?? null;
   const grid = buildGrid(members, rowFlag, colFlag);
   const p = progress(members);
@@ -57,7 +71,7 @@ export function SweepPage() {
   });
   const timeline = useQueries({
     queries: members.slice(0, TIMELINE_MEMBERS).map((e) => ({
-      queryKey: keys.experimentJobs(e.id), refetchInterval: interval, queryFn: () => api.experimentJobs(e.id),
+      queryKey: keys.experimentJobs(e.id), refetchInterval: interval || VIEW_REFRESH_MS, queryFn: () => api.experimentJobs(e.id),
     })),
   });
   const failed = failedIds(members);
@@ -104,9 +118,9 @@ export function SweepPage() {
       {members.length === 0 ? <Text c="dimmed" data-testid="empty">This group has no experiments yet.</Text> : (
         <>
           <Group>
-            <Select size="xs" label="Rows" data={varying} value={rowFlag} onChange={setRowPick} data-testid="sweep-rows"
+            <Select size="xs" label="Rows" data={varying} value={rowFlag} onChange={(v) => pick('rows', v)} data-testid="sweep-rows"
               placeholder={varying.length ? undefined : 'no flag varies'} allowDeselect={false} w={220} />
-            <Select size="xs" label="Columns" data={varying.filter((f) => f !== rowFlag)} value={colFlag} onChange={setColPick}
+            <Select size="xs" label="Columns" data={varying.filter((f) => f !== rowFlag)} value={colFlag} onChange={(v) => pick('cols', v)}
               data-testid="sweep-cols" placeholder="(one column)" clearable w={220} />
             <Text size="xs" c="dimmed" mt={18}>{varying.length} flag{varying.length === 1 ? '' : 's'} vary among {members.length} members</Text>
           </Group>

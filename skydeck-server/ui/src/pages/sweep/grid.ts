@@ -9,7 +9,10 @@ function textOf(e: Experiment, flag: string): string {
   return valueText((e.flags ?? {})[flag]) ?? NO_VALUE;
 }
 
-/** Flag names whose values differ among the members (one member lacking a flag counts), sorted. */
+/**
+ * Flag names whose values differ among the members (one member lacking a flag counts): those every
+ * member has first, then by fewest distinct values, then by name.
+ */
 export function varyingFlags(members: Experiment[]): string[] {
   const values = new Map<string, Set<string>>();
   const keys = new Set<string>();
@@ -19,9 +22,10 @@ export function varyingFlags(members: Experiment[]): string[] {
     for (const e of members) s.add(textOf(e, k));
     values.set(k, s);
   }
+  // the axes a person swept first: flags every member has, then the fewest distinct values
+  const partial = (k: string) => (values.get(k)!.has(NO_VALUE) ? 1 : 0);
   return [...keys].filter((k) => values.get(k)!.size > 1).sort((a, b) =>
-    // the flags with the fewest distinct values first: the axes a person swept
-    values.get(a)!.size - values.get(b)!.size || a.localeCompare(b));
+    partial(a) - partial(b) || values.get(a)!.size - values.get(b)!.size || a.localeCompare(b));
 }
 
 /** Values in reading order: numbers numerically, then text, the missing value last. */
