@@ -62,7 +62,6 @@ export function JobTimeline({ lanes, testId = 'job-timeline' }: { lanes: { lane:
             <title>{`${b.span.id} · ${b.span.job.status}`}</title>
           </rect>
         ))}
-        <text x={width - 10} y={height - 2} textAnchor="end" fill="var(--mantine-color-dimmed)">time (local)</text>
       </svg>
       <Text size="xs" c="dimmed" data-testid={`${testId}-hover`} mih={18}>
         {shown ? `${shown.span.id} · attempt ${shown.span.job.attempt} · ${shown.span.job.status} · `
@@ -70,7 +69,7 @@ export function JobTimeline({ lanes, testId = 'job-timeline' }: { lanes: { lane:
           + ` (${formatDuration((shown.end - shown.start) / 1000)})`
           + (shown.span.job.exit_code !== null ? ` · exit ${shown.span.job.exit_code}` : '')
           + (shown.span.job.failure_reason ? ` · ${shown.span.job.failure_reason}` : '')
-          : statuses.map((s) => (
+          : ['time (local)', ...statuses].map((s, i) => i === 0 ? <span key="t" style={{ marginRight: 10 }}>{s}:</span> : (
             <span key={s} style={{ marginRight: 10 }}>
               <span style={{ color: `var(--mantine-color-${statusColor(s)}-filled)` }}>■</span> {s.toLowerCase()}
             </span>

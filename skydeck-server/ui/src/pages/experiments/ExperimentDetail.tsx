@@ -42,7 +42,7 @@ function LaunchProgress({ e, job }: { e: Experiment; job: Job | undefined }) {
   const reason = job?.failure_reason ?? (job?.status === 'FAILED' ? e.status?.state_reason : null);
   return (
     <Stack gap={4} data-testid="launch-progress" data-failed={failedAt !== null ? 'true' : 'false'}>
-      <Stepper active={active} size="xs" iconSize={20} color={failedAt !== null ? 'red' : undefined}>
+      <Stepper active={active} size="xs" iconSize={20}>
         {STAGES.map((s, i) => (
           <Stepper.Step key={s} label={s.replace(/_/g, ' ').toLowerCase()} data-testid="launch-step"
             data-step-state={failedAt === i ? 'failed' : i < active ? 'done' : i === active && !ended ? 'current' : 'todo'}

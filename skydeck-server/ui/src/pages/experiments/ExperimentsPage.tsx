@@ -117,7 +117,7 @@ const ExperimentRowView = memo(function ExperimentRowView({ index, start, e, gro
         </span>
         {/* why it failed, on the row itself (the full text on hover) */}
         {e.current_state === 'FAILED' && e.status?.state_reason
-          && <div className="row-reason" data-testid="row-failure-reason">{e.status.state_reason}</div>}
+          && <div className="row-reason" data-testid="row-failure-reason">{e.status.state_reason.replace(/^job \S+ failed: /, '')}</div>}
       </div>
       <div className="cell" style={{ width: W.action }} onClick={(ev) => ev.stopPropagation()}>
         <button type="button" className={`mini-btn ${e.desired_state === 'RUNNING' ? 'stop' : 'start'}`} data-testid="toggle"
