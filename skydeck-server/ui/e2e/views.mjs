@@ -213,7 +213,12 @@ try {
       const rows = [...document.querySelectorAll('[data-testid="job-row"] td:nth-child(3)')];
       return rows.length > 0 && rows.every((td) => td.textContent === 'fail.run');
     }, null, { timeout: T });
-    assert.match(await page.locator('[data-testid="job-row"]').first().getByTestId('job-failure-reason').innerText(), /exited with code 1/);
+    const first = page.locator('[data-testid="job-row"]').first();
+    assert.match(await first.getByTestId('job-failure-reason').innerText(), /^exited with/, 'the reason is on the row');
+    assert.equal(await first.getByTestId('job-failure-reason').getAttribute('title'), 'exited with code 1', 'in full on hover');
+    const badge = await first.getByTestId('status-badge').evaluate((b) => [b.textContent, b.scrollWidth <= b.clientWidth + 1,
+      [...b.querySelectorAll('*')].every((e) => e.scrollWidth <= e.clientWidth + 1)]);
+    assert.deepEqual(badge, ['FAILED', true, true], 'the status badge is whole');
     await shot('23-jobs-one-line');
     await page.setViewportSize({ width: 1600, height: 1000 });
   });

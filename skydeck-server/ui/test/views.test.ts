@@ -108,6 +108,7 @@ describe('sweep grid', () => {
     expect(p).toMatchObject({ total: 4, succeeded: 1, failed: 1, active: 2 });
     expect(failedIds(members)).toEqual([2]);
     expect(runningIds(members)).toEqual([3, 4]);
+    expect(runningIds([exp(9, 'done', {}, { current_state: 'SUCCEEDED', desired_state: 'RUNNING' })])).toEqual([]);
   });
 });
 

@@ -36,7 +36,7 @@ export function QueryState(props: {
   if (waiting && slow) {
     return (
       <Alert color="red" title="No answer" data-testid="load-error" data-reason="timeout">
-        <Text size="sm">{backendName()} has not answered for {NO_ANSWER_MS / 1000} s: the address may be wrong, or the server down
+        <Text size="sm">{backendName().replace(/^t/, 'T')} has not answered for {NO_ANSWER_MS / 1000} s: the address may be wrong, or the server down
           or unreachable. Still waiting.</Text>
         {settingsHint}
         <Group mt="sm"><Button size="xs" onClick={() => { setSlow(false); props.retry(); }}>Retry</Button></Group>

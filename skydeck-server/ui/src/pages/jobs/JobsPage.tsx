@@ -111,6 +111,7 @@ export function JobsPage() {
       </Group>
       <QueryState loading={q.isLoading} error={q.error} hasData={!!q.data} empty={jobs.length === 0}
         emptyHint="No jobs match: clear the filters, or start an experiment." retry={() => void q.refetch()}>
+        <Table.ScrollContainer minWidth={900}>
         <Table striped highlightOnHover data-testid="jobs-table" className="one-line">
           <Table.Thead>
             <Table.Tr>
@@ -131,9 +132,9 @@ export function JobsPage() {
                 <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
                 <Table.Td className="clip" title={j.experiment_name}>{j.experiment_name}</Table.Td>
                 <Table.Td className="clip" title={j.failure_reason ?? undefined}>
-                  <Group gap={6} wrap="nowrap"><StatusBadge status={j.status} />{j.failure_reason &&
-                    <Text span size="xs" c="red" data-testid="job-failure-reason" truncate>{j.failure_reason}</Text>}</Group></Table.Td>
-                <Table.Td className="clip"><Text span size="xs">{j.backend}:{j.backend_job_id ?? '-'}</Text>
+                  <Group gap={6} wrap="nowrap"><div style={{ flex: 'none' }}><StatusBadge status={j.status} /></div>{j.failure_reason &&
+                    <Text span size="xs" c="red" data-testid="job-failure-reason" truncate title={j.failure_reason}>{j.failure_reason}</Text>}</Group></Table.Td>
+                <Table.Td className="clip"><Text span size="xs">{j.backend}{j.backend_job_id && j.backend_job_id !== j.id ? `:${j.backend_job_id}` : ''}</Text>
                   {foreignBackendNote(j.backend, running) && <Tooltip label={foreignBackendNote(j.backend, running)} multiline w={280}>
                     <Text span size="xs" c="orange" ml={6} data-testid="foreign-backend">{j.backend} job, not followed here</Text>
                   </Tooltip>}</Table.Td>
@@ -154,6 +155,7 @@ export function JobsPage() {
             ))}
           </Table.Tbody>
         </Table>
+        </Table.ScrollContainer>
         {total > JOB_PAGE_SIZE && (
           <Pagination mt="sm" total={Math.ceil(total / JOB_PAGE_SIZE)} value={filters.page + 1}
             onChange={(p) => setParams(jobFiltersToParams({ ...filters, page: p - 1 }))} />

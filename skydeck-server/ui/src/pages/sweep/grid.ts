@@ -90,7 +90,10 @@ export function failedIds(members: Experiment[]): number[] {
   return members.filter((e) => e.current_state === 'FAILED').map((e) => e.id);
 }
 
-/** "Stop the rest": the members still meant to run (a failed one is left to "restart all failed"). */
+/**
+ * "Stop the rest": the members still running or waiting to (a finished one has nothing to stop; a
+ * failed one is left to "restart all failed").
+ */
 export function runningIds(members: Experiment[]): number[] {
-  return members.filter((e) => e.desired_state === 'RUNNING' && e.current_state !== 'FAILED').map((e) => e.id);
+  return members.filter((e) => e.desired_state === 'RUNNING' && ACTIVE.has(e.current_state ?? 'INIT')).map((e) => e.id);
 }
