@@ -16,6 +16,13 @@ function newestData(client: ReturnType<typeof useQueryClient>): number {
   return newest;
 }
 
+/** Shows the toast, or updates it when it is already up (`shown`); it stays until hidden. */
+function showStale(shown: boolean, since: number, why: string) {
+  const message = `${why} Showing data from ${since ? formatTime(new Date(since).toISOString()) : 'earlier'}; it may be stale.`;
+  if (shown) notifications.update({ id: ID, color: 'yellow', title: 'Refresh failed', message, autoClose: false });
+  else notifications.show({ id: ID, color: 'yellow', title: 'Refresh failed', message, autoClose: false, withCloseButton: true });
+}
+
 /**
  * Says "may be stale" while what is on screen is not being refreshed: a refresh failed but older
  * data is shown, or the live-updates connection is down (then nothing refreshes at all). The toast
@@ -27,23 +34,16 @@ export function StaleDataToasts() {
   const failing = useRef(false);
   const offline = useRef(false);
 
-  const show = (since: number, why: string) => {
-    const message = `${why} Showing data from ${since ? formatTime(new Date(since).toISOString()) : 'earlier'}; it may be stale.`;
-    if (failing.current || offline.current) notifications.update({ id: ID, color: 'yellow', title: 'Refresh failed', message, autoClose: false });
-    else notifications.show({ id: ID, color: 'yellow', title: 'Refresh failed', message, autoClose: false, withCloseButton: true });
-  };
-
   useEffect(() => client.getQueryCache().subscribe((event) => {
     if (event.type !== 'updated') return;
     const q = event.query;
     if (q.state.status === 'error' && q.state.data !== undefined && !failing.current) {
-      show(q.state.dataUpdatedAt, `${(q.state.error as Error | null)?.message ?? 'The server did not answer'}.`);
+      showStale(offline.current, q.state.dataUpdatedAt, `${(q.state.error as Error | null)?.message ?? 'The server did not answer'}.`);
       failing.current = true;
     } else if (q.state.status === 'success' && failing.current && event.action.type === 'success') {
       failing.current = false;
       if (!offline.current) notifications.hide(ID);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }), [client]);
 
   // a drop: from leaving 'online' (retries go connecting → offline → connecting …) until back online
@@ -62,10 +62,9 @@ export function StaleDataToasts() {
     timer.current = setTimeout(() => {
       timer.current = null;
       if (newestData(client) === 0) return; // nothing on screen to be stale
-      show(newestData(client), 'Live updates are cut off (the server does not answer).');
+      showStale(failing.current, newestData(client), 'Live updates are cut off (the server does not answer).');
       offline.current = true;
     }, GRACE_MS);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [connection, client]);
   useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
   return null;

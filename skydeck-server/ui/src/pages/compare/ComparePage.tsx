@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Code, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
-import { Fragment, useMemo } from 'react';
+import { Fragment } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import type { Experiment, Job } from '../../api/types';
@@ -97,10 +97,10 @@ export function ComparePage() {
   const errors = [...exps, ...jobs].map((q, i) => ({ q, ref: i < exps.length ? wanted.experiments[i] : wanted.jobs[i - exps.length] }))
     .filter((x) => x.q.error);
   const loaded = exps.map((q) => q.data).filter((x): x is Loaded => !!x);
-  const items: CompareItem[] = useMemo(() => [
+  const items: CompareItem[] = [
     ...loaded.map((l) => fromExperiment(l.experiment, l.jobs[0], l.jobs.length)),
     ...jobs.map((q) => q.data?.job).filter((j): j is Job => !!j).map(fromJob),
-  ], [loaded, jobs]);
+  ];
   const rows = compareRows(items);
   const shown = onlyDiff ? rows.filter((r) => r.differs) : rows;
   const differing = rows.filter((r) => r.differs).length;
