@@ -407,7 +407,7 @@ try {
     watch(cut);
     try {
       await cut.goto(proxy.url);
-      await cut.locator('[data-testid="exp-row"][data-name="chart.run"]').waitFor({ timeout: T });
+      await cut.locator('[data-testid="exp-row"][data-name="clock.run"]').waitFor({ timeout: T });
       await cut.locator('[data-testid="connection"][data-state="Online"]').waitFor({ timeout: T });
       proxy.cut();
       const toast = cut.getByText(/it may be stale/);
@@ -421,6 +421,28 @@ try {
     } finally {
       await cut.close();
       proxy.close();
+    }
+  });
+
+  await step('polling every 5 s, a failing refresh says "may be stale" until one works again', async () => {
+    const polled = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    await polled.addInitScript(() => localStorage.setItem('skydeck.settings',
+      JSON.stringify({ refresh: '5', backend: '', theme: 'light', token: '' })));
+    const p = await polled.newPage();
+    try {
+      await p.goto(URL);
+      await p.locator('[data-testid="exp-row"][data-name="clock.run"]').waitFor({ timeout: T });
+      await p.route('**/api/groups*', (r) => r.fulfill({ status: 503, contentType: 'application/json',
+        body: '{"detail": "the store is busy"}' }));
+      const toast = p.getByText(/the store is busy\. Showing data from .*; it may be stale\./);
+      await toast.waitFor({ timeout: 20_000 });
+      await p.waitForTimeout(6000);
+      assert.ok(await toast.isVisible(), 'it stays while refreshes fail');
+      assert.ok(await p.locator('[data-testid="exp-row"][data-name="clock.run"]').isVisible(), 'the old data stays on screen');
+      await p.unroute('**/api/groups*');
+      await toast.waitFor({ state: 'hidden', timeout: 20_000 });
+    } finally {
+      await polled.close();
     }
   });
 

@@ -34,13 +34,19 @@ export function StaleDataToasts() {
   const failing = useRef(false);
   const offline = useRef(false);
 
+  // the queries whose last refresh failed while older data is shown: the toast stays while any does
+  const failingKeys = useRef(new Set<string>());
   useEffect(() => client.getQueryCache().subscribe((event) => {
     if (event.type !== 'updated') return;
     const q = event.query;
-    if (q.state.status === 'error' && q.state.data !== undefined && !failing.current) {
-      showStale(offline.current, q.state.dataUpdatedAt, `${(q.state.error as Error | null)?.message ?? 'The server did not answer'}.`);
+    const set = failingKeys.current;
+    if (q.state.status === 'error' && q.state.data !== undefined && !set.has(q.queryHash)) {
+      set.add(q.queryHash);
+      if (set.size === 1) {
+        showStale(offline.current, q.state.dataUpdatedAt, `${(q.state.error as Error | null)?.message ?? 'The server did not answer'}.`);
+      }
       failing.current = true;
-    } else if (q.state.status === 'success' && failing.current && event.action.type === 'success') {
+    } else if (event.action.type === 'success' && set.delete(q.queryHash) && set.size === 0) {
       failing.current = false;
       if (!offline.current) notifications.hide(ID);
     }

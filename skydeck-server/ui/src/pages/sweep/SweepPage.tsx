@@ -18,7 +18,7 @@ const TIMELINE_MEMBERS = 60;
 function CellChip({ e }: { e: Experiment }) {
   const state = e.current_state ?? 'INIT';
   return (
-    <Tooltip label={`${e.name}: ${state} → ${e.desired_state}${e.status?.state_reason ? ` · ${e.status.state_reason}` : ''}`} multiline maw={360}>
+    <Tooltip label={`${e.name}: ${state} → ${e.desired_state ?? 'STOPPED'}${e.status?.state_reason ? ` · ${e.status.state_reason}` : ''}`} multiline maw={360}>
       <div className={`sweep-cell c-${statusColor(state)}`} data-testid="sweep-cell" data-name={e.name} data-state={state}>
         <Text size="xs" fw={700}>{state}</Text>
         <Text size="xs" data-testid="sweep-epoch">{e.latest_epoch === null || e.latest_epoch === undefined ? 'no epoch' : `epoch ${e.latest_epoch}`}</Text>
