@@ -16,6 +16,8 @@ import { JobsPage } from './pages/jobs/JobsPage';
 import { OperationsPage } from './pages/operations/OperationsPage';
 import { SettingsPage } from './pages/settings/SettingsPage';
 import { StaleDataToasts } from './components/StaleDataToasts';
+import { ComparePage } from './pages/compare/ComparePage';
+import { SweepPage } from './pages/sweep/SweepPage';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -43,6 +45,8 @@ function Themed() {
                 <Route path="/jobs" element={<JobsPage />} />
                 <Route path="/operations" element={<OperationsPage />} />
                 <Route path="/settings" element={<SettingsPage />} />
+                <Route path="/compare" element={<ComparePage />} />
+                <Route path="/groups/:gid/sweep" element={<SweepPage />} />
                 <Route path="*" element={<ExperimentsPage />} />
               </Routes>
             </Shell>

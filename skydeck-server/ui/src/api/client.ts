@@ -217,4 +217,7 @@ export const api = {
     ({ events: (await ok(http().GET('/api/operation-logs', { params: { query: { limit } } }))).events as SkyEvent[] }),
   base,
   headers,
+  /** One group with its members (the sweep view). */
+  group: async (gid: number) =>
+    ({ group: (await ok(http().GET('/api/groups/{gid}', { params: { path: { gid } } }))).group as Group }),
 };

@@ -1,73 +1,65 @@
-import { ActionIcon, Alert, Autocomplete, Badge, Button, Code, CopyButton, Group, NumberInput, Paper, SimpleGrid, Stack, Stepper, Table, Text, Textarea, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Anchor, Autocomplete, Badge, Button, Code, CopyButton, Group, NumberInput, Paper, SimpleGrid, Stack, Stepper, Table, Text, Textarea, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../../api/client';
-import type { Checkpoint, Experiment, Flags, Job } from '../../api/types';
+import { Link } from 'react-router-dom';
+import type { Experiment, Flags, Job } from '../../api/types';
+import { EpochChart } from '../../components/charts/EpochChart';
+import { JobTimeline } from '../../components/charts/JobTimeline';
+import { useNow } from '../../hooks/useNow';
 import { keys } from '../../data/live';
 import { useCheckpoints, useExperimentEvents, useExperimentJobs, useFlagSchema, useHealth } from '../../data/queries';
 import { foreignBackendNote } from '../../lib/backend';
-import { statusColor, StatusBadge } from '../../components/StatusBadge';
+import { StatusBadge } from '../../components/StatusBadge';
 import { formatBytes, formatDuration, formatRelative, formatTime } from '../../lib/format';
 import { flagChanges, flagText, parseFlagValue } from '../../lib/flags';
 
 const STAGES = ['QUEUED', 'SUBMITTING', 'WAITING_FOR_RESOURCES', 'PROVISIONING', 'RUNNING'];
 
+/**
+ * The launch stepper's state: the step reached, and whether it ended there in failure. A job that
+ * failed (or was cancelled) stops at the stage it had reached — that step shows as failed and the
+ * later ones as not done; only a job that succeeded ticks every step.
+ */
+export function stepperState(stage: string | null | undefined, job: Pick<Job, 'active' | 'status'> | undefined,
+  reached: string | null | undefined): { active: number; failedAt: number | null } {
+  if (job && !job.active) {
+    if (job.status === 'SUCCEEDED') return { active: STAGES.length, failedAt: null };
+    const at = Math.max(0, STAGES.indexOf(reached ?? ''));
+    return { active: at, failedAt: at };
+  }
+  return { active: Math.max(0, STAGES.indexOf(stage ?? '')), failedAt: null };
+}
+
 function LaunchProgress({ e, job }: { e: Experiment; job: Job | undefined }) {
   const stage = job?.active ? job.stage : e.status?.stage;
   const ended = job && !job.active;
-  const active = ended ? STAGES.length : Math.max(0, STAGES.indexOf(stage ?? ''));
+  // the stage a finished job had reached: a job that started had got to RUNNING
+  const reached = ended ? (job.started_at ? 'RUNNING' : job.submitted_at ? 'WAITING_FOR_RESOURCES' : 'SUBMITTING') : null;
+  const { active, failedAt } = stepperState(stage, job, reached);
+  const now = useNow(1000, !!job?.active);
+  const reason = job?.failure_reason ?? (job?.status === 'FAILED' ? e.status?.state_reason : null);
   return (
-    <Stack gap={4} data-testid="launch-progress">
+    <Stack gap={4} data-testid="launch-progress" data-failed={failedAt !== null ? 'true' : 'false'}>
       <Stepper active={active} size="xs" iconSize={20}>
-        {STAGES.map((s) => <Stepper.Step key={s} label={s.replace(/_/g, ' ').toLowerCase()} />)}
+        {STAGES.map((s, i) => (
+          <Stepper.Step key={s} label={s.replace(/_/g, ' ').toLowerCase()} data-testid="launch-step"
+            data-step-state={failedAt === i ? 'failed' : i < active ? 'done' : i === active && !ended ? 'current' : 'todo'}
+            color={failedAt === i ? 'red' : undefined}
+            icon={failedAt === i ? '✕' : undefined}
+            description={failedAt === i ? job?.status.toLowerCase() : undefined} />
+        ))}
       </Stepper>
-      <Text size="xs" c="dimmed">
-        {ended ? `last job ${job.status.toLowerCase()} ${formatRelative(job.ended_at)}`
-          : job ? `${(stage ?? '').toLowerCase()} for ${formatDuration((Date.now() - Date.parse(job.stage_since)) / 1000)}`
+      <Text size="xs" c="dimmed" data-testid="launch-since">
+        {ended ? `last job ${job.status.toLowerCase()} ${formatRelative(job.ended_at, now)}`
+          : job ? `${(stage ?? '').toLowerCase()} for ${formatDuration((now - Date.parse(job.stage_since)) / 1000)}`
             : 'no job yet'}
         {job?.active && job.details ? ` · ${job.details}` : ''}
-        {e.status?.state_reason ? ` · ${e.status.state_reason}` : ''}
+        {e.status?.state_reason && !reason ? ` · ${e.status.state_reason}` : ''}
       </Text>
+      {reason && <Text size="xs" c="red" data-testid="failure-reason">{reason}</Text>}
     </Stack>
-  );
-}
-
-/** A bar of the experiment's jobs in time, coloured by status; hover for details. */
-function JobTimeline({ jobs }: { jobs: Job[] }) {
-  if (jobs.length === 0) return null;
-  const starts = jobs.map((j) => Date.parse(j.started_at ?? j.created_at));
-  const ends = jobs.map((j) => (j.ended_at ? Date.parse(j.ended_at) : Date.now()));
-  const min = Math.min(...starts);
-  const span = Math.max(1, Math.max(...ends) - min);
-  return (
-    <svg width="100%" height="14" data-testid="job-timeline" role="img" aria-label="job timeline">
-      {jobs.map((j, i) => {
-        const x = ((starts[i]! - min) / span) * 100;
-        const w = Math.max(0.8, ((ends[i]! - starts[i]!) / span) * 100);
-        return (
-          <rect key={j.id} x={`${x}%`} width={`${w}%`} y="2" height="10" rx="2"
-            fill={`var(--mantine-color-${statusColor(j.status)}-filled)`}>
-            <title>{`${j.id} ${j.status} ${formatTime(j.started_at)} → ${formatTime(j.ended_at)}`}</title>
-          </rect>
-        );
-      })}
-    </svg>
-  );
-}
-
-/** Checkpoint epoch over time: a stalled run is a flat line. */
-function EpochChart({ checkpoints }: { checkpoints: Checkpoint[] }) {
-  if (checkpoints.length < 2) return null;
-  const pts = [...checkpoints].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-  const t0 = Date.parse(pts[0]!.created_at);
-  const t1 = Math.max(t0 + 1, Date.parse(pts[pts.length - 1]!.created_at));
-  const maxEpoch = Math.max(...pts.map((p) => p.epoch), 1);
-  const path = pts.map((p, i) => `${i ? 'L' : 'M'}${((Date.parse(p.created_at) - t0) / (t1 - t0)) * 200},${40 - (p.epoch / maxEpoch) * 36}`).join(' ');
-  return (
-    <svg viewBox="0 0 200 42" width="220" height="46" data-testid="epoch-chart" role="img" aria-label="epoch over time">
-      <path d={path} fill="none" stroke="var(--mantine-primary-color-filled)" strokeWidth="1.5" />
-    </svg>
   );
 }
 
@@ -133,6 +125,7 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }:
   const checkpoints = useCheckpoints(e.id);
   const events = useExperimentEvents(e.id);
   const list = jobs.data?.jobs ?? [];
+  const now = useNow(1000, list.some((j) => j.active));
   const cps = checkpoints.data?.checkpoints ?? [];
   return (
     <Paper p="sm" m={4} withBorder data-testid="detail" data-experiment={e.name}>
@@ -141,7 +134,8 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }:
           {e.drifted && (
             <Alert color="yellow" p="xs" data-testid="drift"
               title="Its running job has an older configuration">
-              <Text size="xs">Editing a running experiment does not relaunch it. Restart to run the current configuration.</Text>
+              <Text size="xs">Editing a running experiment does not relaunch it. Restart to run the current configuration.{' '}
+                <Anchor component={Link} to={`/compare?ids=${e.id}`} size="xs" data-testid="drift-compare">See what changed</Anchor></Text>
             </Alert>
           )}
           <Group gap="xs">
@@ -167,27 +161,26 @@ export function ExperimentDetail({ e, onDuplicate, onDelete, onRaw, onRestart }:
           <Text size="sm" fw={600}>Launch progress</Text>
           <LaunchProgress e={e} job={list[0]} />
           <Text size="sm" fw={600}>Jobs ({list.length})</Text>
-          <JobTimeline jobs={[...list].reverse()} />
+          <JobTimeline lanes={[...list].reverse().map((j) => ({ lane: `attempt ${j.attempt} · ${j.id}`, jobs: [j] }))} />
           <Table fz="xs" data-testid="detail-jobs">
             <Table.Tbody>
               {list.slice(0, 8).map((j) => (
                 <Table.Tr key={j.id}>
                   <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
-                  <Table.Td><StatusBadge status={j.status} />{foreignBackendNote(j.backend, running) &&
+                  <Table.Td><StatusBadge status={j.status} />{j.failure_reason &&
+                    <Text size="xs" c="red" data-testid="job-failure-reason">{j.failure_reason}</Text>}{foreignBackendNote(j.backend, running) &&
                     <Tooltip label={foreignBackendNote(j.backend, running)} multiline w={280}>
                       <Text size="xs" c="orange">{j.backend} job, not followed here</Text>
                     </Tooltip>}</Table.Td>
                   <Table.Td>{formatTime(j.started_at)}</Table.Td>
-                  <Table.Td>{j.started_at ? formatDuration(((j.ended_at ? Date.parse(j.ended_at) : Date.now()) - Date.parse(j.started_at)) / 1000) : '-'}</Table.Td>
+                  <Table.Td data-testid="job-duration">{j.started_at ? formatDuration(((j.ended_at ? Date.parse(j.ended_at) : now) - Date.parse(j.started_at)) / 1000) : '-'}</Table.Td>
                   <Table.Td>exit {j.exit_code ?? '-'}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
           </Table>
-          <Group justify="space-between">
-            <Text size="sm" fw={600}>Checkpoints ({cps.length})</Text>
-            <EpochChart checkpoints={cps} />
-          </Group>
+          <Text size="sm" fw={600}>Checkpoints ({cps.length})</Text>
+          <EpochChart points={cps.map((c) => ({ epoch: c.epoch, time: c.created_at }))} />
           <Table fz="xs" data-testid="detail-checkpoints">
             <Table.Tbody>
               {cps.slice(0, 6).map((c) => (

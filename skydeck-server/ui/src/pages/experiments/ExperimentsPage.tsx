@@ -283,7 +283,8 @@ export function ExperimentsPage() {
         columns={<ColumnChooser flags={facetFlags.length ? facetFlags : loadedFlags()} prefs={prefs} setPrefs={setPrefs}
           groups={data?.groups ?? []} saveGroup={(g, flags) => groupOps.setColumns.mutate({ gid: g.id, flags })} />} />
       <FilterChips state={state} onChange={setState} onClear={clearFilters} />
-      <BulkBar count={selection.selected.size} onAction={bulk} onClear={selection.clear} />
+      <BulkBar count={selection.selected.size} onAction={bulk} onClear={selection.clear}
+        compareHref={`/compare?ids=${[...selection.selected].join(',')}`} />
       <QueryState loading={summaries.isLoading} error={summaries.error ?? pagesError} hasData={!!data} empty={empty}
         emptyHint="No experiments yet: create one with “New experiment”, or run ./skydeck demo." retry={() => void summaries.refetch()}>
         <div ref={tableRef} className="table-scroll" data-testid="table">

@@ -26,7 +26,7 @@ export function OperationsPage() {
       </Group>
       <QueryState loading={q.isLoading} error={q.error} hasData={!!q.data} empty={shown.length === 0}
         emptyHint="No events yet: create or start an experiment." retry={() => void q.refetch()}>
-        <Table striped highlightOnHover data-testid="ops-table">
+        <Table striped highlightOnHover data-testid="ops-table" className="one-line">
           <Table.Thead><Table.Tr><Table.Th>Time</Table.Th><Table.Th>Actor</Table.Th><Table.Th>Type</Table.Th>
             <Table.Th>Experiment</Table.Th><Table.Th>Message</Table.Th></Table.Tr></Table.Thead>
           <Table.Tbody>
@@ -34,9 +34,11 @@ export function OperationsPage() {
               <Table.Tr key={e.seq}>
                 <Table.Td title={formatRelative(e.time)}>{formatTime(e.time)}</Table.Td>
                 <Table.Td>{e.actor}</Table.Td>
-                <Table.Td><Badge color={e.success ? 'gray' : 'red'} variant="light">{e.type}</Badge></Table.Td>
-                <Table.Td>{e.experiment_name ?? '-'}</Table.Td>
-                <Table.Td>{e.message}{e.detail ? <Text size="xs" c="dimmed">{e.detail}</Text> : null}</Table.Td>
+                {/* the whole type, never cut: the badge sizes to its text and the column to the badge */}
+                <Table.Td><Badge color={e.success ? 'gray' : 'red'} variant="light" data-testid="ops-type"
+                  styles={{ root: { overflow: 'visible', maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } }}>{e.type}</Badge></Table.Td>
+                <Table.Td className="clip" title={e.experiment_name ?? undefined}>{e.experiment_name ?? '-'}</Table.Td>
+                <Table.Td style={{ whiteSpace: 'normal' }}>{e.message}{e.detail ? <Text size="xs" c="dimmed">{e.detail}</Text> : null}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

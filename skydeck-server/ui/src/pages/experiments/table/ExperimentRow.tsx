@@ -63,6 +63,9 @@ export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected,
           <span className="arrow">→</span>
           <span className={`pill outline c-${e.desired_state === 'RUNNING' ? 'blue' : 'gray'}`}>{e.desired_state}</span>
         </span>
+        {/* why it failed, on the row itself (the full text on hover) */}
+        {e.current_state === 'FAILED' && e.status?.state_reason
+          && <div className="row-reason" data-testid="row-failure-reason">{e.status.state_reason.replace(/^job \S+ failed: /, '')}</div>}
       </div>
       <div className="cell" style={{ width: W.action }} onClick={stop}>
         <button type="button" className={`mini-btn ${e.desired_state === 'RUNNING' ? 'stop' : 'start'}`} data-testid="toggle"

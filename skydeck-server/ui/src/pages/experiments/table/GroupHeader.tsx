@@ -1,6 +1,7 @@
 import { ActionIcon, Badge, Button, Group, Menu, Popover, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState, type DragEvent } from 'react';
+import { Link } from 'react-router-dom';
 import type { FlagValue, GroupSummary } from '../../../api/types';
 import { statusColor } from '../../../components/StatusBadge';
 import { parseFlagValue } from '../../../lib/flags';
@@ -79,6 +80,7 @@ export function GroupHeader({ section, filtered, ownColumns, cols, state, onChan
             <Menu>
               <Menu.Target><ActionIcon size="sm" variant="subtle" aria-label="group menu" data-testid="group-menu">⋯</ActionIcon></Menu.Target>
               <Menu.Dropdown>
+                <Menu.Item component={Link} to={`/groups/${g.id}/sweep`} data-testid="open-sweep">Sweep view</Menu.Item>
                 <Menu.Item onClick={() => actions.newHere(g)}>New experiment here</Menu.Item>
                 <Menu.Item onClick={() => actions.rename(g)} data-testid="group-rename">Rename</Menu.Item>
                 <Menu.Item onClick={() => actions.moveUp(g)}>Move up</Menu.Item>

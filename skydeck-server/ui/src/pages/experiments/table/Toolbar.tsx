@@ -3,6 +3,7 @@ import { useDebouncedCallback } from '@mantine/hooks';
 import { useState, type ReactNode, type RefObject } from 'react';
 import type { Facets } from '../../../api/types';
 import type { TableState } from '../../../lib/table';
+import { Link } from 'react-router-dom';
 import { StateFilter } from './Filters';
 
 /** The search box: the table follows as one types (debounced), not only on Enter. */
@@ -44,7 +45,9 @@ export function Toolbar({ state, onChange, facets, searchRef, searchKey, mine, o
   );
 }
 
-export function BulkBar({ count, onAction, onClear }: { count: number; onAction: (action: string) => void; onClear: () => void }) {
+export function BulkBar({ count, onAction, onClear, compareHref }: {
+  count: number; onAction: (action: string) => void; onClear: () => void; compareHref: string;
+}) {
   if (count === 0) return null;
   return (
     <Group mb="xs" gap="xs" data-testid="bulk-bar">
@@ -52,6 +55,7 @@ export function BulkBar({ count, onAction, onClear }: { count: number; onAction:
       <Button size="xs" onClick={() => onAction('start')} data-testid="bulk-start">Start</Button>
       <Button size="xs" variant="light" onClick={() => onAction('stop')} data-testid="bulk-stop">Stop</Button>
       <Button size="xs" variant="light" color="orange" onClick={() => onAction('restart')} data-testid="bulk-restart">Restart</Button>
+      <Button size="xs" variant="light" component={Link} to={compareHref} data-testid="bulk-compare">Compare</Button>
       <Button size="xs" variant="light" onClick={() => onAction('duplicate')}>Duplicate</Button>
       <Button size="xs" variant="light" color="red" onClick={() => onAction('delete')}>Delete</Button>
       <Button size="xs" variant="subtle" onClick={onClear}>Clear</Button>

@@ -36,7 +36,9 @@ class DashboardIT {
         Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
         try (var old = Files.list(screenshots)) {
             for (Path p : old.toList()) {
-                Files.delete(p); // only this run's pictures
+                if (Files.isRegularFile(p)) {
+                    Files.delete(p); // only this run's pictures (views/ is the views test's own)
+                }
             }
         }
         try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("skydeck.db")).backend(backend)
@@ -71,6 +73,64 @@ class DashboardIT {
             backend.close();
         }
         assertThat(screenshots.resolve("01-experiments.png")).exists();
+    }
+
+    /**
+     * Compare, Sweep, the charts and the other pages' defects ({@code ui/e2e/views.mjs}). The server
+     * answers under two names, {@code 127.0.0.1} and {@code localhost}, and lists both in its allowed
+     * origins, so a page loaded under one may use the other as its "Backend address".
+     */
+    @Test
+    void theComparisonSweepAndChartViewsWorkInARealBrowser() throws Exception {
+        assertThat(CHROMIUM).isExecutable();
+        assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
+        Path screenshots = Files.createDirectories(Path.of("target", "screenshots", "views"));
+        try (var old = Files.list(screenshots)) {
+            for (Path p : old.toList()) {
+                Files.delete(p); // only this run's pictures
+            }
+        }
+        LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("views-jobs"))
+                .checkpointDirectory(dir.resolve("views-checkpoints")).gpuSlots(8)
+                .cancelGracePeriod(Duration.ofSeconds(2)).build();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort(); // the origins name the port, so it is chosen before the server starts
+        }
+        try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("views.db")).backend(backend)
+                .checkpoints(new LocalCheckpointSource(dir.resolve("views-checkpoints")))
+                .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300))
+                .syncInterval(Duration.ofSeconds(1)).build();
+             SkyDeckServer server = SkyDeckServer.builder(deck).port(port)
+                     .allowedOrigins(java.util.Set.of("http://localhost:" + port, "http://127.0.0.1:" + port))
+                     .build().start()) {
+            ProcessBuilder pb = new ProcessBuilder("node", "e2e/views.mjs").directory(Path.of("ui").toFile())
+                    .redirectErrorStream(true);
+            pb.environment().put("SKYDECK_URL", server.url());
+            pb.environment().put("ALT_URL", "http://localhost:" + port);
+            pb.environment().put("TOY_COMMAND", ToyTrainer.baseCommand());
+            pb.environment().put("CHROMIUM", CHROMIUM.toString());
+            pb.environment().put("SCREENSHOTS", screenshots.toAbsolutePath().toString());
+            Process node = pb.start();
+            node.getOutputStream().close();
+            java.util.List<String> report = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread echo = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8)).lines().forEach(report::add));
+            echo.start();
+            boolean done = node.waitFor(8, TimeUnit.MINUTES);
+            echo.join(5_000);
+            if (!done) {
+                node.destroyForcibly();
+            }
+            Files.write(Path.of("target", "e2e-views.log"), report);
+            String output = String.join("\n", report.subList(Math.max(0, report.size() - 60), report.size()));
+            assertThat(done).as("the browser test finished within 8 minutes; its output:\n" + output).isTrue();
+            assertThat(node.exitValue()).as("ui/e2e/views.mjs passed; its output (all of it in target/e2e-views.log):\n"
+                    + output).isZero();
+        } finally {
+            backend.close();
+        }
+        assertThat(screenshots.resolve("27-sweep.png")).exists();
     }
 
     @Test

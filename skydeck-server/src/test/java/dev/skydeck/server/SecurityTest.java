@@ -114,6 +114,22 @@ class SecurityTest {
         }
     }
 
+    /**
+     * The dashboard's "Backend address" setting: a page of this server may call the servers named in
+     * SKYDECK_ALLOWED_ORIGINS (its Content-Security-Policy's connect-src lists them), so two servers
+     * that allow each other can show each other's decks; any other address stays blocked.
+     */
+    @Test
+    void thePageMayConnectToTheAllowedOriginsOnly() {
+        try (TestServer s = TestServer.start(dir, b -> b.allowedOrigins(Set.of("http://b.example:8001")))) {
+            for (Response r : new Response[] {s.get("/"), s.get("/api/health"), s.get("/api/nope")}) {
+                String csp = r.header("Content-Security-Policy");
+                assertThat(csp).contains("connect-src 'self' http://b.example:8001;");
+                assertThat(csp).doesNotContain("evil");
+            }
+        }
+    }
+
     @Test
     void unknownHostHeadersAreRefused() {
         try (TestServer s = TestServer.start(dir, b -> b.allowedHosts(Set.of("skydeck.internal")))) {
@@ -143,7 +159,7 @@ class SecurityTest {
             for (Response r : new Response[] {s.get("/api/health"), s.get("/"), s.get("/api/nope"),
                     s.post("/api/experiments", "{")}) {
                 assertThat(r.header("Content-Security-Policy")).contains("default-src 'self'")
-                        .contains("frame-ancestors 'none'");
+                        .contains("frame-ancestors 'none'").contains("connect-src 'self';");
                 assertThat(r.header("X-Frame-Options")).isEqualTo("DENY");
                 assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
                 assertThat(r.header("Referrer-Policy")).isEqualTo("no-referrer");

@@ -25,6 +25,7 @@ public final class Guard {
     private final Set<String> allowedHosts;
     private final Set<String> allowedOrigins;
     private final Users users;
+    private final String csp;
 
     /**
      * @param allowedHosts   host names (without port) a request's {@code Host} may name; empty
@@ -36,6 +37,20 @@ public final class Guard {
         this.allowedHosts = Set.copyOf(allowedHosts);
         this.allowedOrigins = Set.copyOf(allowedOrigins);
         this.users = users;
+        this.csp = csp(this.allowedOrigins);
+    }
+
+    /**
+     * The Content-Security-Policy with {@code connect-src} widened to {@code origins}: the servers
+     * this one trusts (SKYDECK_ALLOWED_ORIGINS) are the ones its dashboard may be pointed at
+     * ("Backend address"), as they may call it. Nothing else is widened.
+     */
+    static String csp(Set<String> origins) {
+        if (origins.isEmpty()) {
+            return CSP;
+        }
+        String extra = String.join(" ", new java.util.TreeSet<>(origins));
+        return CSP.replace("connect-src 'self';", "connect-src 'self' " + extra + ";");
     }
 
     /** The security headers of every response, errors included (the container's own among them). */
@@ -48,13 +63,18 @@ public final class Guard {
                     "Cross-Origin-Opener-Policy", "same-origin",
                     "Cross-Origin-Resource-Policy", "same-origin")));
 
-    /** Sets the security headers (every response, errors included). */
+    /** Sets the security headers not set yet (every response, errors included). */
     public static void headers(Context ctx) {
-        HEADERS.forEach(ctx::header);
+        HEADERS.forEach((name, value) -> {
+            if (ctx.res().getHeader(name) == null) {
+                ctx.header(name, value);
+            }
+        });
     }
 
     /** Refuses the request (by throwing) unless it passes every check. */
     public void check(Context ctx) {
+        ctx.header("Content-Security-Policy", csp);
         headers(ctx);
         String host = hostName(ctx.header("Host"));
         if (!allowedHosts.isEmpty() && (host == null || !allowedHosts.contains(host))) {
