@@ -245,7 +245,7 @@ try {
   await step('the Jobs page filters through the URL', async () => {
     await page.goto(`${URL}/jobs?q=e2e.first`);
     await page.getByTestId('jobs-table').waitFor({ timeout: T });
-    const names = await page.locator('[data-testid="job-row"] td:nth-child(2)').allInnerTexts();
+    const names = await page.locator('[data-testid="job-row"] [data-testid="job-experiment"]').allInnerTexts();
     assert.ok(names.length >= 1, 'some jobs');
     assert.ok(names.every((x) => x.startsWith('e2e.first')), `only e2e.first jobs: ${names}`);
     assert.equal(await page.getByTestId('jobs-search').inputValue(), 'e2e.first');

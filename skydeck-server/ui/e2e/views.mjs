@@ -212,7 +212,7 @@ try {
     await page.getByTestId('jobs-search').fill('fail.run'); // no Enter, no blur
     await page.waitForURL(/q=fail\.run/, { timeout: 5000 });
     await page.waitForFunction(() => {
-      const rows = [...document.querySelectorAll('[data-testid="job-row"] td:nth-child(3)')];
+      const rows = [...document.querySelectorAll('[data-testid="job-row"] [data-testid="job-experiment"]')];
       return rows.length > 0 && rows.every((td) => td.textContent === 'fail.run');
     }, null, { timeout: T });
     const first = page.locator('[data-testid="job-row"]').first();

@@ -130,7 +130,7 @@ export function JobsPage() {
                     return next;
                   })} /></Table.Td>
                 <Table.Td><Text size="xs" ff="monospace">{j.id}</Text></Table.Td>
-                <Table.Td className="clip" title={j.experiment_name}>{j.experiment_name}</Table.Td>
+                <Table.Td className="clip" title={j.experiment_name} data-testid="job-experiment">{j.experiment_name}</Table.Td>
                 <Table.Td className="clip" title={j.failure_reason ?? undefined}>
                   <Group gap={6} wrap="nowrap"><div style={{ flex: 'none' }}><StatusBadge status={j.status} /></div>{j.failure_reason &&
                     <Text span size="xs" c="red" data-testid="job-failure-reason" truncate title={j.failure_reason}>{j.failure_reason}</Text>}</Group></Table.Td>
