@@ -194,9 +194,11 @@ public final class ListCache {
             byte[] g = e.gzip;
             if (g == null) {
                 g = gzip(e.body);
-                e.gzip = g;
                 synchronized (entries) {
-                    bytes += g.length;
+                    if (e.gzip == null && entries.containsValue(e)) {
+                        bytes += g.length; // a kept entry: its gzip counts toward MAX_BYTES
+                    }
+                    e.gzip = g;
                 }
             }
             ctx.header("Content-Encoding", "gzip");
