@@ -35,7 +35,9 @@ export function valueText(v: unknown): string | null {
   if (v === undefined) return MISSING;
   if (v === null) return 'null';
   if (v instanceof FlagNumber) return v.toString(); // a decimal as written: 3.0 stays 3.0
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 function resourceFields(nodes: number | undefined, gpus: number | undefined, r: Partial<Resources> | null | undefined) {
