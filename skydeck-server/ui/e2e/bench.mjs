@@ -3,17 +3,13 @@
 // times while scrolling, the time to show rows after a jump to the middle (pages fetched on
 // demand), the tab's JS heap, and bytes fetched per minute while idle with live updates.
 // Run by dev.skydeck.bench.DashboardBenchmark (SKYDECK_URL, CHROMIUM, SCREENSHOTS, COUNT).
-import { chromium } from 'playwright-core';
 import path from 'node:path';
+import { launchChromium } from './harness.mjs';
 
 const URL = process.env.SKYDECK_URL;
 const COUNT = process.env.COUNT ?? '10000';
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 60);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 const page = await context.newPage();
 const cdp = await context.newCDPSession(page);

@@ -1,19 +1,16 @@
 // The dashboard on a deck with users: the "Mine" filters of the experiments table and the Jobs page.
 // Started by DashboardIT with a server whose deck has tokens: SKYDECK_URL, ALICE_TOKEN, CHROMIUM, SCREENSHOTS.
 // alice created "alice.one" and "shared.run", bob created "bob.one"; bob started "shared.run" and "bob.one".
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { launchChromium } from './harness.mjs';
 
 const URL = process.env.SKYDECK_URL;
 const TOKEN = process.env.ALICE_TOKEN;
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
 const T = 60_000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 await context.addInitScript((token) => {
   localStorage.setItem('skydeck.settings', JSON.stringify({ refresh: 'live', backend: '', theme: 'light', token }));

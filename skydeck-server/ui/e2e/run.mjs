@@ -1,28 +1,14 @@
 // End-to-end tests of the dashboard in Debian's headless Chromium, driven by playwright-core.
 // Started by DashboardIT (the Maven test run) with a real server: SKYDECK_URL, TOY_COMMAND, CHROMIUM, SCREENSHOTS.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { api, launchChromium, URL } from './harness.mjs';
 
-const URL = process.env.SKYDECK_URL ?? 'http://127.0.0.1:8000';
 const TOY = process.env.TOY_COMMAND;
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
 const T = 90_000;
 
-async function api(method, p, body) {
-  const res = await fetch(URL + p, {
-    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 const page = await context.newPage();
 const errors = [];

@@ -2,23 +2,13 @@
 // group names, group-wide flag edits, sorting, filters with counts, search, URL state, CSV, columns.
 // Started by DashboardIT with a real server on an empty deck: SKYDECK_URL, CHROMIUM, SCREENSHOTS.
 // Every step of a defect of issue 16 fails on the dashboard before it (see the comment of each).
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { api, launchChromium, URL } from './harness.mjs';
 
-const URL = process.env.SKYDECK_URL ?? 'http://127.0.0.1:8000';
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
 const T = 60_000;
-
-async function api(method, p, body) {
-  const res = await fetch(URL + p, {
-    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
 
 // ---- the deck: a 40-run sweep with long names and 8 flags in a group, 150 single runs, 5 that fail ----
 const sweep = [];
@@ -42,11 +32,7 @@ await api('POST', '/api/experiments', { experiments: Array.from({ length: 5 }, (
   name: `solo.fail.${i}`, base_command: 'false', desired_state: 'RUNNING', flags: { seed: 1000 + i, model: 'gpt' },
 })) });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
 await context.addInitScript(() => {
   if (!localStorage.getItem('skydeck.settings')) {

@@ -3,25 +3,15 @@
 // Started by DashboardIT with a real server whose SKYDECK_ALLOWED_ORIGINS lists both of its own
 // names (so a page from one may use the other as its "Backend address"): SKYDECK_URL
 // (http://127.0.0.1:PORT), ALT_URL (http://localhost:PORT), TOY_COMMAND, CHROMIUM, SCREENSHOTS.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
+import { api, launchChromium, URL } from './harness.mjs';
 
-const URL = process.env.SKYDECK_URL ?? 'http://127.0.0.1:8000';
 const ALT = process.env.ALT_URL ?? URL.replace('127.0.0.1', 'localhost');
 const TOY = process.env.TOY_COMMAND;
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
 const T = 90_000;
-
-async function api(method, p, body) {
-  const res = await fetch(URL + p, {
-    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
 
 /** Polls the API until `check` holds (for set-up, not for what the page shows). */
 async function until(what, check, timeout = T) {
@@ -71,11 +61,7 @@ function cuttableProxy(target) {
   })));
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 await context.addInitScript(() => {
   if (!localStorage.getItem('skydeck.settings')) {

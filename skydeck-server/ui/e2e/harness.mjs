@@ -1,0 +1,24 @@
+// What every browser test shares: the server's JSON API and Debian's headless Chromium.
+import { chromium } from 'playwright-core';
+
+/** The server the tests run against (DashboardIT sets SKYDECK_URL). */
+export const URL = process.env.SKYDECK_URL ?? 'http://127.0.0.1:8000';
+
+/** One JSON call to the server; a status other than 2xx throws with the server's answer. */
+export async function api(method, p, body) {
+  const res = await fetch(URL + p, {
+    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Headless Chromium (CHROMIUM, else /usr/bin/chromium) without the background traffic that slows CI. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
