@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -147,15 +148,25 @@ class BoundedServerIT {
                 return null;
             }));
         }
-        long sampledPeak = idle;
-        while (System.nanoTime() < deadline) {
-            sampledPeak = Math.max(sampledPeak, status(s.servingPid(), "VmRSS"));
-            Thread.sleep(250);
+        // resident memory sampled every 250 ms while the clients run (VmHWM below is the exact peak)
+        AtomicLong sampled = new AtomicLong(idle);
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(() -> {
+            try {
+                sampled.accumulateAndGet(status(s.servingPid(), "VmRSS"), Math::max);
+            } catch (IOException | RuntimeException e) {
+                // the process may be between two states of /proc: the next sample counts
+            }
+        }, 0, 250, TimeUnit.MILLISECONDS);
+        try {
+            for (Future<?> f : load) {
+                f.get();
+            }
+        } finally {
+            sampler.shutdownNow();
+            clients.shutdown();
         }
-        for (Future<?> f : load) {
-            f.get();
-        }
-        clients.shutdown();
+        long sampledPeak = sampled.get();
         long peak = status(s.servingPid(), "VmHWM");
         long parent = status(s.process().pid(), "VmRSS");
         System.out.printf("java -jar serve, no options: serving JVM RSS idle %d MB, sampled peak %d MB, VmHWM %d MB"
