@@ -207,4 +207,15 @@ class BadInputTest {
         s.post("/api/experiments/emoji/undelete", "");
         s.delete("/api/experiments/emoji");
     }
+
+    @org.junit.jupiter.api.RepeatedTest(20)
+    void aBodyOverTheLimitIsAnswered413WhileTheClientIsStillSendingIt() {
+        String huge = "{\"name\": \"huge\", \"description\": \"" + "a".repeat(6_000_000) + "\"}";
+        HttpRequest.Builder b = s.builder("/api/experiments").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(huge));
+        Response r = s.send(b);
+        assertThat(r.status()).as(r.body()).isEqualTo(413);
+        assertThat(r.detail()).contains("1 MiB");
+        assertThat(s.get("/api/experiments/huge").status()).isEqualTo(404);
+    }
 }

@@ -2,6 +2,8 @@ package dev.skydeck.server.internal;
 
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Set;
@@ -16,6 +18,8 @@ import java.util.Set;
 public final class Guard {
     /** The largest request body accepted. */
     public static final long MAX_BODY_BYTES = 1L << 20;
+    /** How much of a too-large body is read and dropped so the client sees the 413 (16 MiB). */
+    static final long DISCARD_LIMIT_BYTES = 16L << 20;
 
     /** The Content-Security-Policy of every response. */
     public static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -126,9 +130,35 @@ public final class Guard {
                         + (type == null ? "" : ", not '" + type + "'"));
             }
             if (length > MAX_BODY_BYTES) {
+                discardBody(ctx, length);
                 throw new ApiException(413, "the request body is " + length + " bytes: at most " + MAX_BODY_BYTES
                         + " (1 MiB) are accepted");
             }
+        }
+    }
+
+    /**
+     * Reads and drops a refused body of at most {@link #DISCARD_LIMIT_BYTES}, so the client, which is
+     * usually still sending it, reads the 413 instead of a reset connection. A larger body is left
+     * unread and the connection closes after the answer.
+     */
+    private static void discardBody(Context ctx, long length) {
+        if (length > DISCARD_LIMIT_BYTES) {
+            return;
+        }
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] sink = new byte[64 * 1024];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(sink, 0, (int) Math.min(sink.length, left));
+                if (n < 0) {
+                    break;
+                }
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away: the 413 below is the answer either way
         }
     }
 
