@@ -617,8 +617,7 @@ public final class SkyDeck implements AutoCloseable {
     private void requireLead(String what) {
         if (!engine.leadership().lead()) {
             throw new SkyDeckException.Conflict(SkyDeckException.Conflict.Reason.NOT_LEADER, "cannot " + what
-                    + " here: another SkyDeck process drives the engine of " + engine.store().describe()
-                    + " (" + engine.leadership().otherHolder() + ") and does that");
+                    + " here: " + engine.leadership().whyNotLeader());
         }
     }
 

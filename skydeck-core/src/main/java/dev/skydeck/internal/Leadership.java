@@ -53,6 +53,7 @@ public final class Leadership implements AutoCloseable {
     private volatile Instant validUntil = Instant.MIN;
     private volatile Instant since;
     private volatile String otherHolder;
+    private volatile String lastFailure;
     private Instant lastAttempt = Instant.MIN;
     private TaskScheduler.Scheduled next;
     private boolean started;
@@ -174,6 +175,23 @@ public final class Leadership implements AutoCloseable {
     }
 
     /**
+     * Why this process may not act now, for a refusal: who holds the lease, or why taking it
+     * failed; {@code null} while it leads.
+     */
+    public String whyNotLeader() {
+        if (isLeader()) {
+            return null;
+        }
+        String other = otherHolder;
+        if (other != null) {
+            return "another SkyDeck process (" + other + ") drives the engine of " + store.describe() + " and does that";
+        }
+        String failure = lastFailure;
+        return "this process could not take the engine lease of " + store.describe()
+                + (failure == null ? "" : ": " + failure);
+    }
+
+    /**
      * Refuses the transaction unless this process holds the lease under its token: a write by
      * the reconciler, poller or syncer starts with it.
      *
@@ -246,7 +264,9 @@ public final class Leadership implements AutoCloseable {
                 token = 0;
                 otherHolder = lease.holder();
             }
+            lastFailure = null;
         } catch (RuntimeException e) {
+            lastFailure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("Could not renew the engine lease of {} ({}); {}", store.describe(), e.getMessage(),
                     isLeader() ? "still acting until it lapses" : "retrying");
         }

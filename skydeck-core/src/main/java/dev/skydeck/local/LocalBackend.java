@@ -564,6 +564,15 @@ public final class LocalBackend implements ClusterBackend {
     // --- reporting ------------------------------------------------------------------------------
 
     private BackendJob report(JobDir job) {
+        return report(job, true);
+    }
+
+    /**
+     * How the job is now, from its directory and processes. A runner may record its pid, run a short
+     * command and exit between the reads here, so a job found without a live process is read once
+     * more ({@code again}) before it is called failed: whatever its runner wrote before exiting shows.
+     */
+    private BackendJob report(JobDir job, boolean again) {
         BackendJob known = ended.get(job.name());
         if (known != null) {
             return known;
@@ -595,8 +604,13 @@ public final class LocalBackend implements ClusterBackend {
             ended.put(job.name(), done);
             return done;
         }
+        TestHold.at(TestHold.REPORT_READ, job.dir());
         Optional<ProcessHandle> runner = job.liveRunner(pids);
         Optional<ProcessHandle> command = job.liveCommand(pids);
+        if (runner.isEmpty() && command.isEmpty() && again && (job.hasExitCode() || !pids.equals(job.pids()))) {
+            // it moved on since the reads above (pids written, or the command already ended)
+            return report(job, false);
+        }
         if (runner.isPresent() || command.isPresent()) {
             starting.remove(job.name());
             if (cancelled) {

@@ -12,6 +12,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.skydeck.JobStatus;
 import dev.skydeck.internal.local.JobDir;
+import dev.skydeck.internal.local.TestHold;
 import dev.skydeck.spi.BackendException;
 import dev.skydeck.spi.BackendJob;
 import dev.skydeck.spi.JobPage;
@@ -466,6 +467,41 @@ class LocalBackendTest {
 
         assertThat(job.observation().status()).isEqualTo(JobStatus.FAILED);
         assertThat(job.observation().failureReason()).contains("ended without recording an exit code");
+    }
+
+    @Test
+    void aShortJobWhoseRunnerFinishesWhileItIsBeingReadIsSucceededNotFailed() throws Exception {
+        // The race a new leader met after a kill -9 (TeamIT): its report read no exit code and no pids,
+        // then the runner recorded its pid, ran `true`, wrote exit code 0 and exited before the report
+        // looked for its processes, which made a job that succeeded FAILED "the job runner did not start".
+        Path dir = jobs.resolve("job-quick");
+        String before = System.getProperty(TestHold.PROPERTY);
+        CompletableFuture<BackendJob> seen;
+        try {
+            System.setProperty(TestHold.PROPERTY, TestHold.BEFORE_PID); // read when the backend is built
+            LocalBackend backend = backend();
+            backend.launch(request("quick", "job-quick", 0, "true"));
+            await().atMost(JOB_TIMEOUT).until(() -> Files.exists(dir.resolve("test-held-" + TestHold.BEFORE_PID)));
+
+            System.setProperty(TestHold.PROPERTY, TestHold.REPORT_READ);
+            seen = CompletableFuture.supplyAsync(() -> backend.find("job-quick", "any").orElseThrow());
+            await().atMost(JOB_TIMEOUT).until(() -> Files.exists(dir.resolve("test-held-" + TestHold.REPORT_READ)));
+
+            Files.createFile(dir.resolve("test-release-" + TestHold.BEFORE_PID));
+            await().atMost(JOB_TIMEOUT).until(() -> Files.exists(dir.resolve(JobDir.EXIT_CODE))
+                    && !alive(Long.parseLong(new JobDir(dir).pids().getProperty(JobDir.RUNNER_PID))));
+            Files.createFile(dir.resolve("test-release-" + TestHold.REPORT_READ));
+            BackendJob job = seen.get(JOB_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(job.observation().status()).as(job.observation().failureReason()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(job.observation().exitCode()).isZero();
+        } finally {
+            if (before == null) {
+                System.clearProperty(TestHold.PROPERTY);
+            } else {
+                System.setProperty(TestHold.PROPERTY, before);
+            }
+        }
     }
 
     @Test

@@ -268,8 +268,16 @@ class TeamIT {
             Map<String, String> statusByExperiment = new TreeMap<>();
             jobs.forEach(j -> statusByExperiment.merge(j.path("experiment_name").asText(),
                     j.path("status").asText(), (x, y) -> x + "," + y));
+            List<String> notSucceeded = new ArrayList<>();
+            jobs.forEach(j -> {
+                if (!j.path("status").asText().equals("SUCCEEDED")) {
+                    notSucceeded.add(j.path("experiment_name").asText() + " " + j.path("status").asText() + ": "
+                            + j.path("failure_reason").asText() + " / " + j.path("details").asText());
+                }
+            });
             assertThat(statusByExperiment).hasSize(n);
-            assertThat(Set.copyOf(statusByExperiment.values())).containsExactly("SUCCEEDED");
+            assertThat(Set.copyOf(statusByExperiment.values())).as("jobs not succeeded: %s", notSucceeded)
+                    .containsExactly("SUCCEEDED");
         });
         Map<String, Integer> launches = launchesPerExperiment();
         assertThat(launches).hasSize(n);
