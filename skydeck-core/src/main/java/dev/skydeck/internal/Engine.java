@@ -62,8 +62,8 @@ public final class Engine implements AutoCloseable {
         Poller[] poll = new Poller[1];
         Reconciler[] rec = new Reconciler[1];
         this.leadership = new Leadership(store, clock, this.scheduler, config.leaseTtl(), () -> {
-            // this process now drives the engine: look at everything, and list the backend soon
-            rec[0].resyncNow();
+            // this process now drives the engine: look at what is not settled, and list the backend soon
+            rec[0].resync();
             poll[0].requestPoll();
         });
         Writer engineWriter = writer.fenced(leadership::fence);

@@ -191,6 +191,19 @@ public final class InMemoryStore implements Store {
     }
 
     @Override
+    public List<Long> experimentIdsUnsettled() {
+        return read(() -> {
+            Set<String> withActive = new HashSet<>();
+            for (String id : activeJobIds) {
+                withActive.add(jobs.get(id).experimentName());
+            }
+            return experiments.values().stream()
+                    .filter(e -> (!e.deleted() && !e.settled()) || withActive.contains(e.name()))
+                    .map(Experiment::id).sorted().toList();
+        });
+    }
+
+    @Override
     public Optional<Job> job(String id) {
         return read(() -> Optional.ofNullable(jobs.get(id)));
     }
@@ -879,6 +892,11 @@ public final class InMemoryStore implements Store {
         @Override
         public List<Long> experimentIdsToReconcile() {
             return InMemoryStore.this.experimentIdsToReconcile();
+        }
+
+        @Override
+        public List<Long> experimentIdsUnsettled() {
+            return InMemoryStore.this.experimentIdsUnsettled();
         }
 
         @Override

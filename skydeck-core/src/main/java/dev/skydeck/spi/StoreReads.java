@@ -81,6 +81,14 @@ public interface StoreReads {
     /** Ids of every experiment the reconciler must look at: live ones, and deleted ones with an active job. */
     List<Long> experimentIdsToReconcile();
 
+    /**
+     * Ids of the experiments a periodic resync must look at although nothing is known to have
+     * changed: live ones the reconciler has not settled for their current generation and desired
+     * state (something active, queued or due), and any with an active job. A settled experiment
+     * needs a pass only when it changes, which enqueues it.
+     */
+    List<Long> experimentIdsUnsettled();
+
     /** A job by SkyDeck id. */
     Optional<Job> job(String id);
 

@@ -148,6 +148,11 @@ public abstract class JdbcStore implements Store {
     }
 
     @Override
+    public final List<Long> experimentIdsUnsettled() {
+        return read(StoreSql::experimentIdsUnsettled);
+    }
+
+    @Override
     public final Optional<Job> job(String id) {
         return read(r -> r.job(id));
     }

@@ -809,6 +809,38 @@ public abstract class StoreContract {
         assertThat(store.experimentIdsToReconcile()).containsExactlyInAnyOrder(live.id(), deletedBusy.id());
     }
 
+    @Test
+    void aResyncListsOnlyExperimentsNotSettledForTheirGenerationAndDesiredStateOrWithAnActiveJob() {
+        Experiment settled = create("settled");
+        Experiment fresh = create("fresh");
+        Experiment older = create("older");
+        Experiment otherWish = create("other-wish");
+        Experiment busy = create("busy");
+        Experiment deletedBusy = create("deleted-busy");
+        Experiment deletedIdle = create("deleted-idle");
+        insert(launched("j1", "busy", JobStatus.RUNNING, at(1)));
+        insert(launched("j2", "deleted-busy", JobStatus.RUNNING, at(1)));
+        store.write(tx -> {
+            for (Experiment e : List.of(settled, busy, deletedBusy, deletedIdle)) {
+                tx.updateStatus(e.id(), new ExperimentStatus(null, null, e.generation(), e.effectiveDesired(), 0, null,
+                        true));
+            }
+            tx.updateStatus(older.id(), new ExperimentStatus(null, null, older.generation() - 1,
+                    older.effectiveDesired(), 0, null, true));
+            DesiredState wished = otherWish.effectiveDesired() == DesiredState.RUNNING ? DesiredState.STOPPED
+                    : DesiredState.RUNNING;
+            tx.updateStatus(otherWish.id(), new ExperimentStatus(null, null, otherWish.generation(), wished, 0, null,
+                    true));
+            tx.updateExperiment(deletedBusy.withDeleted(true), at(2));
+            tx.updateExperiment(deletedIdle.withDeleted(true), at(2));
+            return null;
+        });
+
+        assertThat(store.experimentIdsUnsettled())
+                .containsExactly(fresh.id(), older.id(), otherWish.id(), busy.id(), deletedBusy.id());
+        assertThat(store.experiment(settled.id()).orElseThrow().settled()).isTrue();
+    }
+
     // ---- jobs ----
 
     @Test

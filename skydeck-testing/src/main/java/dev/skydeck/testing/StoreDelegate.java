@@ -104,6 +104,11 @@ public class StoreDelegate implements Store {
     }
 
     @Override
+    public List<Long> experimentIdsUnsettled() {
+        return inner.experimentIdsUnsettled();
+    }
+
+    @Override
     public Optional<Job> job(String id) {
         return inner.job(id);
     }

@@ -87,6 +87,10 @@ public final class Reconciler implements AutoCloseable {
     /** Deleted experiments still ending a job, by name: the poller looks names up among live ones only. */
     private final Map<String, Long> deletedEnding = new ConcurrentHashMap<>();
     private volatile TaskScheduler.Scheduled resync;
+    /** How many settled experiments each periodic resync looks at anyway, in turn. */
+    public static final int SETTLED_SLICE = 1000;
+    /** The last id of the previous slice of settled experiments (only the resync's thread). */
+    private long sliceAfter;
     private volatile Instant lastPass;
     private volatile boolean started;
     private volatile boolean closed;
@@ -123,7 +127,7 @@ public final class Reconciler implements AutoCloseable {
             return;
         }
         started = true;
-        resyncNow();
+        resync();
     }
 
     /** Asks for a pass over one experiment. */
@@ -140,14 +144,45 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** Enqueues every experiment (and orphaned cancel) the store says needs looking at, and re-arms the resync. */
+    /**
+     * Enqueues every experiment the store says may need looking at (every live one, and deleted
+     * ones with an active job) and every orphaned cancel, and re-arms the resync: an explicit
+     * request ({@code SkyDeck.reconcileAll()}).
+     */
     public void resyncNow() {
+        resync(true);
+    }
+
+    /**
+     * The periodic resync: enqueues the experiments not settled and those with an active job,
+     * plus the next {@value #SETTLED_SLICE} settled ones in id order (so a deck of any size is
+     * looked at whole every {@code size / SETTLED_SLICE} intervals, and a pass missed by a bug
+     * still comes), and every orphaned cancel; then re-arms itself. A settled experiment changes
+     * only through a write, which enqueues it, so 100,000 of them cost no pass each interval.
+     */
+    public void resync() {
+        resync(false);
+    }
+
+    private synchronized void resync(boolean everything) {
         if (closed) {
             return;
         }
         try {
-            for (long id : writer.store().experimentIdsToReconcile()) {
-                queue.enqueue(id);
+            List<Long> all = writer.store().experimentIdsToReconcile();
+            if (everything || all.size() <= SETTLED_SLICE) {
+                all.forEach(queue::enqueue);
+            } else {
+                writer.store().experimentIdsUnsettled().forEach(queue::enqueue);
+                int from = 0;
+                while (from < all.size() && all.get(from) <= sliceAfter) {
+                    from++;
+                }
+                for (int i = 0; i < SETTLED_SLICE; i++) {
+                    long id = all.get((from + i) % all.size());
+                    queue.enqueue(id);
+                    sliceAfter = id;
+                }
             }
             for (Job j : writer.store().orphanedCancels()) {
                 orphans.enqueue(j.id());
@@ -161,7 +196,7 @@ public final class Reconciler implements AutoCloseable {
                     if (resync != null) {
                         resync.cancel();
                     }
-                    resync = scheduler.schedule(this::resyncNow, config.reconcileInterval());
+                    resync = scheduler.schedule(this::resync, config.reconcileInterval());
                 }
             }
         }

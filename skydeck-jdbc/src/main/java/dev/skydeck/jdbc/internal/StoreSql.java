@@ -409,6 +409,16 @@ public final class StoreSql implements StoreTx {
     }
 
     @Override
+    public List<Long> experimentIdsUnsettled() {
+        String live = "e.deleted" + statements.isFalse;
+        return sql(() -> session.list("SELECT e.id FROM experiments e WHERE (" + live + " AND (e.settled"
+                + statements.isFalse + " OR e.observed_generation IS NULL OR e.observed_generation <> e.generation"
+                + " OR e.observed_desired IS NULL OR e.observed_desired <> e.desired_state)) OR EXISTS"
+                + " (SELECT 1 FROM jobs j WHERE j.experiment_name = e.name AND j.active) ORDER BY e.id",
+                rs -> rs.getLong(1)));
+    }
+
+    @Override
     public Optional<Job> job(String id) {
         return sql(() -> session.first("SELECT j.* FROM jobs j WHERE j.id = ?", StoreSql::jobRow, id));
     }
