@@ -132,6 +132,11 @@ try {
       const detail = page.locator('[data-testid="detail"]').first();
       await detail.waitFor({ timeout: T });
       await detail.getByTestId('detail-jobs').getByText('FAILED').first().waitFor({ timeout: T });
+      // before: the Started column was '-' on every row (the list carried no start time)
+      await page.waitForFunction((n) => {
+        const cell = document.querySelector(`[data-testid="exp-row"][data-name="${n}"] [data-testid="started"]`);
+        return cell && cell.textContent.trim() !== '-' && cell.textContent.trim() !== '';
+      }, name, { timeout: T }).catch((e) => { throw new Error(`the Started cell of ${name} shows its job's start: ${e.message}`); });
       const inView = async (what) => {
         for (const id of ['detail', 'detail-jobs', 'detail-events', 'launch-progress']) {
           const el = page.getByTestId(id).first();
@@ -266,7 +271,7 @@ try {
     const csv = await readFile(await download.path(), 'utf8');
     const lines = csv.trimEnd().split('\r\n');
     assert.equal(lines.length, 11, csv);
-    assert.match(lines[0], /^name,state,desired,epoch,nodes,gpus,.*model.*seed/);
+    assert.match(lines[0], /^name,state,desired,epoch,started,nodes,gpus,.*model.*seed/);
     assert.ok(lines.slice(1).every((l) => l.startsWith('solo.run.01')));
   });
 

@@ -105,12 +105,13 @@ describe('columns', () => {
 
 describe('CSV export', () => {
   it('writes what is shown, quoting commas, quotes and line breaks, and neutralising formulas', () => {
-    const rows = [item(1, 'a,b', { lr: new FlagNumber('0.10'), note: 'say "hi"\nbye', neg: -1 }), item(2, '=cmd()', { lr: 2 })];
+    const started = { ...item(2, '=cmd()', { lr: 2 }), started_at: '2026-06-01T10:00:00Z' };
+    const rows = [item(1, 'a,b', { lr: new FlagNumber('0.10'), note: 'say "hi"\nbye', neg: -1 }), started];
     const csv = toCsv(csvColumns(['lr', 'note', 'neg']), rows);
     expect(csv.split('\r\n')).toEqual([
-      'name,state,desired,epoch,nodes,gpus,lr,note,neg',
-      '"a,b",INIT,STOPPED,,1,0,0.10,"say ""hi""\nbye",-1',
-      "'=cmd(),INIT,STOPPED,,1,0,2,,",
+      'name,state,desired,epoch,started,nodes,gpus,lr,note,neg',
+      '"a,b",INIT,STOPPED,,,1,0,0.10,"say ""hi""\nbye",-1',
+      "'=cmd(),INIT,STOPPED,,2026-06-01T10:00:00Z,1,0,2,,",
       '',
     ]);
   });

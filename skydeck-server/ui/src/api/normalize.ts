@@ -60,6 +60,7 @@ export function normalizeExperiment(raw: ExperimentListItem | Experiment): Exper
       settled: r.status.settled ?? false,
     } : null,
     latest_epoch: r.latest_epoch ?? null,
+    started_at: r.started_at ?? null,
     drifted: r.drifted ?? false,
     command: r.command ?? '',
     created_by: r.created_by ?? null,

@@ -238,6 +238,7 @@ export function csvColumns(flags: string[]): CsvColumn[] {
     { header: 'state', value: (e) => e.current_state },
     { header: 'desired', value: (e) => e.desired_state },
     { header: 'epoch', value: (e) => (e.latest_epoch === null ? '' : String(e.latest_epoch)) },
+    { header: 'started', value: (e) => e.started_at ?? '' },
     { header: 'nodes', value: (e) => String(e.nodes) },
     { header: 'gpus', value: (e) => String(e.gpus) },
     ...flags.map((k) => ({ header: k, value: (e: Experiment) => (k in e.flags ? String(e.flags[k]) : '') })),

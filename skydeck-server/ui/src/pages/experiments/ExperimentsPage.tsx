@@ -132,6 +132,8 @@ export function ExperimentsPage() {
     if (!at) return i;
     return at.kind === 'header' ? `h:${at.section.key}` : `${at.section.key}:${at.index}`;
   }, [lay]);
+  // TanStack Virtual returns fresh functions by design, so the React compiler leaves this component unmemoized
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: lay.total,
     getScrollElement: () => scrollRef.current,

@@ -39,11 +39,14 @@ export function JobsPage() {
   const [experiment, setExperiment] = useState(filters.experiment);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const navigate = useNavigate();
-  // the inputs follow the URL when it changes from elsewhere (back/forward, a restored filter)
-  useEffect(() => {
+  // the inputs follow the URL when it changes from elsewhere (back/forward, a restored filter):
+  // adjusted while rendering, as React advises, instead of in an effect that renders twice
+  const [urlSeen, setUrlSeen] = useState({ q: filters.q, experiment: filters.experiment });
+  if (urlSeen.q !== filters.q || urlSeen.experiment !== filters.experiment) {
+    setUrlSeen({ q: filters.q, experiment: filters.experiment });
     setSearch(filters.q);
     setExperiment(filters.experiment);
-  }, [filters.q, filters.experiment]);
+  }
 
   // the filters live in the URL; arriving without any restores the last ones used
   const arrived = useRef(false);

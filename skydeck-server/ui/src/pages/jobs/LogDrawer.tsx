@@ -10,16 +10,18 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
   // SkyPilot runs each managed job under a jobs controller, whose log says why a launch waits or recovers
   const [which, setWhich] = useState<'job' | 'controller'>('job');
   const hasController = job?.backend === 'skypilot';
-  const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  // the log of one stream (job, tail, follow, which): another stream starts empty, with no effect resetting state
+  const stream = job ? `${job.id}|${tail}|${follow}|${which}` : '';
+  const [log, setLog] = useState<{ stream: string; text: string; error: string | null }>({ stream: '', text: '', error: null });
+  const text = log.stream === stream ? log.text : '';
+  const error = log.stream === stream ? log.error : null;
   const viewport = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (!job) return undefined;
     const controller = new AbortController();
-    setText('');
-    setError(null);
-    (async () => {
+    const setError = (e: string) => setLog({ stream, text: '', error: e });
+    void (async () => {
       try {
         const res = await fetch(api.logsUrl(job.id, Number(tail), follow && job.active,
           hasController && which === 'controller'),
@@ -34,14 +36,14 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
           const { value, done } = await reader.read();
           if (done) break;
           const chunk = decoder.decode(value, { stream: true });
-          setText((t) => (t + chunk).slice(-2_000_000));
+          setLog((l) => ({ stream, text: ((l.stream === stream ? l.text : '') + chunk).slice(-2_000_000), error: null }));
         }
       } catch (e) {
         if (!controller.signal.aborted) setError(String(e));
       }
     })();
     return () => controller.abort();
-  }, [job, tail, follow, which, hasController]);
+  }, [job, tail, follow, which, hasController, stream]);
 
   useEffect(() => {
     viewport.current?.scrollTo({ top: viewport.current.scrollHeight });

@@ -12,7 +12,7 @@ export function OperationsPage() {
   const q = useQuery({ queryKey: keys.operations, queryFn: () => api.operations(1000), refetchInterval: interval });
   const [text, setText] = useState('');
   const [type, setType] = useState<string | null>(null);
-  const events = q.data?.events ?? [];
+  const events = useMemo(() => q.data?.events ?? [], [q.data]);
   const types = useMemo(() => [...new Set(events.map((e) => e.type))].sort(), [events]);
   const shown = events.filter((e) => (!type || e.type === type)
     && (!text || `${e.message} ${e.experiment_name ?? ''} ${e.detail ?? ''}`.toLowerCase().includes(text.toLowerCase())));

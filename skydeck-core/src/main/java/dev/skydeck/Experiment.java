@@ -28,11 +28,12 @@ import java.util.Objects;
  * @param createdBy    the user who created it, or {@code null} (no users: a single-user deck)
  * @param startedBy    the user who last asked it to run (start, restart, or creation as RUNNING), or {@code null};
  *                     its next jobs are launched on that user's behalf
+ * @param latestStartedAt when its latest job started running, or {@code null} (none yet, or not started)
  */
 public record Experiment(long id, ExperimentSpec spec, boolean starred, int order, boolean expanded,
                          boolean deleted, Instant createdAt, Instant updatedAt, long version, long generation,
                          JobStatus currentState, ExperimentStatus status, Long latestEpoch, boolean drifted,
-                         String createdBy, String startedBy) {
+                         String createdBy, String startedBy, Instant latestStartedAt) {
     /** Validates the required fields. */
     public Experiment {
         Objects.requireNonNull(spec, "spec");
@@ -40,6 +41,14 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
         Objects.requireNonNull(updatedAt, "updatedAt");
         currentState = currentState == null ? JobStatus.INIT : currentState;
         status = status == null ? ExperimentStatus.NEW : status;
+    }
+
+    /** An experiment whose latest job's start is not known (the stores derive it). */
+    public Experiment(long id, ExperimentSpec spec, boolean starred, int order, boolean expanded, boolean deleted,
+                      Instant createdAt, Instant updatedAt, long version, long generation, JobStatus currentState,
+                      ExperimentStatus status, Long latestEpoch, boolean drifted, String createdBy, String startedBy) {
+        this(id, spec, starred, order, expanded, deleted, createdAt, updatedAt, version, generation, currentState,
+                status, latestEpoch, drifted, createdBy, startedBy, null);
     }
 
     /** An experiment of a deck without users (no {@code createdBy} or {@code startedBy}). */
@@ -56,7 +65,8 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
      */
     public Experiment changedBy(String user, Experiment before) {
         return generation == before.generation ? this : new Experiment(id, spec, starred, order, expanded, deleted,
-                createdAt, updatedAt, version, generation, currentState, status, latestEpoch, drifted, createdBy, user);
+                createdAt, updatedAt, version, generation, currentState, status, latestEpoch, drifted, createdBy, user,
+                latestStartedAt);
     }
 
     /** The unique name. */
@@ -93,7 +103,8 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
     /** This experiment with another spec (the store assigns version and times on write). */
     public Experiment withSpec(ExperimentSpec value) {
         return new Experiment(id, value, starred, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /**
@@ -104,13 +115,15 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
         long next = value == DesiredState.RUNNING && spec.desiredState() != DesiredState.RUNNING
                 ? generation + 1 : generation;
         return new Experiment(id, spec.desired(value), starred, order, expanded, deleted, createdAt, updatedAt,
-                version, next, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                version, next, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** This experiment desired RUNNING in the next generation (a restart). */
     public Experiment restarted() {
         return new Experiment(id, spec.desired(DesiredState.RUNNING), starred, order, expanded, deleted, createdAt,
-                updatedAt, version, generation + 1, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                updatedAt, version, generation + 1, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** Whether {@code other} holds the same presentation (star, expansion, order). */
@@ -121,30 +134,35 @@ public record Experiment(long id, ExperimentSpec spec, boolean starred, int orde
     /** This experiment as of another version (for an update that says which version it read). */
     public Experiment withVersion(long value) {
         return new Experiment(id, spec, starred, order, expanded, deleted, createdAt, updatedAt, value,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** This experiment starred or not. */
     public Experiment withStarred(boolean value) {
         return new Experiment(id, spec, value, order, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** This experiment expanded or not. */
     public Experiment withExpanded(boolean value) {
         return new Experiment(id, spec, starred, order, value, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** This experiment at another position. */
     public Experiment withOrder(int value) {
         return new Experiment(id, spec, starred, value, expanded, deleted, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 
     /** This experiment deleted or restored. */
     public Experiment withDeleted(boolean value) {
         return new Experiment(id, spec, starred, order, expanded, value, createdAt, updatedAt, version,
-                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy);
+                generation, currentState, status, latestEpoch, drifted, createdBy, startedBy,
+                latestStartedAt);
     }
 }

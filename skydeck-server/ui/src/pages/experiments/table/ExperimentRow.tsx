@@ -24,7 +24,7 @@ export interface RowColumns {
 }
 
 /** The time the experiment's latest job started, where the list carries it. */
-export const startedAt = (e: Experiment) => (e as Experiment & { started_at?: string | null }).started_at ?? null;
+export const startedAt = (e: Experiment) => e.started_at ?? null;
 
 /** One experiment's cells; memoised, so scrolling renders only the rows that come into view. */
 export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected, highlighted, cols, actions }: {

@@ -356,7 +356,8 @@ public final class InMemoryStore implements Store {
 
     private Experiment derive(Experiment e) {
         List<Job> list = jobsByExperiment.get(e.name());
-        JobStatus latest = list == null || list.isEmpty() ? null : jobs.get(list.get(list.size() - 1).id()).status();
+        Job newest = list == null || list.isEmpty() ? null : jobs.get(list.get(list.size() - 1).id());
+        JobStatus latest = newest == null ? null : newest.status();
         NavigableMap<Long, Checkpoint> cps = checkpoints.get(e.id());
         Long epoch = null;
         if (cps != null) {
@@ -376,7 +377,7 @@ public final class InMemoryStore implements Store {
         return new Experiment(e.id(), e.spec(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                 e.updatedAt(), e.version(), e.generation(),
                 ExperimentStatus.currentState(e.status().stage(), latest), e.status(), epoch, drifted, e.createdBy(),
-                e.startedBy());
+                e.startedBy(), newest == null ? null : newest.startedAt());
     }
 
     private static <T> List<T> slice(List<T> all, int offset, int limit) {

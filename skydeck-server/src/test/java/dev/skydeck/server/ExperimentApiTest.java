@@ -344,6 +344,13 @@ class ExperimentApiTest {
         assertThat(status.path("current_job").path("status").asText()).isEqualTo("SUCCEEDED");
         assertThat(status.path("current_job").path("exit_code").asInt()).isZero();
         assertThat(status.path("recent_jobs")).hasSize(1);
+        // the "Started" column: when the latest job started, in the item and in the compact list
+        String started = status.path("current_job").path("started_at").asText();
+        assertThat(started).isNotBlank();
+        assertThat(s.get("/api/experiments/run1").json().path("experiment").path("started_at").asText())
+                .isEqualTo(started);
+        assertThat(s.get("/api/experiments?q=run1").json().path("experiments").get(0).path("started_at").asText())
+                .isEqualTo(started);
         Response jobs = s.get("/api/experiments/run1/jobs?limit=5");
         assertThat(jobs.header("X-Total-Count")).isEqualTo("1");
         assertThat(jobs.json().path("jobs").get(0).path("flags").path("epochs").asInt()).isEqualTo(2);

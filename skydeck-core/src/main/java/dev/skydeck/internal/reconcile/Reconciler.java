@@ -88,7 +88,7 @@ public final class Reconciler implements AutoCloseable {
     private final Map<String, Long> deletedEnding = new ConcurrentHashMap<>();
     private volatile TaskScheduler.Scheduled resync;
     /** How many settled experiments each periodic resync looks at anyway, in turn. */
-    public static final int SETTLED_SLICE = 1000;
+    static final int SETTLED_SLICE = 1000;
     /** The last id of the previous slice of settled experiments (only the resync's thread). */
     private long sliceAfter;
     private volatile Instant lastPass;

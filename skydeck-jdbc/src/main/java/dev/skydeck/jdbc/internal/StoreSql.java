@@ -1059,7 +1059,7 @@ public final class StoreSql implements StoreTx {
                 instant(rs, "updated_at"), rs.getLong("version"), rs.getLong("generation"),
                 ExperimentStatus.currentState(stage, latest), status, latestEpoch,
                 activeHash != null && !activeHash.equals(spec.configHash()), rs.getString("created_by"),
-                rs.getString("started_by"));
+                rs.getString("started_by"), instant(rs, "latest_started_at"));
     }
 
     private static Job jobRow(ResultSet rs) throws SQLException {

@@ -36,7 +36,8 @@ public final class Views {
                                  int priority, String description, List<String> tags, String taskTemplate,
                                  String runName, boolean starred, int order, boolean expanded, boolean deleted, Instant createdAt,
                                  Instant updatedAt, long version, long generation, StatusView status,
-                                 Long latestEpoch, boolean drifted, String command, String createdBy,
+                                 Long latestEpoch, Instant startedAt, boolean drifted, String command,
+                                 String createdBy,
                                  String startedBy) {
         /** The view of {@code e}. */
         public static ExperimentView of(Experiment e) {
@@ -46,7 +47,7 @@ public final class Views {
                     RestartPolicyView.of(s.restartPolicy()), s.priority(), s.description(), s.tags(),
                     s.taskTemplate(), s.runName(), e.starred(), e.order(), e.expanded(), e.deleted(), e.createdAt(),
                     e.updatedAt(), e.version(), e.generation(), StatusView.of(e.status()), e.latestEpoch(),
-                    e.drifted(), CommandLine.render(CommandLine.build(s)), e.createdBy(), e.startedBy());
+                    e.latestStartedAt(), e.drifted(), CommandLine.render(CommandLine.build(s)), e.createdBy(), e.startedBy());
         }
 
         /** The views of many. */
@@ -77,7 +78,7 @@ public final class Views {
                     RestartPolicy.NEVER.equals(s.restartPolicy()) ? null : RestartPolicyView.of(s.restartPolicy()),
                     s.priority(), s.description(), s.tags(), null, s.runName(), e.starred(), e.order(), e.expanded(),
                     e.deleted(), e.createdAt(), e.updatedAt(), e.version(), e.generation(), status,
-                    e.latestEpoch(), e.drifted(), null, e.createdBy(), e.startedBy());
+                    e.latestEpoch(), e.latestStartedAt(), e.drifted(), null, e.createdBy(), e.startedBy());
         }
 
         /** The list items of many: compact unless {@code full} (then as {@link #of(List)}). */
