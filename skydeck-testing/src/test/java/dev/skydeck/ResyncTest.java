@@ -47,13 +47,19 @@ class ResyncTest {
         decks.close();
     }
 
+    /** {@value #SIZE} experiments named {@code prefix.NNNN}, once the reconciler settled each. */
+    private static List<Experiment> createSettled(SkyDeck deck, String prefix) {
+        List<Experiment> all = deck.createAll(IntStream.range(0, SIZE)
+                .mapToObj(i -> ExperimentSpec.named("%s.%04d".formatted(prefix, i))).toList());
+        List<Long> ids = all.stream().map(Experiment::id).toList();
+        await().atMost(Duration.ofSeconds(60)).until(() -> deck.settled(ids).size() == SIZE);
+        return all;
+    }
+
     @Test
     void settledExperimentsAreLookedAtASliceAtATimeAndTheUnsettledOnesEveryInterval() {
         SkyDeck deck = decks.open();
-        List<Experiment> all = deck.createAll(IntStream.range(0, SIZE)
-                .mapToObj(i -> ExperimentSpec.named("r.%04d".formatted(i))).toList());
-        await().atMost(Duration.ofSeconds(60)).until(() -> deck.settled(all.stream().map(Experiment::id).toList())
-                .size() == SIZE);
+        List<Experiment> all = createSettled(deck, "r");
         Experiment unsettled = all.get(SIZE - 1);
         store.write(tx -> {
             tx.updateStatus(unsettled.id(), ExperimentStatus.NEW);
@@ -76,10 +82,7 @@ class ResyncTest {
     @Test
     void reconcileAllStillLooksAtEveryExperimentAtOnce() {
         SkyDeck deck = decks.open();
-        List<Experiment> all = deck.createAll(IntStream.range(0, SIZE)
-                .mapToObj(i -> ExperimentSpec.named("a.%04d".formatted(i))).toList());
-        await().atMost(Duration.ofSeconds(60)).until(() -> deck.settled(all.stream().map(Experiment::id).toList())
-                .size() == SIZE);
+        createSettled(deck, "a");
         store.passed.clear();
 
         deck.reconcileAll();

@@ -179,28 +179,23 @@ public final class InMemoryStore implements Store {
 
     @Override
     public List<Long> experimentIdsToReconcile() {
-        return read(() -> {
-            Set<String> withActive = new HashSet<>();
-            for (String id : activeJobIds) {
-                withActive.add(jobs.get(id).experimentName());
-            }
-            return experiments.values().stream()
-                    .filter(e -> !e.deleted() || withActive.contains(e.name()))
-                    .map(Experiment::id).sorted().toList();
-        });
+        return read(() -> liveOrBusyIds(e -> true));
     }
 
     @Override
     public List<Long> experimentIdsUnsettled() {
-        return read(() -> {
-            Set<String> withActive = new HashSet<>();
-            for (String id : activeJobIds) {
-                withActive.add(jobs.get(id).experimentName());
-            }
-            return experiments.values().stream()
-                    .filter(e -> (!e.deleted() && !e.settled()) || withActive.contains(e.name()))
-                    .map(Experiment::id).sorted().toList();
-        });
+        return read(() -> liveOrBusyIds(e -> !e.settled()));
+    }
+
+    /** Ids of the live experiments that pass {@code live}, and of every one with an active job, in order. */
+    private List<Long> liveOrBusyIds(java.util.function.Predicate<Experiment> live) {
+        Set<String> withActive = new HashSet<>();
+        for (String id : activeJobIds) {
+            withActive.add(jobs.get(id).experimentName());
+        }
+        return experiments.values().stream()
+                .filter(e -> (!e.deleted() && live.test(e)) || withActive.contains(e.name()))
+                .map(Experiment::id).sorted().toList();
     }
 
     @Override
