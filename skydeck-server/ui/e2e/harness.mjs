@@ -14,6 +14,26 @@ export async function api(method, p, body) {
   return text ? JSON.parse(text) : {};
 }
 
+/**
+ * Waits until `check()` (async, run here in node: an API call, say) gives a truthy value, asking
+ * again every 100 ms; after `timeout` ms it throws, naming `what` and the last error, if any.
+ * (Playwright's waitForFunction does not await a promise: an async predicate passes at once.)
+ */
+export async function until(what, check, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    let last = null;
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await new Promise((resolve) => { setTimeout(resolve, 100); });
+  }
+}
+
 /** Headless Chromium (CHROMIUM, else /usr/bin/chromium) without the background traffic that slows CI. */
 export function launchChromium() {
   return chromium.launch({

@@ -2,7 +2,7 @@
 // Started by DashboardIT (the Maven test run) with a real server: SKYDECK_URL, TOY_COMMAND, CHROMIUM, SCREENSHOTS.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { api, launchChromium, URL } from './harness.mjs';
+import { api, launchChromium, until, URL } from './harness.mjs';
 
 const TOY = process.env.TOY_COMMAND;
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
@@ -14,6 +14,11 @@ const page = await context.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+// requests not answered yet, printed when a step fails (a hung fetch keeps the table stale)
+const pending = new Map();
+page.on('request', (r) => pending.set(r, Date.now()));
+for (const ev of ['requestfinished', 'requestfailed']) page.on(ev, (r) => pending.delete(r));
+const stillPending = () => [...pending].map(([r, t]) => `  ${r.method()} ${r.url()} (${Date.now() - t} ms)`).join('\n');
 let failed = false;
 let n = 0;
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
@@ -26,6 +31,7 @@ async function step(name, fn) {
   } catch (e) {
     failed = true;
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    if (pending.size) console.log(`requests still pending:\n${stillPending()}`);
     await shot(`fail-${String(++n).padStart(2, '0')}`).catch(() => {});
     throw e;
   }
@@ -153,10 +159,7 @@ try {
     await detail.getByTestId('drift').waitFor({ timeout: T });
     await shot('09-drift');
     await detail.getByTestId('restart').click();
-    await page.waitForFunction(async () => {
-      const r = await (await fetch('/api/experiments/drifting/jobs')).json();
-      return r.jobs.length === 2;
-    }, null, { timeout: T });
+    await until('a second job of drifting', async () => (await api('GET', '/api/experiments/drifting/jobs')).jobs.length === 2, T);
     await detail.getByTestId('drift').waitFor({ state: 'detached', timeout: T });
     await api('POST', '/api/experiments/drifting/state', { desired_state: 'STOPPED' });
     await state('drifting').and(page.locator('[data-current="CANCELLED"]')).waitFor({ timeout: T });
@@ -194,37 +197,30 @@ try {
     await page.locator('[data-testid="group-row"][data-group="group two"]').waitFor({ timeout: T });
     // drags start where the row is: nothing may scroll between the press and the drop
     await page.locator('[data-testid="group-row"][data-group="group one"]').scrollIntoViewIfNeeded();
+    const members = async (gid) => (await api('GET', `/api/groups/${gid}`)).group.experiments.map((e) => e.name);
+    const holds = async (a, b) => JSON.stringify([await members(one.id), await members(two.id)]) === JSON.stringify([a, b]);
+    const rows = page.locator('[data-testid="exp-row"][data-name="bulk.a"]');
+    const inGroup = (gid) => page.locator(`[data-testid="exp-row"][data-name="bulk.a"][data-group-id="${gid}"]`);
+    // the table has caught up before the next press: rows must not move under the mouse
+    const caughtUp = async (gids) => {
+      for (const gid of gids) await inGroup(gid).waitFor({ timeout: T });
+      await until(`bulk.a shown in ${gids.length} place(s) only`, async () => (await rows.count()) === gids.length, T);
+    };
     await row('bulk.a').dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
-    await page.waitForFunction(async (gid) => {
-      const r = await fetch(`/api/groups/${gid}`);
-      return (await r.json()).group.experiment_ids.length === 1;
-    }, one.id, { timeout: T });
+    await until('bulk.a in group one', () => holds(['bulk.a'], []), T);
+    await caughtUp([one.id]);
     // moved: from group one to group two
-    await page.locator('[data-testid="group-row"][data-group="group one"]').waitFor();
-    const source = page.locator('[data-testid="exp-row"][data-name="bulk.a"]').first();
-    await source.dragTo(page.locator('[data-testid="group-row"][data-group="group two"]'));
-    await page.waitForFunction(async ([a, b]) => {
-      const ga = (await (await fetch(`/api/groups/${a}`)).json()).group;
-      const gb = (await (await fetch(`/api/groups/${b}`)).json()).group;
-      return ga.experiment_ids.length === 0 && gb.experiment_ids.length === 1;
-    }, [one.id, two.id], { timeout: T });
-    // the table has caught up (group one empty) before the next press: rows must not move under the mouse
+    await inGroup(one.id).dragTo(page.locator('[data-testid="group-row"][data-group="group two"]'));
+    await until('bulk.a moved to group two', () => holds([], ['bulk.a']), T);
     await page.locator('[data-testid="group-row"][data-group="group one"] [data-testid="group-count"]')
       .filter({ hasText: /^0$/ }).waitFor({ timeout: T });
+    await caughtUp([two.id]);
     // with Alt held it stays in group two and joins group one
     await page.keyboard.down('Alt');
-    await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').first()
-      .dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
+    await inGroup(two.id).dragTo(page.locator('[data-testid="group-row"][data-group="group one"]'));
     await page.keyboard.up('Alt');
-    await page.waitForFunction(async ([a, b]) => {
-      const ga = (await (await fetch(`/api/groups/${a}`)).json()).group;
-      const gb = (await (await fetch(`/api/groups/${b}`)).json()).group;
-      return ga.experiment_ids.length === 1 && gb.experiment_ids.length === 1;
-    }, [one.id, two.id], { timeout: T });
-    await page.locator('[data-testid="exp-row"][data-name="bulk.a"]').nth(1).waitFor({ timeout: T });
-    const members = async (gid) => (await api('GET', `/api/groups/${gid}`)).group.experiments.map((e) => e.name);
-    assert.deepEqual(await members(one.id), ['bulk.a']);
-    assert.deepEqual(await members(two.id), ['bulk.a']);
+    await until('bulk.a in both groups', () => holds(['bulk.a'], ['bulk.a']), T);
+    await caughtUp([one.id, two.id]);
     await shot('04-groups');
   });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { api, launchChromium, URL } from './harness.mjs';
+import { api, launchChromium, until, URL } from './harness.mjs';
 
 const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
 const T = 60_000;
@@ -325,7 +325,7 @@ try {
     const star = row('solo.run.000').getByTestId('star');
     await star.click();
     await row('solo.run.000').locator('[data-testid="star"][data-starred="true"]').waitFor({ timeout: 2000 });
-    await page.waitForFunction(async () => (await (await fetch('/api/experiments/solo.run.000')).json()).experiment.starred, null, { timeout: T });
+    await until('the star saved', async () => (await api('GET', '/api/experiments/solo.run.000')).experiment.starred, T);
   });
 
   assert.deepEqual(errors, []);

@@ -34,7 +34,7 @@ export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected,
   const stop = (ev: MouseEvent) => ev.stopPropagation();
   return (
     <div style={{ height: ROW_HEIGHT }} className={`grid-row${selected ? ' selected' : ''}${highlighted ? ' highlighted' : ''}`}
-      data-testid="exp-row" data-name={e.name} data-id={e.id} draggable
+      data-testid="exp-row" data-name={e.name} data-id={e.id} data-group-id={groupId ?? 'none'} draggable
       onDragStart={(ev) => {
         ev.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ ids: actions.current.dragIds(e), from: groupId }));
         ev.dataTransfer.effectAllowed = 'copyMove';

@@ -48,6 +48,7 @@ class CommandLineIT {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
         }
+        LeftoverProcesses.killUnder(home); // the demo's toy jobs keep running after it stops, writing their logs
     }
 
     record Result(int exit, String out, String err) {

@@ -76,11 +76,7 @@ class SafeByDefaultIT {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
         }
-        // runners held by a test hook, and their commands
-        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
-            all.filter(h -> h.info().commandLine().map(c -> c.contains(home.toString())).orElse(false))
-                    .forEach(ProcessHandle::destroyForcibly);
-        }
+        LeftoverProcesses.killUnder(home); // runners held by a test hook, and their commands
     }
 
     record Result(int exit, String out, String err) {

@@ -56,11 +56,7 @@ class TeamIT {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
         }
-        // the local jobs' runners outlive their servers on purpose: end the ones of this test
-        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
-            all.filter(h -> h.info().commandLine().map(c -> c.contains(home.toString())).orElse(false))
-                    .forEach(ProcessHandle::destroyForcibly);
-        }
+        LeftoverProcesses.killUnder(home); // the local jobs' runners outlive their servers on purpose
     }
 
     /** One server process. */
