@@ -137,6 +137,14 @@ try {
         const cell = document.querySelector(`[data-testid="exp-row"][data-name="${n}"] [data-testid="started"]`);
         return cell && cell.textContent.trim() !== '-' && cell.textContent.trim() !== '';
       }, name, { timeout: T }).catch((e) => { throw new Error(`the Started cell of ${name} shows its job's start: ${e.message}`); });
+      // before: the start was cut to '2026-12-02 14:27:…' in its cell; now short, in full on hover
+      const started = row(name).getByTestId('started');
+      assert.ok(await started.evaluate((c) => c.scrollWidth <= c.clientWidth), `the Started cell is not cut: ${await started.innerText()}`);
+      assert.match(await started.getAttribute('title') ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(/, 'the full start on hover');
+      for (const label of ['Started', 'Nodes×GPUs', 'Epoch']) {
+        const head = page.getByTestId('header').locator('.cell.head', { hasText: label }).first();
+        assert.ok(await head.evaluate((c) => c.scrollWidth <= c.clientWidth), `the ${label} header is not cut`);
+      }
       const inView = async (what) => {
         for (const id of ['detail', 'detail-jobs', 'detail-events', 'launch-progress']) {
           const el = page.getByTestId(id).first();
@@ -305,6 +313,19 @@ try {
     assert.ok(saved.length > 0 && !saved.includes('curriculum'), saved.join(','));
     const member = row('daveey.navigation.sweep.2026-12-01.lr_0.001.wd_0.0.seed_0');
     assert.equal(await member.locator('[data-flag="curriculum"]').count(), 0);
+    // before: scrolled into the group, the sticky header kept the table's labels over the group's own columns
+    await member.evaluate((el) => {
+      const t = el.closest('[data-testid="table"]');
+      const head = t.querySelector('[data-testid="header"]');
+      t.scrollTop += el.getBoundingClientRect().top - t.getBoundingClientRect().top - head.offsetHeight + 2;
+    });
+    await page.locator('[data-testid="header"][data-columns-of="lr sweep 2026"]').waitFor({ timeout: T });
+    const keysOf = (loc, attr) => loc.evaluateAll((els, a) => els.map((x) => x.getAttribute(a)), attr);
+    assert.deepEqual(await keysOf(page.locator('[data-testid="header"] [data-testid="flag-column"]'), 'data-key'),
+      await keysOf(member.locator('[data-flag]'), 'data-flag'), 'the sticky header names the cells under it');
+    await shot('29-group-columns-sticky');
+    await page.getByTestId('table').evaluate((t) => { t.scrollTop = 0; });
+    await page.locator('[data-testid="header"][data-columns-of="table"]').waitFor({ timeout: T });
     await seek('solo.run.000');
     assert.equal(await row('solo.run.000').locator('[data-flag="steps"]').count(), 1, 'other rows keep the table columns');
     await shot('29-group-columns');

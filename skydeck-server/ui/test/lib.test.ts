@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatFlag, formatNumber, formatRelative, formatTime } from '../src/lib/format';
+import { formatBytes, formatDuration, formatFlag, formatNumber, formatRelative, formatShortTime, formatTime } from '../src/lib/format';
 import { commonFlags, flagChanges, flagKeys, headerRows, parseFlagValue, sameFlagValue } from '../src/lib/flags';
 import { FlagNumber, parseJson, stringifyJson } from '../src/lib/json';
 import { formatValue, quote, renderCommand } from '../src/lib/command';
@@ -9,6 +9,15 @@ import { parseSse } from '../src/api/events';
 import type { Experiment, Group, SkyEvent } from '../src/api/types';
 
 describe('format', () => {
+  it('writes short local times for table cells: the time today, the day this year, the date before', () => {
+    const now = new Date(2026, 11, 2, 15, 0, 0);
+    expect(formatShortTime(new Date(2026, 11, 2, 9, 8, 7).toISOString(), now)).toBe('09:08:07');
+    expect(formatShortTime(new Date(2026, 0, 2, 3, 4, 5).toISOString(), now)).toBe('01-02 03:04');
+    expect(formatShortTime(new Date(2025, 11, 2, 15, 0, 0).toISOString(), now)).toBe('2025-12-02');
+    expect(formatShortTime(null, now)).toBe('-');
+    expect(formatShortTime('not a time', now)).toBe('-');
+  });
+
   it('writes local times as YYYY-MM-DD HH:mm:ss', () => {
     const d = new Date(2026, 0, 2, 3, 4, 5);
     expect(formatTime(d.toISOString())).toBe('2026-01-02 03:04:05');

@@ -11,6 +11,21 @@ export function formatTime(iso: string | null | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * A local time short enough for a table cell: `HH:mm:ss` today, `MM-DD HH:mm` this year,
+ * `YYYY-MM-DD` before; `-` for none. The cell's title gives {@link formatTime} in full.
+ */
+export function formatShortTime(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '-';
+  if (d.getFullYear() !== now.getFullYear()) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  if (d.getMonth() !== now.getMonth() || d.getDate() !== now.getDate()) {
+    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 /** A duration in seconds as `1h 30m 15s` (largest units first, zeros left out; `0s` for nothing). */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '-';

@@ -8,6 +8,7 @@ import type { BulkItem, Experiment, ExperimentPage, GroupSummary } from '../../a
 import { JsonDrawer } from '../../components/JsonDrawer';
 import { QueryState } from '../../components/QueryState';
 import { keys } from '../../data/live';
+import { headerRows } from '../../lib/flags';
 import { useLinks, useMe } from '../../data/queries';
 import { PAGE_SIZE, pageQuery, useFacets, useGroupSummaries, usePages } from '../../data/tableQueries';
 import {
@@ -148,6 +149,15 @@ export function ExperimentsPage() {
     for (const s of lay.sections) if (!s.collapsed && !wanted.some((w) => w.section.key === s.key && w.page === 0)) wanted.push({ section: s, page: 0 });
   }
   const pages = usePages(state, wanted, mine);
+  // the sticky header names the columns of the rows under it: a group's own columns while its members are at the top
+  const offset = virtualizer.scrollOffset ?? 0;
+  const topRow = items.find((vi) => vi.end > offset);
+  const topAt = topRow ? locate(lay, topRow.index) : null;
+  const headGroup = topAt?.kind === 'member' && ownColumns(topAt.section.group) ? topAt.section.group : null;
+  const headCols = headGroup ? columnsFor(headGroup) : tableCols;
+  const depthOf = (c: RowColumns) => Math.max(headerRows(c.pinned).length, headerRows(c.rest).length);
+  // as deep as the deepest header it may show, so switching never moves the rows
+  const headDepth = Math.max(depthOf(tableCols), ...lay.sections.filter((x) => ownColumns(x.group)).map((x) => depthOf(columnsFor(x.group))));
 
   /** The loaded rows' ids, top to bottom (for shift-click ranges and keyboard moves). */
   const order = useCallback(() => {
@@ -291,7 +301,8 @@ export function ExperimentsPage() {
         emptyHint="No experiments yet: create one with “New experiment”, or run ./skydeck demo." retry={() => void summaries.refetch()}>
         <div ref={tableRef} className="table-scroll" data-testid="table">
           <div style={{ width, minWidth: '100%' }}>
-            <HeaderRow cols={tableCols} state={state} onChange={setState} facets={facets.data} onNameWidth={setNameWidth} />
+            <HeaderRow cols={headCols} depth={headDepth} columnsOf={headGroup?.name ?? null} state={state} onChange={setState}
+              facets={facets.data} onNameWidth={setNameWidth} />
             {filtered && facets.data?.total === 0 && <div className="no-match" data-testid="no-match">Nothing matches these filters.</div>}
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {items.map((vi) => {

@@ -2,7 +2,7 @@ import { Badge } from '@mantine/core';
 import { memo, type MouseEvent } from 'react';
 import type { Experiment, Link } from '../../../api/types';
 import { statusColor } from '../../../components/StatusBadge';
-import { formatFlag, formatTime } from '../../../lib/format';
+import { formatFlag, formatRelative, formatShortTime, formatTime } from '../../../lib/format';
 import { DRAG_TYPE, ROW_HEIGHT, W } from './layout';
 import { NameCell } from './NameCell';
 
@@ -72,7 +72,10 @@ export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected,
           onClick={() => actions.current.toggleState(e)}>{e.desired_state === 'RUNNING' ? 'Stop' : 'Start'}</button>
       </div>
       <div className="cell" style={{ width: W.epoch }} data-testid="epoch">{e.latest_epoch ?? '-'}</div>
-      <div className="cell" style={{ width: W.started }} data-testid="started">{formatTime(startedAt(e))}</div>
+      <div className="cell" style={{ width: W.started }} data-testid="started"
+        title={startedAt(e) ? `${formatTime(startedAt(e))} (${formatRelative(startedAt(e))})` : undefined}>
+        {formatShortTime(startedAt(e))}
+      </div>
       <div className="cell" style={{ width: W.res }}>{e.nodes}×{e.gpus}</div>
       {cols.links.length > 0 && (
         <div className="cell" style={{ width: W.links }} onClick={stop}>

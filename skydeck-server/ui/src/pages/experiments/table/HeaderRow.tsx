@@ -21,14 +21,18 @@ export function SortLabel({ k, label, state, onChange }: {
   );
 }
 
-/** The column header (sticky on top): sortable labels, flag filters, multi-level flag headers, the name column's resize edge. */
-export function HeaderRow({ cols, state, onChange, facets, onNameWidth }: {
-  cols: RowColumns; state: TableState; onChange: (s: TableState) => void; facets: Facets | undefined;
-  onNameWidth: (w: number) => void;
+/**
+ * The column header (sticky on top): sortable labels, flag filters, multi-level flag headers, the
+ * name column's resize edge. `cols` are the columns of the rows under it (`columnsOf` names the
+ * group whose own columns they are, `null` for the table's); it has at least `depth` levels.
+ */
+export function HeaderRow({ cols, depth: minDepth = 1, columnsOf = null, state, onChange, facets, onNameWidth }: {
+  cols: RowColumns; depth?: number; columnsOf?: string | null; state: TableState; onChange: (s: TableState) => void;
+  facets: Facets | undefined; onNameWidth: (w: number) => void;
 }) {
   const pinnedRows = headerRows(cols.pinned);
   const restRows = headerRows(cols.rest);
-  const depth = Math.max(pinnedRows.length, restRows.length);
+  const depth = Math.max(pinnedRows.length, restRows.length, minDepth);
   const pad = (rows: typeof pinnedRows, keys: string[]) =>
     (rows.length < depth ? [...Array.from({ length: depth - rows.length }, () => [{ label: '', span: keys.length, key: null }]), ...rows] : rows);
   const pr = cols.pinned.length ? pad(pinnedRows, cols.pinned) : [];
@@ -57,7 +61,7 @@ export function HeaderRow({ cols, state, onChange, facets, onNameWidth }: {
   );
   const fixedBefore = W.state + W.action + W.epoch + W.started + W.res + (cols.links.length ? W.links : 0);
   return (
-    <div className="table-head" data-testid="header">
+    <div className="table-head" data-testid="header" data-columns-of={columnsOf ?? 'table'}>
       {Array.from({ length: depth }, (_, level) => {
         const last = level === depth - 1;
         let offset = 0;

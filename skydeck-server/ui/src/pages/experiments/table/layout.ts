@@ -1,5 +1,5 @@
 /** Column widths (px) and row heights of the experiments table. */
-export const W = { select: 34, star: 30, state: 210, action: 70, epoch: 60, started: 150, res: 80, links: 120, flag: 110 };
+export const W = { select: 34, star: 30, state: 210, action: 70, epoch: 60, started: 110, res: 104, links: 120, flag: 110 };
 export const ROW_HEIGHT = 37;
 export const GROUP_HEIGHT = 42;
 /** A group with its own flag columns has a second line naming them. */

@@ -24,6 +24,19 @@ class DashboardIT {
     @TempDir
     Path dir;
 
+    /** {@code target/<path>}, emptied of an earlier run's pictures (its subfolders, other tests' own, stay). */
+    private static Path screenshots(String... path) throws java.io.IOException {
+        Path dir = Files.createDirectories(Path.of("target", path));
+        try (var old = Files.list(dir)) {
+            for (Path p : old.toList()) {
+                if (Files.isRegularFile(p)) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return dir;
+    }
+
     @Test
     void theDashboardWorksInARealBrowser() throws Exception {
         assertThat(CHROMIUM).as("Chromium is needed for the dashboard's browser tests: apt-get install -y chromium"
@@ -33,14 +46,7 @@ class DashboardIT {
         LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("jobs"))
                 .checkpointDirectory(dir.resolve("checkpoints")).gpuSlots(8).cancelGracePeriod(Duration.ofSeconds(2))
                 .build();
-        Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
-        try (var old = Files.list(screenshots)) {
-            for (Path p : old.toList()) {
-                if (Files.isRegularFile(p)) {
-                    Files.delete(p); // only this run's pictures (views/ is the views test's own)
-                }
-            }
-        }
+        Path screenshots = screenshots("screenshots");
         try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("skydeck.db")).backend(backend)
                 .checkpoints(new LocalCheckpointSource(dir.resolve("checkpoints")))
                 .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300))
@@ -84,12 +90,7 @@ class DashboardIT {
     void theComparisonSweepAndChartViewsWorkInARealBrowser() throws Exception {
         assertThat(CHROMIUM).isExecutable();
         assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
-        Path screenshots = Files.createDirectories(Path.of("target", "screenshots", "views"));
-        try (var old = Files.list(screenshots)) {
-            for (Path p : old.toList()) {
-                Files.delete(p); // only this run's pictures
-            }
-        }
+        Path screenshots = screenshots("screenshots", "views");
         LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("views-jobs"))
                 .checkpointDirectory(dir.resolve("views-checkpoints")).gpuSlots(8)
                 .cancelGracePeriod(Duration.ofSeconds(2)).build();
@@ -137,7 +138,7 @@ class DashboardIT {
     void onADeckWithUsersTheMineFiltersShowTheCallersOwn() throws Exception {
         assertThat(CHROMIUM).isExecutable();
         assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
-        Path screenshots = Files.createDirectories(Path.of("target", "screenshots-users"));
+        Path screenshots = screenshots("screenshots-users");
         LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("mine-jobs")).gpuSlots(8).build();
         try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("mine.db")).backend(backend)
                 .pollInterval(Duration.ofMillis(300)).build()) {
@@ -176,8 +177,7 @@ class DashboardIT {
     void theExperimentsTableSortsFiltersPagesAndKeepsDetailsInView() throws Exception {
         assertThat(CHROMIUM).isExecutable();
         assertThat(DashboardIT.class.getClassLoader().getResource("skydeck-ui/index.html")).isNotNull();
-        // its own folder: the first test empties target/screenshots when it starts
-        Path screenshots = Files.createDirectories(Path.of("target", "screenshots-table"));
+        Path screenshots = screenshots("screenshots-table");
         LocalBackend backend = LocalBackend.builder().jobsDirectory(dir.resolve("table-jobs")).gpuSlots(8).build();
         try (SkyDeck deck = SkyDeck.builder().databaseFile(dir.resolve("table.db")).backend(backend)
                 .pollInterval(Duration.ofMillis(300)).fastPollInterval(Duration.ofMillis(300)).build();
