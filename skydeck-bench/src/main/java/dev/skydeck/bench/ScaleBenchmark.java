@@ -123,7 +123,7 @@ public final class ScaleBenchmark {
         System.exit(0);
     }
 
-    private static Path jar() {
+    static Path jar() {
         Path jar = Path.of(System.getProperty("skydeck.jar", "skydeck-server/target/skydeck.jar")).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             jar = Path.of("../skydeck-server/target/skydeck.jar").toAbsolutePath().normalize();
@@ -220,8 +220,21 @@ public final class ScaleBenchmark {
         return out;
     }
 
-    private static void measure(Path jar, Path dir, List<String> dbArgs, String kind) throws Exception {
-        int rounds = Integer.getInteger("bench.rounds", 200);
+    /** The packaged server, started by {@link #serve}: its process and its address. */
+    record Served(Process process, String base, List<String> options) {
+        /** Ends the server and waits for it. */
+        void stop() throws InterruptedException {
+            process.destroy();
+            process.waitFor();
+        }
+    }
+
+    /**
+     * Starts {@code jar} as the launcher runs {@code serve} (its JVM options, the local backend,
+     * {@code dbArgs}), home under {@code dir}, on a free loopback port; returns once it answers
+     * {@code /api/health} and its engine is idle.
+     */
+    static Served serve(Path jar, Path dir, List<String> dbArgs) throws Exception {
         Path home = Files.createDirectories(dir.resolve("home"));
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -237,12 +250,24 @@ public final class ScaleBenchmark {
                 .redirectOutput(home.resolve("serve.log").toFile());
         pb.environment().put("SKYDECK_HOME", home.toString());
         Process p = pb.start();
+        String base = "http://127.0.0.1:" + port;
         try {
-            String base = "http://127.0.0.1:" + port;
             awaitHealth(p, base, home);
             awaitIdle(p.pid());
+        } catch (Exception | Error e) {
+            p.destroyForcibly();
+            throw e;
+        }
+        return new Served(p, base, options);
+    }
+
+    private static void measure(Path jar, Path dir, List<String> dbArgs, String kind) throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 200);
+        Served served = serve(jar, dir, dbArgs);
+        try {
+            String base = served.base();
             System.out.printf(Locale.ROOT, "packaged server %s (%s) on %s, JVM options %s, %d cores%n",
-                    jar.getFileName(), Files.size(jar) / 1024 + " KiB", kind, options,
+                    jar.getFileName(), Files.size(jar) / 1024 + " KiB", kind, served.options(),
                     Runtime.getRuntime().availableProcessors());
             // each measured request is built afresh: a star toggled before it (a write without an event)
             // makes the server's list cache stale, as any change of the deck does; "cached" repeats it unchanged
@@ -282,8 +307,7 @@ public final class ScaleBenchmark {
                         r.body().length, total);
             }
         } finally {
-            p.destroy();
-            p.waitFor();
+            served.stop();
         }
     }
 
