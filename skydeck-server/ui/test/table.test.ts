@@ -146,6 +146,11 @@ describe('compact list items (contract §3)', () => {
       resources: { cloud: null, spot: false }, restart_policy: { mode: 'NEVER', backoff_seconds: 10, max_backoff_seconds: 600 } });
     expect(e.status).toMatchObject({ stage: 'RUNNING', observed_generation: 3, observed_desired: 'RUNNING', settled: false, launch_retries: 0 });
     expect(normalizeExperiment({ ...e, latest_epoch: 0 }).latest_epoch).toBe(0);
+    // never changed: the server leaves updated_at out, it is created_at
+    const fresh: Record<string, unknown> = { ...e, created_at: '2026-12-02T10:00:00Z' };
+    delete fresh.updated_at;
+    expect(normalizeExperiment(fresh as never).updated_at).toBe('2026-12-02T10:00:00Z');
+    expect(normalizeExperiment({ ...e, updated_at: 'u' }).updated_at).toBe('u');
   });
   it('reads the page total from the body or the header', () => {
     expect(normalizePage({ experiments: [], total: 12 }, 5).total).toBe(12);

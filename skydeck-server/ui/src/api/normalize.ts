@@ -46,7 +46,7 @@ export function normalizeExperiment(raw: ExperimentListItem | Experiment): Exper
     expanded: r.expanded ?? false,
     deleted: r.deleted ?? false,
     created_at: r.created_at ?? '',
-    updated_at: r.updated_at ?? '',
+    updated_at: r.updated_at ?? r.created_at ?? '', // left out of a list item while never changed
     version: r.version ?? 0,
     generation: r.generation ?? 0,
     status: r.status ? {

@@ -79,6 +79,9 @@ class ListResponsesTest {
             assertThat(plain.has(omitted)).as(omitted + " in " + plain).isFalse();
         }
         assertThat(plain.path("version").asLong()).isEqualTo(1);
+        // never changed: updated_at is created_at, left out; once changed, written
+        assertThat(plain.has("updated_at")).as(plain.toString()).isFalse();
+        assertThat(plain.path("created_at").isTextual()).isTrue();
         assertThat(plain.path("status").has("observed_generation")).as(plain.toString()).isFalse();
         JsonNode rich = items.get(1);
         assertThat(rich.has("task_template")).isFalse();
@@ -88,7 +91,13 @@ class ListResponsesTest {
         assertThat(rich.path("flags").path("off").isBoolean()).isTrue();
         assertThat(rich.path("flags").path("empty").isTextual()).isTrue();
 
-        JsonNode full = get("/api/experiments?fields=full").json().path("experiments").get(0);
+        s.deck.update(s.deck.experiment(plain.path("id").asLong()), spec -> spec.description("changed"));
+        JsonNode changed = get("/api/experiments").json().path("experiments").get(0);
+        assertThat(changed.path("updated_at").asText()).as(changed.toString())
+                .isNotEqualTo(changed.path("created_at").asText()).isNotEmpty();
+
+        JsonNode full = get("/api/experiments?fields=full").json().path("experiments").get(1);
+        assertThat(full.path("updated_at").asText()).isEqualTo(full.path("created_at").asText());
         assertThat(full.has("command")).isTrue();
         assertThat(full.has("task_template")).isTrue();
         assertThat(full.path("starred").isBoolean()).isTrue();

@@ -59,7 +59,8 @@ public final class Views {
          * The list form of {@code e} (written with {@link Json#LIST}): without the derived and large
          * fields {@code command} and {@code task_template}, and without these at their defaults:
          * {@code base_command} ({@code lt}), {@code nodes} (1), {@code resources} (any machine),
-         * {@code restart_policy} (never), {@code status.observed_generation} and
+         * {@code restart_policy} (never), {@code updated_at} (when it equals {@code created_at}: never
+         * changed), {@code status.observed_generation} and
          * {@code status.observed_desired} (the experiment's {@code generation} and
          * {@code desired_state}). The dashboard reads the rest from {@code GET /api/experiments/{id}}.
          */
@@ -77,8 +78,9 @@ public final class Views {
                     s.desiredState(), e.currentState(),
                     RestartPolicy.NEVER.equals(s.restartPolicy()) ? null : RestartPolicyView.of(s.restartPolicy()),
                     s.priority(), s.description(), s.tags(), null, s.runName(), e.starred(), e.order(), e.expanded(),
-                    e.deleted(), e.createdAt(), e.updatedAt(), e.version(), e.generation(), status,
-                    e.latestEpoch(), e.latestStartedAt(), e.drifted(), null, e.createdBy(), e.startedBy());
+                    e.deleted(), e.createdAt(), e.updatedAt().equals(e.createdAt()) ? null : e.updatedAt(), e.version(),
+                    e.generation(), status, e.latestEpoch(), e.latestStartedAt(), e.drifted(), null, e.createdBy(),
+                    e.startedBy());
         }
 
         /** The list items of many: compact unless {@code full} (then as {@link #of(List)}). */
