@@ -3,12 +3,19 @@ import { FlagNumber } from './json';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** The time an ISO string names, or null for none or an unreadable one. */
+function parseTime(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+const monthDay = (d: Date) => `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const hourMinute = (d: Date) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
 /** Local time as `YYYY-MM-DD HH:mm:ss`; '-' for none. */
 export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '-';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '-';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const d = parseTime(iso);
+  return d ? `${d.getFullYear()}-${monthDay(d)} ${hourMinute(d)}:${pad(d.getSeconds())}` : '-';
 }
 
 /**
@@ -16,14 +23,11 @@ export function formatTime(iso: string | null | undefined): string {
  * `YYYY-MM-DD` before; `-` for none. The cell's title gives {@link formatTime} in full.
  */
 export function formatShortTime(iso: string | null | undefined, now: Date = new Date()): string {
-  if (!iso) return '-';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '-';
-  if (d.getFullYear() !== now.getFullYear()) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  if (d.getMonth() !== now.getMonth() || d.getDate() !== now.getDate()) {
-    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const d = parseTime(iso);
+  if (!d) return '-';
+  if (d.getFullYear() !== now.getFullYear()) return `${d.getFullYear()}-${monthDay(d)}`;
+  if (monthDay(d) !== monthDay(now)) return `${monthDay(d)} ${hourMinute(d)}`;
+  return `${hourMinute(d)}:${pad(d.getSeconds())}`;
 }
 
 /** A duration in seconds as `1h 30m 15s` (largest units first, zeros left out; `0s` for nothing). */

@@ -32,6 +32,7 @@ export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected,
   actions: { current: RowActions };
 }) {
   const stop = (ev: MouseEvent) => ev.stopPropagation();
+  const started = startedAt(e);
   return (
     <div style={{ height: ROW_HEIGHT }} className={`grid-row${selected ? ' selected' : ''}${highlighted ? ' highlighted' : ''}`}
       data-testid="exp-row" data-name={e.name} data-id={e.id} data-group-id={groupId ?? 'none'} draggable
@@ -73,8 +74,8 @@ export const ExperimentRow = memo(function ExperimentRow({ e, groupId, selected,
       </div>
       <div className="cell" style={{ width: W.epoch }} data-testid="epoch">{e.latest_epoch ?? '-'}</div>
       <div className="cell" style={{ width: W.started }} data-testid="started"
-        title={startedAt(e) ? `${formatTime(startedAt(e))} (${formatRelative(startedAt(e))})` : undefined}>
-        {formatShortTime(startedAt(e))}
+        title={started ? `${formatTime(started)} (${formatRelative(started)})` : undefined}>
+        {formatShortTime(started)}
       </div>
       <div className="cell" style={{ width: W.res }}>{e.nodes}×{e.gpus}</div>
       {cols.links.length > 0 && (
