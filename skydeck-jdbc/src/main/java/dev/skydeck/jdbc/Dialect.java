@@ -33,6 +33,14 @@ public interface Dialect {
     String containsText(String expression);
 
     /**
+     * A {@code FROM} item: each {@code flag_names} row (aliased {@code k}) with its flag's first
+     * {@code flag_values} rows by {@code experiments} descending then {@code value_text}, as
+     * many as the bound parameter says (aliased {@code v}, with those two columns), read from
+     * the {@code flag_values_top} index rather than by ranking every value.
+     */
+    String topFlagValues();
+
+    /**
      * The current time as epoch nanoseconds, by the clock leases are measured with: {@code ?}
      * when the caller's clock is used (the store binds it), or an expression of the database
      * server's own clock for a database that several machines share.

@@ -8,6 +8,7 @@ import dev.skydeck.Checkpoint;
 import dev.skydeck.Event;
 import dev.skydeck.EventType;
 import dev.skydeck.Experiment;
+import dev.skydeck.ExperimentFacets;
 import dev.skydeck.ExperimentQuery;
 import dev.skydeck.ExperimentSpec;
 import dev.skydeck.Group;
@@ -86,7 +87,7 @@ class SqliteStoreFileTest {
                 .contains("experiments", "jobs", "experiment_groups", "group_members", "checkpoints", "events",
                         "settings", "flyway_schema_history");
         assertThat(rawStrings(file(), "SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9");
         // V2: listing experiments reads each one's newest job status from the index alone
         assertThat(rawStrings(file(), "SELECT sql FROM sqlite_master WHERE name = 'jobs_experiment'"))
                 .singleElement().asString().contains("status");
@@ -296,8 +297,44 @@ class SqliteStoreFileTest {
                 .extracting(Experiment::name).containsExactly("old-a", "old-b");
         assertThat(store.experiments(ExperimentQuery.ALL.sortedBy(ExperimentQuery.Sort.STARTED_AT, false)).items())
                 .extracting(Experiment::name).containsExactly("old-b", "old-a");
-        assertThat(store.experimentFacets(ExperimentQuery.ALL, 10).flags())
-                .extracting(dev.skydeck.ExperimentFacets.FlagFacet::name).containsExactly("lr", "model");
+        assertThat(store.experimentFacets(ExperimentQuery.ALL, 10).flags()).containsExactly(
+                new ExperimentFacets.FlagFacet("lr", 2, 2, false,
+                        List.of(new ExperimentFacets.ValueCount("0.1", 1), new ExperimentFacets.ValueCount("0.25", 1))),
+                new ExperimentFacets.FlagFacet("model", 1, 1, false, List.of(new ExperimentFacets.ValueCount("Llama", 1))));
+    }
+
+    @Test
+    void flagCountsOfSchemaEightAreBackfilledAndKeptFromThen() throws Exception {
+        org.flywaydb.core.Flyway.configure().dataSource("jdbc:sqlite:" + file(), null, null)
+                .locations("classpath:db/migration").target("8").load().migrate();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement st = c.createStatement()) {
+            String experiment = "INSERT INTO experiments (id, name, flags, base_command, nodes, gpus, spot,"
+                    + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
+                    + " priority, description, tags, starred, sort_order, expanded, deleted, created_at, updated_at,"
+                    + " version, generation, observed_generation, launch_retries, settled, flag_index, search_text)"
+                    + " VALUES (%d, '%s', '%s', 'lt', 1, 0, 0, 'STOPPED', 'NEVER', 0, 0, 0, 0, '', '[]', 0, %d, 0, %d,"
+                    + " 1, 1, 1, 1, 0, 0, 0, '%s', '%s')";
+            // flag_index as the store of version 8 writes it: [name, text, number, JSON] per flag
+            st.executeUpdate(experiment.formatted(1, "a", "{\"lr\":0.1,\"model\":\"llama\"}", 0, 0,
+                    "[[\"lr\",\"0.1\",0.1,\"0.1\"],[\"model\",\"llama\",null,\"\\\"llama\\\"\"]]", "a"));
+            st.executeUpdate(experiment.formatted(2, "b", "{\"lr\":0.1}", 1, 0, "[[\"lr\",\"0.1\",0.1,\"0.1\"]]", "b"));
+            st.executeUpdate(experiment.formatted(3, "gone", "{\"lr\":0.2}", 2, 1, "[[\"lr\",\"0.2\",0.2,\"0.2\"]]",
+                    "gone"));
+        }
+
+        SqliteStore store = open(file());
+
+        ExperimentFacets.FlagFacet lr = new ExperimentFacets.FlagFacet("lr", 2, 1, false,
+                List.of(new ExperimentFacets.ValueCount("0.1", 2)));
+        assertThat(store.experimentFacets(ExperimentQuery.ALL, 10).flags()).containsExactly(lr,
+                new ExperimentFacets.FlagFacet("model", 1, 1, false, List.of(new ExperimentFacets.ValueCount("llama", 1))));
+        Experiment gone = store.experiments(ExperimentQuery.ALL.withDeleted(true)).items().stream()
+                .filter(Experiment::deleted).findFirst().orElseThrow();
+        store.write(tx -> tx.updateExperiment(gone.withDeleted(false), T0));
+        assertThat(store.experimentFacets(ExperimentQuery.ALL, 10).flags().get(0)).isEqualTo(
+                new ExperimentFacets.FlagFacet("lr", 3, 2, false,
+                        List.of(new ExperimentFacets.ValueCount("0.1", 2), new ExperimentFacets.ValueCount("0.2", 1))));
     }
 
     @Test
@@ -327,13 +364,14 @@ class SqliteStoreFileTest {
                 counts.add(statementsFor(store, () -> store.experiments(sorted.inGroup(1L))));
             }
             counts.add(statementsFor(store, () -> store.experimentFacets(q, 50)));
+            counts.add(statementsFor(store, () -> store.experimentFacets(ExperimentQuery.ALL, 50)));
             counts.add(statementsFor(store, store::groupSummaries));
         }
 
         int perRound = counts.size() / 2;
         assertThat(counts.subList(perRound, counts.size())).isEqualTo(counts.subList(0, perRound));
-        assertThat(counts.subList(0, perRound - 2)).containsOnly(2L);
-        assertThat(counts.subList(perRound - 2, perRound)).containsExactly(4L, 4L);
+        assertThat(counts.subList(0, perRound - 3)).containsOnly(2L);
+        assertThat(counts.subList(perRound - 3, perRound)).containsExactly(4L, 4L, 4L);
         assertThat(store.experiments(q).total()).isPositive();
     }
 

@@ -2187,6 +2187,135 @@ public abstract class StoreContract {
     }
 
     @Test
+    void wholeDeckFacetsFollowCreatesFlagChangesDeletesAndRestores() {
+        java.util.Random random = new java.util.Random(15);
+        for (int round = 0; round < 240; round++) {
+            randomWrite(random, "r" + round);
+            if (round % 40 == 39) {
+                assertWholeDeckFacetsMatchItsExperiments();
+            }
+        }
+        // a change of flags and a deletion in one update, then the restore with other flags again
+        Experiment e = store.experiments(all()).items().get(0);
+        ExperimentSpec changed = e.spec().flag("model", "both-at-once").withoutFlag("seed");
+        Experiment gone = store.write(tx -> tx.updateExperiment(e.withSpec(changed).withDeleted(true), at(9)));
+        assertWholeDeckFacetsMatchItsExperiments();
+        store.write(tx -> tx.updateExperiment(gone.withSpec(changed.flag("lr", 0.5)).withDeleted(false), at(10)));
+        assertWholeDeckFacetsMatchItsExperiments();
+    }
+
+    @Test
+    void wholeDeckFacetsStayExactUnderWritesFromManyThreads() throws Exception {
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    java.util.Random random = new java.util.Random(thread);
+                    for (int i = 0; i < 40; i++) {
+                        try {
+                            randomWrite(random, "t" + thread + "-" + i);
+                        } catch (SkyDeckException.Conflict lost) {
+                            // another thread changed the same experiment first: a write that did not happen
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertWholeDeckFacetsMatchItsExperiments();
+    }
+
+    /** One write of a random kind: create (one or several), change flags, delete, restore, or delete with new flags. */
+    private void randomWrite(java.util.Random random, String name) {
+        List<Experiment> live = store.experiments(all()).items();
+        List<Experiment> deleted = store.experiments(all().withDeleted(true)).items().stream()
+                .filter(Experiment::deleted).toList();
+        int kind = live.isEmpty() ? 0 : random.nextInt(7);
+        switch (kind) {
+            case 0, 1 -> create(randomFlags(random, ExperimentSpec.named(name)), at(1));
+            case 2 -> store.write(tx -> {
+                for (int i = 0; i < 3; i++) {
+                    tx.insertExperiment(randomFlags(random, ExperimentSpec.named(name + "-" + i)), at(1));
+                }
+                return null;
+            });
+            case 3 -> {
+                Experiment e = live.get(random.nextInt(live.size()));
+                store.write(tx -> tx.updateExperiment(e.withSpec(randomFlags(random, e.spec())), at(2)));
+            }
+            case 4 -> {
+                Experiment e = live.get(random.nextInt(live.size()));
+                store.write(tx -> tx.updateExperiment(e.withDeleted(true), at(3)));
+            }
+            case 5 -> {
+                if (!deleted.isEmpty()) {
+                    Experiment e = deleted.get(random.nextInt(deleted.size()));
+                    store.write(tx -> tx.updateExperiment(e.withDeleted(false), at(4)));
+                }
+            }
+            default -> {
+                Experiment e = live.get(random.nextInt(live.size()));
+                store.write(tx -> tx.updateExperiment(e.withSpec(randomFlags(random, e.spec())).withDeleted(true), at(5)));
+            }
+        }
+    }
+
+    /** {@code spec} with each of four flags set to one of a few values or removed, at random. */
+    private static ExperimentSpec randomFlags(java.util.Random random, ExperimentSpec spec) {
+        Object[][] choices = {
+            {"lr", 0.1, 0.01, 0.001},
+            {"model", "llama", "gpt", "mistral", "Llama"},
+            {"layers", 4L, 8L, 12L},
+            {"fp16", true, false, "x"},
+        };
+        ExperimentSpec out = spec;
+        for (Object[] choice : choices) {
+            int pick = random.nextInt(choice.length);
+            out = pick == 0 ? out.withoutFlag((String) choice[0]) : out.flag((String) choice[0], choice[pick]);
+        }
+        return out;
+    }
+
+    /**
+     * The unfiltered facets (every flag's count, distinct values and most frequent values) equal
+     * both what the live experiments' own flags say and what the same counts under a filter that
+     * keeps every experiment say.
+     */
+    private void assertWholeDeckFacetsMatchItsExperiments() {
+        int top = 2;
+        Map<String, Map<String, Long>> byFlag = new java.util.TreeMap<>();
+        List<Experiment> live = store.experiments(all()).items();
+        for (Experiment e : live) {
+            e.spec().flags().forEach((k, v) -> byFlag.computeIfAbsent(k, x -> new java.util.HashMap<>())
+                    .merge(ExperimentQuery.flagText(v), 1L, Long::sum));
+        }
+        List<dev.skydeck.ExperimentFacets.FlagFacet> expected = new ArrayList<>();
+        byFlag.forEach((flag, counts) -> {
+            List<dev.skydeck.ExperimentFacets.ValueCount> values = counts.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                    .limit(top).map(x -> new dev.skydeck.ExperimentFacets.ValueCount(x.getKey(), x.getValue())).toList();
+            expected.add(new dev.skydeck.ExperimentFacets.FlagFacet(flag,
+                    counts.values().stream().mapToLong(Long::longValue).sum(), counts.size(), counts.size() > top, values));
+        });
+
+        dev.skydeck.ExperimentFacets whole = store.experimentFacets(all(), top);
+        dev.skydeck.ExperimentFacets filtered = store.experimentFacets(
+                all().withStates(java.util.EnumSet.allOf(JobStatus.class)), top);
+
+        assertThat(whole.total()).isEqualTo(live.size());
+        assertThat(whole.flags()).isEqualTo(expected);
+        assertThat(filtered.flags()).isEqualTo(expected);
+    }
+
+    @Test
     void groupSummariesCountLiveMembersAndTellCommonFromVaryingFlags() {
         Experiment a = withFlags("a", "model", "llama", "lr", 0.1, "layers", 4L);
         Experiment b = withFlags("b", "model", "llama", "lr", 0.2, "layers", 4L, "extra", true);

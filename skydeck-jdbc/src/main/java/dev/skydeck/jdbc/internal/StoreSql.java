@@ -142,6 +142,12 @@ public final class StoreSql implements StoreTx {
         return out;
     }
 
+    /** Whether {@code q} selects every live experiment: no filter (its sort and page do not matter). */
+    private static boolean selectsEveryLive(ExperimentQuery q) {
+        return !q.includeDeleted() && q.text() == null && q.states().isEmpty() && q.desired() == null && q.tag() == null
+                && q.createdBy() == null && q.flagValues().isEmpty() && q.group() == null;
+    }
+
     /** Which filter of a query a facet leaves out. */
     private enum Skip { NONE, STATES, DESIRED, FLAG }
 
@@ -295,26 +301,33 @@ public final class StoreSql implements StoreTx {
         List<Object> desiredParams = new ArrayList<>();
         String desired = "SELECT e.desired_state, count(*) FROM experiments e"
                 + where(q, Skip.DESIRED, null, desiredParams) + " GROUP BY e.desired_state";
-        // value counts per flag: the unfiltered flags under every filter, each filtered flag without its own
         List<Object> flagParams = new ArrayList<>();
-        List<String> parts = new ArrayList<>();
-        String all = where(q, Skip.NONE, null, flagParams);
-        List<String> filtered = q.filteredFlags();
-        parts.add("SELECT f.name, f.value_text, count(*) AS c FROM experiments e JOIN experiment_flags f"
-                + " ON f.experiment_id = e.id" + all + (filtered.isEmpty() ? "" : (all.isEmpty() ? " WHERE " : " AND ")
-                + "f.name NOT IN (" + Statements.marks(filtered.size()) + ")") + " GROUP BY f.name, f.value_text");
-        flagParams.addAll(filtered);
-        for (String name : filtered) {
-            String w = where(q, Skip.FLAG, name, flagParams);
+        String flags;
+        if (selectsEveryLive(q)) {
+            // the whole deck: the trigger-kept counts, each flag's first values from their index
+            flags = "SELECT k.name, v.value_text, v.experiments, k.vals, k.experiments FROM "
+                    + statements.dialect.topFlagValues() + " ORDER BY k.name, v.experiments DESC, v.value_text";
+        } else {
+            // value counts per flag: the unfiltered flags under every filter, each filtered flag without its own
+            List<String> parts = new ArrayList<>();
+            String all = where(q, Skip.NONE, null, flagParams);
+            List<String> filtered = q.filteredFlags();
             parts.add("SELECT f.name, f.value_text, count(*) AS c FROM experiments e JOIN experiment_flags f"
-                    + " ON f.experiment_id = e.id" + w + (w.isEmpty() ? " WHERE " : " AND ") + "f.name = ?"
-                    + " GROUP BY f.name, f.value_text");
-            flagParams.add(name);
+                    + " ON f.experiment_id = e.id" + all + (filtered.isEmpty() ? "" : (all.isEmpty() ? " WHERE " : " AND ")
+                    + "f.name NOT IN (" + Statements.marks(filtered.size()) + ")") + " GROUP BY f.name, f.value_text");
+            flagParams.addAll(filtered);
+            for (String name : filtered) {
+                String w = where(q, Skip.FLAG, name, flagParams);
+                parts.add("SELECT f.name, f.value_text, count(*) AS c FROM experiments e JOIN experiment_flags f"
+                        + " ON f.experiment_id = e.id" + w + (w.isEmpty() ? " WHERE " : " AND ") + "f.name = ?"
+                        + " GROUP BY f.name, f.value_text");
+                flagParams.add(name);
+            }
+            flags = "SELECT name, value_text, c, n, s FROM (SELECT name, value_text, c,"
+                    + " row_number() OVER (PARTITION BY name ORDER BY c DESC, value_text) AS r,"
+                    + " count(*) OVER (PARTITION BY name) AS n, sum(c) OVER (PARTITION BY name) AS s FROM ("
+                    + String.join(" UNION ALL ", parts) + ") AS v) AS w WHERE r <= ? ORDER BY name, r";
         }
-        String flags = "SELECT name, value_text, c, n, s FROM (SELECT name, value_text, c,"
-                + " row_number() OVER (PARTITION BY name ORDER BY c DESC, value_text) AS r,"
-                + " count(*) OVER (PARTITION BY name) AS n, sum(c) OVER (PARTITION BY name) AS s FROM ("
-                + String.join(" UNION ALL ", parts) + ") AS v) AS w WHERE r <= ? ORDER BY name, r";
         flagParams.add(maxValues);
         return sql(() -> {
             long count = session.number(total, totalParams.toArray());

@@ -51,6 +51,12 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
+    public String topFlagValues() {
+        return "flag_names k CROSS JOIN LATERAL (SELECT x.value_text, x.experiments FROM flag_values x"
+                + " WHERE x.name = k.name ORDER BY x.experiments DESC, x.value_text LIMIT ?) v";
+    }
+
+    @Override
     public String nowNanos() {
         return "(extract(epoch FROM clock_timestamp()) * 1000000000)::bigint";
     }

@@ -42,6 +42,13 @@ public final class SqliteDialect implements Dialect {
         return "instr(" + expression + ", ?) > 0";
     }
 
+    /** SQLite has no lateral join: the join probes the ids a correlated subquery takes from the index. */
+    @Override
+    public String topFlagValues() {
+        return "flag_names k JOIN flag_values v ON v.id IN (SELECT x.id FROM flag_values x WHERE x.name = k.name"
+                + " ORDER BY x.experiments DESC, x.value_text LIMIT ?)";
+    }
+
     /** Every process on a SQLite file runs on one machine, under one clock: the caller's. */
     @Override
     public String nowNanos() {
