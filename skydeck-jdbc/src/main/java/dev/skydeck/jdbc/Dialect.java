@@ -33,6 +33,14 @@ public interface Dialect {
     String containsText(String expression);
 
     /**
+     * {@code expression} in a form the planner does not look up in an index (the same value), for
+     * a condition a page should check row by row while it follows its sort's index.
+     */
+    default String offIndex(String expression) {
+        return expression;
+    }
+
+    /**
      * A {@code FROM} item: each {@code flag_names} row (aliased {@code k}) with its flag's first
      * {@code flag_values} rows by {@code experiments} descending then {@code value_text}, as
      * many as the bound parameter says (aliased {@code v}, with those two columns), read from

@@ -15,6 +15,7 @@ import dev.skydeck.Group;
 import dev.skydeck.Job;
 import dev.skydeck.JobQuery;
 import dev.skydeck.JobStatus;
+import dev.skydeck.Page;
 import dev.skydeck.SkyDeckException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -373,6 +374,46 @@ class SqliteStoreFileTest {
         assertThat(counts.subList(0, perRound - 3)).containsOnly(2L);
         assertThat(counts.subList(perRound - 3, perRound)).containsExactly(4L, 4L, 4L);
         assertThat(store.experiments(q).total()).isPositive();
+    }
+
+    @Test
+    void pagesFilteredByManyStatesAreTheSameWhicheverIndexFindsThem() {
+        SqliteStore store = open(file());
+        JobStatus[] cycle = {JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SUCCEEDED, JobStatus.RUNNING};
+        store.write(tx -> {
+            for (int i = 0; i < 12_000; i++) {
+                // names not in creation order, so a sort by name differs from the user's order
+                Experiment e = tx.insertExperiment(ExperimentSpec.named("x" + (i * 7_919 % 12_000)), T0);
+                if (i % 5 != 4) {
+                    tx.insertJob(launched("j" + i, e.name(), cycle[i % 4], T0.plusSeconds(i % 97)));
+                }
+            }
+            return null;
+        });
+        List<Experiment> every = store.experiments(ExperimentQuery.ALL.page(10_000, 0)).items();
+        List<Experiment> rest = store.experiments(ExperimentQuery.ALL.page(10_000, 10_000)).items();
+        List<Experiment> all = new ArrayList<>(every);
+        all.addAll(rest);
+        for (List<JobStatus> states : List.of(List.of(JobStatus.FAILED, JobStatus.CANCELLED), List.of(JobStatus.RUNNING),
+                List.of(JobStatus.INIT, JobStatus.SUCCEEDED))) {
+            List<String> expected = all.stream().filter(e -> states.contains(e.currentState()))
+                    .sorted(java.util.Comparator.comparing((Experiment e) -> e.name()).reversed())
+                    .map(Experiment::name).toList();
+            // thousands match: the page follows the name index; a few hundred past the end: none
+            Page<Experiment> page = store.experiments(ExperimentQuery.ALL.withStates(states)
+                    .sortedBy(ExperimentQuery.Sort.NAME, true).page(50, 1_000));
+            assertThat(page.total()).isEqualTo(expected.size()).isGreaterThanOrEqualTo(2_400);
+            assertThat(page.items()).extracting(Experiment::name).isEqualTo(expected.subList(1_000, 1_050));
+            Page<Experiment> beyond = store.experiments(ExperimentQuery.ALL.withStates(states)
+                    .sortedBy(ExperimentQuery.Sort.NAME, true).page(50, expected.size()));
+            assertThat(beyond.items()).isEmpty();
+            assertThat(beyond.total()).isEqualTo(expected.size());
+        }
+        // few match (under the threshold): read from the state index and sorted
+        Page<Experiment> few = store.experiments(ExperimentQuery.ALL.withStates(List.of(JobStatus.RUNNING))
+                .withText("x1").sortedBy(ExperimentQuery.Sort.NAME, false).page(10, 0));
+        assertThat(few.items()).extracting(Experiment::name).isSorted()
+                .allSatisfy(n -> assertThat(n).contains("x1"));
     }
 
     @Test

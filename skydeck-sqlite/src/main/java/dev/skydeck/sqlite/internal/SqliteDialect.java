@@ -42,6 +42,12 @@ public final class SqliteDialect implements Dialect {
         return "instr(" + expression + ", ?) > 0";
     }
 
+    /** SQLite's unary plus: the same value, never an index's. */
+    @Override
+    public String offIndex(String expression) {
+        return "+" + expression;
+    }
+
     /** SQLite has no lateral join: the join probes the ids a correlated subquery takes from the index. */
     @Override
     public String topFlagValues() {
