@@ -4,7 +4,8 @@ import { commonFlags, flagChanges, flagKeys, headerRows, parseFlagValue, sameFla
 import { FlagNumber, parseJson, stringifyJson } from '../src/lib/json';
 import { formatValue, quote, renderCommand } from '../src/lib/command';
 import { DEFAULT_JOB_FILTERS, jobFiltersToApi, jobFiltersToParams, parseJobFilters } from '../src/lib/urlFilters';
-import { MAX_PATCHES, keys, patchExperiment, planFor } from '../src/data/live';
+import { QueryClient } from '@tanstack/react-query';
+import { MAX_PATCHES, applyPlan, keys, patchExperiment, planFor } from '../src/data/live';
 import { parseSse } from '../src/api/events';
 import type { Experiment, Group, SkyEvent } from '../src/api/types';
 
@@ -169,6 +170,23 @@ describe('the data layer and events', () => {
     const many = planFor(Array.from({ length: MAX_PATCHES + 1 }, (_, i) => ev('START', i)));
     expect(many.reloadList).toBe(true);
     expect(many.patch).toEqual([]);
+  });
+  it('refreshes the Sweep and Compare views on the events that change what they show', () => {
+    const client = new QueryClient();
+    const seen: (readonly unknown[])[] = [keys.group(2), keys.compareExperiment('7'), keys.job('j7'),
+      keys.compareExperiment('8'), keys.health, keys.compareExperiment('by-name')];
+    const stale = () => seen.map((k) => client.getQueryState([...k])?.isInvalidated);
+    const reset = () => seen.forEach((k) => client.setQueryData([...k], { any: 'data' }));
+    reset();
+    applyPlan(client, planFor([ev('JOB_STATUS', 7)]));
+    // the sweep's group (any experiment may be its member), experiment 7 and the jobs; not 8
+    expect(stale()).toEqual([true, true, true, false, true, true]);
+    reset();
+    applyPlan(client, planFor([ev('CHECKPOINT', 8)]));
+    expect(stale()).toEqual([true, false, false, true, false, true]);
+    reset();
+    applyPlan(client, planFor([]));
+    expect(stale()).toEqual([false, false, false, false, false, false]);
   });
   it('patches one experiment into every group that holds it', () => {
     const a = { ...exp(1, { x: 1 }), current_state: 'RUNNING' } as Experiment;

@@ -2,7 +2,7 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { useQueryClient } from '@tanstack/react-query';
 import { followEvents, type Connection } from '../api/events';
 import type { SkyEvent } from '../api/types';
-import { keys, planFor } from './live';
+import { applyPlan, planFor } from './live';
 import { useSettings } from './SettingsContext';
 
 const Ctx = createContext<Connection>('connecting');
@@ -21,14 +21,7 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
       timer.current = null;
       const batch = pending.current;
       pending.current = [];
-      const plan = planFor(batch);
-      for (const key of plan.invalidate) void client.invalidateQueries({ queryKey: key as unknown[] });
-      // The table holds pages of 100: the pages on screen, the facets and the group counts refetch
-      // (cheap, and 304 when nothing they show changed); pages out of view refetch when seen again.
-      if (plan.reloadList || plan.patch.length) {
-        void client.invalidateQueries({ queryKey: keys.experimentLists });
-        void client.invalidateQueries({ queryKey: keys.groups });
-      }
+      applyPlan(client, planFor(batch));
     };
     let first = true;
     const stop = followEvents((events) => {

@@ -1,3 +1,4 @@
+import type { QueryClient } from '@tanstack/react-query';
 import type { Experiment, Group, SkyEvent } from '../api/types';
 
 /** Query keys of the data layer. */
@@ -5,6 +6,8 @@ export const keys = {
   groups: ['groups'] as const,
   /** The groups without members (a prefix of {@link keys.groups}: invalidating groups reloads them too). */
   groupSummaries: ['groups', 'summaries'] as const,
+  /** One group with its members (the Sweep view; under {@link keys.groups}, so it follows every change to an experiment). */
+  group: (id: number) => ['groups', 'one', id] as const,
   /** Every list query of experiments: pages, facets, exports. */
   experimentLists: ['experiments'] as const,
   experimentPage: (params: string) => ['experiments', 'page', params] as const,
@@ -16,6 +19,14 @@ export const keys = {
   experimentJobs: (id: number) => ['experiment', id, 'jobs'] as const,
   checkpoints: (id: number) => ['experiment', id, 'checkpoints'] as const,
   experimentEvents: (id: number) => ['experiment', id, 'events'] as const,
+  /**
+   * An experiment with its recent jobs (Compare), by id or name: an id's under {@link keys.experiment}
+   * (its own events refresh it), a name's under {@link keys.experimentLists} (any change does).
+   */
+  compareExperiment: (ref: string): readonly unknown[] => (/^\d+$/.test(ref) ? ['experiment', Number(ref), 'compare']
+    : ['experiments', 'by-name', ref, 'compare']),
+  /** One job (Compare; under {@link keys.jobs}, so every job event refreshes it). */
+  job: (id: string) => ['jobs', 'one', id] as const,
 };
 
 /** Events that add, remove or regroup experiments: only these reload the whole list. */
@@ -65,6 +76,19 @@ export function planFor(events: SkyEvent[]): Plan {
   }
   if (patch.size > MAX_PATCHES) reloadList = true;
   return { invalidate: [...invalidate.values()], patch: reloadList ? [] : [...patch], reloadList };
+}
+
+/**
+ * Carries out a plan: refetches what it names, and with any experiment changed, the table's pages
+ * on screen, its facets and the groups (a Sweep view's group among them; cheap, and 304 when
+ * nothing they show changed); pages out of view refetch when seen again.
+ */
+export function applyPlan(client: QueryClient, plan: Plan) {
+  for (const key of plan.invalidate) void client.invalidateQueries({ queryKey: key as unknown[] });
+  if (plan.reloadList || plan.patch.length) {
+    void client.invalidateQueries({ queryKey: keys.experimentLists });
+    void client.invalidateQueries({ queryKey: keys.groups });
+  }
 }
 
 /** The experiment list with one experiment replaced wherever it appears (a group or "Ungrouped"). */

@@ -7,7 +7,6 @@ import { api } from '../../api/client';
 import type { Experiment, Job } from '../../api/types';
 import { keys } from '../../data/live';
 import { useRefetchInterval } from '../../data/queries';
-import { VIEW_REFRESH_MS } from '../../hooks/refresh';
 import { commandWords, compareRows, driftChanges, fromExperiment, fromJob, parseCompareParams, type CompareItem } from './diff';
 
 interface Loaded {
@@ -24,7 +23,7 @@ function DriftCard({ experiment: e, jobs }: Loaded) {
     onSuccess: () => {
       notifications.show({ color: 'green', title: `Restarting ${e.name}`,
         message: 'Its active job is cancelled first, then the current spec launches.' });
-      void client.invalidateQueries({ queryKey: ['compare'] });
+      void client.invalidateQueries({ queryKey: keys.experiment(e.id) });
       void client.invalidateQueries({ queryKey: keys.groups });
     },
     onError: (err) => notifications.show({ color: 'red', title: `Could not restart ${e.name}`, message: (err).message }),
@@ -82,8 +81,8 @@ export function ComparePage() {
   const interval = useRefetchInterval();
   const exps = useQueries({
     queries: wanted.experiments.map((id) => ({
-      queryKey: ['compare', 'experiment', id],
-      refetchInterval: interval || VIEW_REFRESH_MS,
+      queryKey: keys.compareExperiment(id),
+      refetchInterval: interval,
       queryFn: async (): Promise<Loaded> => {
         const { experiment } = await api.experiment(id);
         const { jobs } = await api.experimentJobs(experiment.id, 20);
@@ -92,7 +91,7 @@ export function ComparePage() {
     })),
   });
   const jobs = useQueries({
-    queries: wanted.jobs.map((id) => ({ queryKey: ['compare', 'job', id], refetchInterval: interval || VIEW_REFRESH_MS, queryFn: () => api.job(id) })),
+    queries: wanted.jobs.map((id) => ({ queryKey: keys.job(id), refetchInterval: interval, queryFn: () => api.job(id) })),
   });
   const errors = [...exps, ...jobs].map((q, i) => ({ q, ref: i < exps.length ? wanted.experiments[i] : wanted.jobs[i - exps.length] }))
     .filter((x) => x.q.error);

@@ -8,7 +8,6 @@ import type { BulkItem, Experiment } from '../../api/types';
 import { JobTimeline } from '../../components/charts/JobTimeline';
 import { statusColor } from '../../components/StatusBadge';
 import { keys } from '../../data/live';
-import { VIEW_REFRESH_MS } from '../../hooks/refresh';
 import { useRefetchInterval } from '../../data/queries';
 import { buildGrid, failedIds, progress, runningIds, varyingFlags } from './grid';
 
@@ -36,8 +35,8 @@ export function SweepPage() {
   const { gid } = useParams();
   const client = useQueryClient();
   const interval = useRefetchInterval();
-  // live updates patch the experiment list, not this group: with them on, it refreshes every few seconds
-  const q = useQuery({ queryKey: ['sweep', gid], queryFn: () => api.group(Number(gid)), refetchInterval: interval || VIEW_REFRESH_MS,
+  // under the groups' key: live updates refetch it whenever one of the deck's experiments changes
+  const q = useQuery({ queryKey: keys.group(Number(gid)), queryFn: () => api.group(Number(gid)), refetchInterval: interval,
     enabled: !!gid });
   const members = (q.data?.group.experiments ?? []).filter((e) => !e.deleted);
   const found = varyingFlags(members);
@@ -64,14 +63,13 @@ export function SweepPage() {
     mutationFn: ({ action, ids }: { action: string; ids: number[]; title: string }) => api.bulk(action, ids),
     onSuccess: (r, v) => {
       setSummary({ title: v.title, succeeded: r.succeeded, failed: r.failed, items: r.results });
-      void client.invalidateQueries({ queryKey: ['sweep', gid] });
       void client.invalidateQueries({ queryKey: keys.groups });
     },
     onError: (err, v) => notifications.show({ color: 'red', title: `${v.title} failed`, message: (err).message }),
   });
   const timeline = useQueries({
     queries: members.slice(0, TIMELINE_MEMBERS).map((e) => ({
-      queryKey: keys.experimentJobs(e.id), refetchInterval: interval || VIEW_REFRESH_MS, queryFn: () => api.experimentJobs(e.id),
+      queryKey: keys.experimentJobs(e.id), refetchInterval: interval, queryFn: () => api.experimentJobs(e.id),
     })),
   });
   const failed = failedIds(members);
