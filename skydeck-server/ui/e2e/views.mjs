@@ -326,7 +326,8 @@ try {
     const cell = (name) => page.locator(`[data-testid="sweep-cell"][data-name="${name}"]`);
     await cell('sw.lr0.01.wd0.5').and(page.locator('[data-state="FAILED"]')).waitFor({ timeout: T });
     await cell('sw.lr0.1.wd0').and(page.locator('[data-state="SUCCEEDED"]')).waitFor({ timeout: T });
-    // its last checkpoint is synced after the job ends, and the view refreshes every 3 s: wait for it
+    // its last checkpoint is synced after the job ends; with live updates (no polling of its own) the
+    // checkpoint event refreshes the view: wait for it
     await cell('sw.lr0.1.wd0').getByTestId('sweep-epoch').filter({ hasText: /^epoch 3$/ }).waitFor({ timeout: T });
     await cell('sw.lr1.wd0').and(page.locator('[data-state="RUNNING"]')).waitFor({ timeout: T });
     await page.getByTestId('sweep-progress').filter({ hasText: '3 of 5 succeeded · 1 failed · 1 active' }).waitFor({ timeout: T });
