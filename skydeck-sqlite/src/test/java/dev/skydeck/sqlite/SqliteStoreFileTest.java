@@ -27,6 +27,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -64,6 +65,26 @@ class SqliteStoreFileTest {
     private static Job launched(String id, String experiment, JobStatus status, Instant createdAt) {
         return new Job(id, experiment, "local", null, id, null, status, null, null, null, null, null, 1, 1, null, null, 1,
                 0, null, null, null, createdAt, null, null, null, null, 0, null, null, null, null, null);
+    }
+
+    /**
+     * An INSERT of an experiment row as an older schema takes it: the columns every version
+     * requires, then {@code more} (column to SQL literal) for those of later versions.
+     */
+    private static String rawExperiment(long id, String name, String flagsJson, String description, int order,
+                                        int deleted, Map<String, String> more) {
+        StringBuilder columns = new StringBuilder("id, name, flags, base_command, nodes, gpus, spot, desired_state,"
+                + " restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos, priority, description,"
+                + " tags, starred, sort_order, expanded, deleted, created_at, updated_at, version, generation,"
+                + " observed_generation, launch_retries, settled");
+        StringBuilder values = new StringBuilder("%d, '%s', '%s', 'lt', 1, 0, 0, 'STOPPED', 'NEVER', 0, 0, 0, 0, '%s',"
+                .formatted(id, name, flagsJson, description)
+                + " '[]', 0, %d, 0, %d, 1, 1, 1, 1, 0, 0, 0".formatted(order, deleted));
+        more.forEach((column, literal) -> {
+            columns.append(", ").append(column);
+            values.append(", ").append(literal);
+        });
+        return "INSERT INTO experiments (" + columns + ") VALUES (" + values + ")";
     }
 
     private static List<String> rawStrings(Path file, String sql) throws SQLException {
@@ -271,13 +292,8 @@ class SqliteStoreFileTest {
                 .locations("classpath:db/migration").target("6").load().migrate();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
              Statement st = c.createStatement()) {
-            String experiment = "INSERT INTO experiments (id, name, flags, base_command, nodes, gpus, spot,"
-                    + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
-                    + " priority, description, tags, starred, sort_order, expanded, deleted, created_at, updated_at,"
-                    + " version, generation, observed_generation, launch_retries, settled) VALUES (%d, '%s', '%s',"
-                    + " 'lt', 1, 0, 0, 'STOPPED', 'NEVER', 0, 0, 0, 0, '%s', '[]', 0, %d, 0, 0, 1, 1, 1, 1, 0, 0, 0)";
-            st.executeUpdate(experiment.formatted(1, "old-a", "{\"lr\":0.1,\"model\":\"Llama\"}", "first", 0));
-            st.executeUpdate(experiment.formatted(2, "old-b", "{\"lr\":0.25}", "second", 1));
+            st.executeUpdate(rawExperiment(1, "old-a", "{\"lr\":0.1,\"model\":\"Llama\"}", "first", 0, 0, Map.of()));
+            st.executeUpdate(rawExperiment(2, "old-b", "{\"lr\":0.25}", "second", 1, 0, Map.of()));
             st.executeUpdate("INSERT INTO jobs (id, experiment_name, backend, status, stage, stage_since, attempt,"
                     + " generation, command, flags, nodes, gpus, res_spot, created_at, started_at, recovery_count,"
                     + " updated_at) VALUES ('j1', 'old-b', 'local', 'RUNNING', 'RUNNING', 1, 1, 1, '[]', '{}', 1, 0,"
@@ -310,18 +326,13 @@ class SqliteStoreFileTest {
                 .locations("classpath:db/migration").target("8").load().migrate();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
              Statement st = c.createStatement()) {
-            String experiment = "INSERT INTO experiments (id, name, flags, base_command, nodes, gpus, spot,"
-                    + " desired_state, restart_mode, max_restarts, restart_backoff_nanos, restart_max_backoff_nanos,"
-                    + " priority, description, tags, starred, sort_order, expanded, deleted, created_at, updated_at,"
-                    + " version, generation, observed_generation, launch_retries, settled, flag_index, search_text)"
-                    + " VALUES (%d, '%s', '%s', 'lt', 1, 0, 0, 'STOPPED', 'NEVER', 0, 0, 0, 0, '', '[]', 0, %d, 0, %d,"
-                    + " 1, 1, 1, 1, 0, 0, 0, '%s', '%s')";
             // flag_index as the store of version 8 writes it: [name, text, number, JSON] per flag
-            st.executeUpdate(experiment.formatted(1, "a", "{\"lr\":0.1,\"model\":\"llama\"}", 0, 0,
-                    "[[\"lr\",\"0.1\",0.1,\"0.1\"],[\"model\",\"llama\",null,\"\\\"llama\\\"\"]]", "a"));
-            st.executeUpdate(experiment.formatted(2, "b", "{\"lr\":0.1}", 1, 0, "[[\"lr\",\"0.1\",0.1,\"0.1\"]]", "b"));
-            st.executeUpdate(experiment.formatted(3, "gone", "{\"lr\":0.2}", 2, 1, "[[\"lr\",\"0.2\",0.2,\"0.2\"]]",
-                    "gone"));
+            st.executeUpdate(rawExperiment(1, "a", "{\"lr\":0.1,\"model\":\"llama\"}", "", 0, 0, Map.of("flag_index",
+                    "'[[\"lr\",\"0.1\",0.1,\"0.1\"],[\"model\",\"llama\",null,\"\\\"llama\\\"\"]]'", "search_text", "'a'")));
+            st.executeUpdate(rawExperiment(2, "b", "{\"lr\":0.1}", "", 1, 0,
+                    Map.of("flag_index", "'[[\"lr\",\"0.1\",0.1,\"0.1\"]]'", "search_text", "'b'")));
+            st.executeUpdate(rawExperiment(3, "gone", "{\"lr\":0.2}", "", 2, 1,
+                    Map.of("flag_index", "'[[\"lr\",\"0.2\",0.2,\"0.2\"]]'", "search_text", "'gone'")));
         }
 
         SqliteStore store = open(file());

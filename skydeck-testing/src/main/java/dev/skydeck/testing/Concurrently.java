@@ -13,32 +13,51 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /** Drives a SkyDeck from many threads at once, as double clicks and bulk actions do. */
 public final class Concurrently {
     private Concurrently() {
     }
 
-    /** Starts every experiment from two of {@code threads} threads at once; rethrows the first failure. */
-    public static void startEachTwice(SkyDeck deck, List<Experiment> experiments, int threads) throws Exception {
+    /** What one of the threads of {@link #onThreads} does, given its number. */
+    @FunctionalInterface
+    public interface ThreadWork {
+        /** Runs on thread {@code thread} (0-based). */
+        void run(int thread) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} on each of {@code threads} threads at once and waits for all of them (at
+     * most two minutes); rethrows the first failure.
+     */
+    public static void onThreads(int threads, ThreadWork work) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> futures = new ArrayList<>();
-            int half = Math.max(1, threads / 2);
             for (int t = 0; t < threads; t++) {
-                int slice = t % half;
+                int thread = t;
                 futures.add(pool.submit(() -> {
-                    for (int i = slice; i < experiments.size(); i += half) {
-                        deck.start(experiments.get(i));
-                    }
+                    work.run(thread);
+                    return null;
                 }));
             }
             for (Future<?> f : futures) {
-                f.get();
+                f.get(2, TimeUnit.MINUTES);
             }
         } finally {
-            pool.shutdown();
+            pool.shutdownNow();
         }
+    }
+
+    /** Starts every experiment from two of {@code threads} threads at once; rethrows the first failure. */
+    public static void startEachTwice(SkyDeck deck, List<Experiment> experiments, int threads) throws Exception {
+        int half = Math.max(1, threads / 2);
+        onThreads(threads, t -> {
+            for (int i = t % half; i < experiments.size(); i += half) {
+                deck.start(experiments.get(i));
+            }
+        });
     }
 
     /**
@@ -57,23 +76,11 @@ public final class Concurrently {
             Consumer<Event> listener = e -> mine.add(e.seq());
             subscriptions.add(deck.onEvent(listener));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                futures.add(pool.submit(() -> {
-                    for (int i = 0; i < perThread; i++) {
-                        deck.create(ExperimentSpec.named(prefix + "-" + thread + "-" + i));
-                    }
-                }));
+        onThreads(threads, thread -> {
+            for (int i = 0; i < perThread; i++) {
+                deck.create(ExperimentSpec.named(prefix + "-" + thread + "-" + i));
             }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
-        }
+        });
         long last = deck.events(EventQuery.latest(1)).get(0).seq();
         org.awaitility.Awaitility.await("listeners to catch up").until(() -> seen.stream()
                 .allMatch(s -> !s.isEmpty() && s.get(s.size() - 1) >= last));

@@ -2206,30 +2206,16 @@ public abstract class StoreContract {
 
     @Test
     void wholeDeckFacetsStayExactUnderWritesFromManyThreads() throws Exception {
-        int threads = 8;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                done.add(pool.submit(() -> {
-                    java.util.Random random = new java.util.Random(thread);
-                    for (int i = 0; i < 40; i++) {
-                        try {
-                            randomWrite(random, "t" + thread + "-" + i);
-                        } catch (SkyDeckException.Conflict lost) {
-                            // another thread changed the same experiment first: a write that did not happen
-                        }
-                    }
-                    return null;
-                }));
+        Concurrently.onThreads(8, thread -> {
+            java.util.Random random = new java.util.Random(thread);
+            for (int i = 0; i < 40; i++) {
+                try {
+                    randomWrite(random, "t" + thread + "-" + i);
+                } catch (SkyDeckException.Conflict lost) {
+                    // another thread changed the same experiment first: a write that did not happen
+                }
             }
-            for (Future<?> f : done) {
-                f.get(2, java.util.concurrent.TimeUnit.MINUTES);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         assertWholeDeckFacetsMatchItsExperiments();
     }
 

@@ -281,8 +281,8 @@ public final class StoreSql implements StoreTx {
         boolean statesOffIndex = !q.states().isEmpty() && q.group() == null && total >= FOLLOW_SORT_FROM
                 && q.sort() != ExperimentQuery.Sort.STATE
                 && !(q.sort() == ExperimentQuery.Sort.ORDER && q.states().size() == 1);
-        List<Object> pageFilterParams = new ArrayList<>();
-        String pageFilter = where(q, Skip.NONE, null, statesOffIndex, pageFilterParams);
+        List<Object> pageFilterParams = statesOffIndex ? new ArrayList<>() : filterParams;
+        String pageFilter = statesOffIndex ? where(q, Skip.NONE, null, true, pageFilterParams) : filter;
         StringBuilder inner = new StringBuilder("SELECT e.id AS pid");
         StringBuilder innerOrder = new StringBuilder();
         StringBuilder outerOrder = new StringBuilder();
