@@ -26,6 +26,7 @@ import dev.skydeck.spi.JobObservation;
 import dev.skydeck.spi.LaunchRequest;
 import dev.skydeck.spi.LaunchStatus;
 import dev.skydeck.spi.Submission;
+import dev.skydeck.spi.StoreReads;
 import dev.skydeck.spi.StoreReads.ActiveJobs;
 import dev.skydeck.spi.TaskScheduler;
 import java.time.Clock;
@@ -289,8 +290,7 @@ public final class Reconciler implements AutoCloseable {
         MDC.put("experiment", e.name());
         try {
             Instant now = clock.instant();
-            List<Job> jobs = writer.store().jobs(JobQuery.of(e.name(), RECENT_JOBS)).items();
-            apply(e, Decide.decide(e, jobs, now, facts(now)), now);
+            apply(e, decideFrom(writer.store(), e, now), now);
         } catch (SkyDeckException ex) {
             log.warn("Reconcile of experiment {} failed: {}; retrying at the next resync", e.name(), ex.getMessage());
         } finally {
@@ -311,7 +311,7 @@ public final class Reconciler implements AutoCloseable {
         Instant now = clock.instant();
         try {
             Decision d = Decide.decideOrphan(job, now, facts(now));
-            if (d instanceof Decision.Cancel c) {
+            if (d instanceof Decision.Cancel c && stillDecided(c, reads -> decideOrphanFrom(reads, jobId, now), null)) {
                 sendCancel(null, c, now);
             } else if (d instanceof Decision.StopLaunch s) {
                 stopLaunch(null, s, now);
@@ -319,6 +319,58 @@ public final class Reconciler implements AutoCloseable {
         } catch (SkyDeckException ex) {
             log.warn("Cancel of orphaned job {} failed: {}; retrying at the next resync", jobId, ex.getMessage());
         }
+    }
+
+    /** The decision for {@code e} from the experiment's recent jobs as {@code reads} show them. */
+    private Decision decideFrom(StoreReads reads, Experiment e, Instant now) {
+        return Decide.decide(e, reads.jobs(JobQuery.of(e.name(), RECENT_JOBS)).items(), now, facts(now));
+    }
+
+    /** The decision for experiment {@code id} as {@code reads} show it now, or {@code null} when it is gone. */
+    private Decision decideAgain(StoreReads reads, long id, Instant now) {
+        return reads.experiment(id).map(current -> decideFrom(reads, current, now)).orElse(null);
+    }
+
+    /** The decision for an orphaned job as {@code reads} show it, or {@code null} when it is gone or has an owner. */
+    private Decision decideOrphanFrom(StoreReads reads, String jobId, Instant now) {
+        Job job = reads.job(jobId).orElse(null);
+        return job == null || reads.experimentByName(job.experimentName()).isPresent() ? null
+                : Decide.decideOrphan(job, now, facts(now));
+    }
+
+    /**
+     * Whether {@code decision}, reached from what a pass read, still stands: decided again from
+     * the store as a fenced transaction reads it (so this process holds the engine lease under
+     * its token right now), and the lease still valid by this process's clock just before acting.
+     * Every side effect on the backend that no fenced write precedes (a cancel, a teardown) goes
+     * through it, because the backend is shared and unfenced: a process paused past its lease
+     * ({@code kill -STOP}, a long pause, a machine cut off) wakes with what it read before another
+     * process took over and acted. A launch needs no such check: its intent or claim is a fenced
+     * write that checks the experiment first.
+     *
+     * @param e the experiment the decision is for, enqueued again when the decision changed;
+     *          {@code null} for an orphaned job
+     */
+    private boolean stillDecided(Decision decision, java.util.function.Function<StoreReads, Decision> decideAgain,
+                                 Experiment e) {
+        boolean same;
+        try {
+            same = writer.write(w -> decision.equals(decideAgain.apply(w.tx())));
+        } catch (SkyDeckException.Conflict c) {
+            if (c.reason() != SkyDeckException.Conflict.Reason.NOT_LEADER) {
+                throw c;
+            }
+            log.info("Not acting on a pass over {} read before this process lost the engine lease: {}",
+                    e != null ? "experiment " + e.name() : "an orphaned job", c.getMessage());
+            return false;
+        }
+        if (!same) {
+            if (e != null) {
+                enqueue(e.id()); // what the pass read changed meanwhile: a fresh pass decides
+            }
+            return false;
+        }
+        return leadership.isLeader();
     }
 
     private Decide.Facts facts(Instant now) {
@@ -406,7 +458,7 @@ public final class Reconciler implements AutoCloseable {
 
     private void settle(Experiment e, Decision.Settle s, Instant now) {
         forget(e.id());
-        if (s.teardown()) {
+        if (s.teardown() && stillDecided(s, reads -> decideAgain(reads, e.id(), now), e)) {
             try {
                 backend.terminate(e.name());
             } catch (SkyDeckException ex) {
@@ -708,6 +760,12 @@ public final class Reconciler implements AutoCloseable {
         try {
             LaunchRequest request = request(e, job);
             Submission submission;
+            if (!leadership.isLeader()) {
+                // paused since the fenced write of the intent: it stays recorded for whoever leads now
+                log.info("Not submitting attempt {} of experiment {}: this process lost the engine lease; the"
+                        + " process that holds it takes the recorded intent over", job.attempt(), e.name());
+                return;
+            }
             try {
                 submission = backend.submit(request);
             } catch (SkyDeckException ex) {
@@ -839,6 +897,9 @@ public final class Reconciler implements AutoCloseable {
             // Decide never asks for this; a cancel must never reach a backend the job does not belong to
             log.warn("Not cancelling job {} of experiment {}: it belongs to the {} backend, not {}", job.id(), name,
                     job.backend(), backend.kind());
+            return;
+        }
+        if (e != null && !stillDecided(c, reads -> decideAgain(reads, e.id(), now), e)) {
             return;
         }
         try {
