@@ -341,7 +341,8 @@ public final class Reconciler implements AutoCloseable {
     /**
      * Whether {@code decision}, reached from what a pass read, still stands: decided again from
      * the store as a fenced transaction reads it (so this process holds the engine lease under
-     * its token right now), and the lease still valid by this process's clock just before acting.
+     * its token right now), and the lease still valid by this process's clock just before acting
+     * (renewed when only its local margin lapsed: a lapse that is not a takeover must not stall a pass).
      * Every side effect on the backend that no fenced write precedes (a cancel, a teardown) goes
      * through it, because the backend is shared and unfenced: a process paused past its lease
      * ({@code kill -STOP}, a long pause, a machine cut off) wakes with what it read before another
@@ -370,7 +371,8 @@ public final class Reconciler implements AutoCloseable {
             }
             return false;
         }
-        return leadership.isLeader();
+        // by this process's clock too (asking the store again when only the local margin lapsed)
+        return leadership.lead();
     }
 
     private Decide.Facts facts(Instant now) {
@@ -760,7 +762,7 @@ public final class Reconciler implements AutoCloseable {
         try {
             LaunchRequest request = request(e, job);
             Submission submission;
-            if (!leadership.isLeader()) {
+            if (!leadership.lead()) {
                 // paused since the fenced write of the intent: it stays recorded for whoever leads now
                 log.info("Not submitting attempt {} of experiment {}: this process lost the engine lease; the"
                         + " process that holds it takes the recorded intent over", job.attempt(), e.name());
