@@ -26,14 +26,16 @@ const queryClient = new QueryClient({
   },
 });
 
-const theme = createTheme({ primaryColor: 'indigo', fontFamily: 'system-ui, sans-serif' });
+// Mantine 9's default radius is md (8px); the dashboard's dense table keeps 8.x's sm (4px).
+const theme = createTheme({ primaryColor: 'indigo', fontFamily: 'system-ui, sans-serif', defaultRadius: 'sm' });
 
 function Themed() {
   const { settings } = useSettings();
   const scheme = settings.theme === 'auto' ? undefined : settings.theme;
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto" forceColorScheme={scheme}>
-      <Notifications position="bottom-right" />
+      {/* Mantine 9 pauses every toast while one is hovered; keep 8.x's "only the hovered one" */}
+      <Notifications position="bottom-right" pauseResetOnHover="notification" />
       <QueryClientProvider client={queryClient}>
         <ModalsProvider>
         <LiveUpdates>

@@ -54,7 +54,7 @@ export function LogDrawer({ job, onClose }: { job: Job | null; onClose: () => vo
       title={job ? `Log of ${job.experiment_name} · ${job.id}` : ''}>
       <Group mb="sm">
         {hasController && <SegmentedControl size="xs" value={which} data-testid="log-which"
-          onChange={(v) => setWhich(v as 'job' | 'controller')}
+          onChange={setWhich}
           data={[{ value: 'job', label: 'Job' }, { value: 'controller', label: 'Controller' }]} />}
         <SegmentedControl size="xs" value={tail} onChange={setTail}
           data={[{ value: '200', label: 'Last 200' }, { value: '1000', label: 'Last 1000' }, { value: '0', label: 'All' }]} />

@@ -3,7 +3,6 @@ import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useSettings } from '../../data/SettingsContext';
-import type { RefreshMode, ThemeMode } from '../../settings';
 import { checkBackendAddress } from './backendAddress';
 
 /** Asks the address's /api/health, within 5 s: what a person needs to know when it fails. */
@@ -38,7 +37,7 @@ export function SettingsPage() {
       <div>
         <Text size="sm" fw={500}>Auto-refresh</Text>
         <SegmentedControl data-testid="refresh" value={draft.refresh}
-          onChange={(v) => setDraft({ ...draft, refresh: v as RefreshMode })}
+          onChange={(v) => setDraft({ ...draft, refresh: v })}
           data={[{ value: 'live', label: 'Live' }, { value: 'off', label: 'Off' }, { value: '5', label: '5 s' },
             { value: '15', label: '15 s' }, { value: '60', label: '60 s' }, { value: '300', label: '300 s' }]} />
       </div>
@@ -46,7 +45,7 @@ export function SettingsPage() {
         <Text size="sm" fw={500}>Theme</Text>
         <SegmentedControl data-testid="theme" value={draft.theme}
           onChange={(v) => {
-            const next = { ...draft, theme: v as ThemeMode };
+            const next = { ...draft, theme: v };
             setDraft(next);
             update({ ...settings, theme: next.theme });
           }}
