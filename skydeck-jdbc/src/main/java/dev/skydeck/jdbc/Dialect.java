@@ -33,6 +33,16 @@ public interface Dialect {
     String containsText(String expression);
 
     /**
+     * A condition: experiment {@code id} is among those whose search text may hold the bound needle
+     * (the same as {@code needle}), found from a text index: a superset, which the store narrows with
+     * {@link #containsText}. {@code null} when the database has no such index or cannot look
+     * {@code needle} up in it (the store then checks {@link #containsText} row by row).
+     */
+    default String textCandidates(String id, String needle) {
+        return null;
+    }
+
+    /**
      * {@code expression} in a form the planner does not look up in an index (the same value), for
      * a condition a page should check row by row while it follows its sort's index.
      */

@@ -155,27 +155,48 @@ class PostgresSpecificTest {
     }
 
     @Test
-    void flagCountsAreBackfilledFromADatabaseOfVersionTwo() throws Exception {
+    void flagCountsSortOrdersAndTheTextIndexAreBackfilledFromADatabaseOfVersionTwo() throws Exception {
         String url = EmbeddedPg.newDatabase();
         try (PostgresStore store = PostgresStore.open(url)) {
             store.write(tx -> {
-                tx.insertExperiment(ExperimentSpec.named("a").flag("lr", 0.1).flag("model", "llama"), T0);
-                tx.insertExperiment(ExperimentSpec.named("b").flag("lr", 0.1), T0);
+                dev.skydeck.Experiment a = tx.insertExperiment(ExperimentSpec.named("a").flag("lr", 0.1)
+                        .flag("model", "llama"), T0);
+                dev.skydeck.Experiment b = tx.insertExperiment(ExperimentSpec.named("b").flag("lr", 0.1), T0);
                 dev.skydeck.Experiment gone = tx.insertExperiment(ExperimentSpec.named("gone").flag("lr", 0.2), T0);
                 tx.updateExperiment(gone.withDeleted(true), T0);
+                tx.reorderExperiments(List.of(b.id(), a.id(), gone.id()));
                 return null;
             });
         }
-        // the database as version 2 left it: no counts, no version 3 in the history
+        // the database as version 2 left it: no counts, no sort orders on the flag rows, no text
+        // index, no versions 3 to 5 in the history
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
             st.execute("DROP TRIGGER experiments_count_flags ON experiments");
             st.execute("DROP TABLE flag_values, flag_names");
             st.execute("DROP FUNCTION skydeck_flag_counts, skydeck_flag_value_vals");
             st.execute("DROP INDEX experiments_live_desired");
-            st.execute("DELETE FROM flyway_schema_history WHERE version = '3'");
+            st.execute("ALTER TABLE experiment_flags DROP COLUMN sort_order");
+            st.execute("CREATE INDEX experiment_flags_sort ON experiment_flags (name, (value_num IS NULL), value_num,"
+                    + " value_text)");
+            st.execute("DROP INDEX experiments_search_trgm");
+            st.execute("DELETE FROM flyway_schema_history WHERE version IN ('3', '4', '5')");
         }
 
         try (PostgresStore store = PostgresStore.open(url)) {
+            // a and b tie on lr: the user's order (b first) breaks the tie
+            assertThat(store.experiments(ExperimentQuery.ALL.sortedByFlag("lr", false)).items())
+                    .extracting(dev.skydeck.Experiment::name).containsExactly("b", "a");
+            try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+                    var rs = st.executeQuery("SELECT (SELECT count(*) FROM pg_indexes WHERE indexname ="
+                            + " 'experiments_search_trgm'), (SELECT string_agg(e.name || '=' || f.sort_order, ','"
+                            + " ORDER BY e.name, f.name) FROM experiment_flags f JOIN experiments e"
+                            + " ON e.id = f.experiment_id)")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(1);
+                assertThat(rs.getString(2)).isEqualTo("a=1,a=1,b=0,gone=2");
+            }
+            assertThat(store.experiments(ExperimentQuery.ALL.withText("llam")).items())
+                    .extracting(dev.skydeck.Experiment::name).containsExactly("a");
             ExperimentQuery everyState = ExperimentQuery.ALL.withStates(java.util.EnumSet.allOf(dev.skydeck.JobStatus.class));
             assertThat(store.experimentFacets(ExperimentQuery.ALL, 5).flags())
                     .isEqualTo(store.experimentFacets(everyState, 5).flags())

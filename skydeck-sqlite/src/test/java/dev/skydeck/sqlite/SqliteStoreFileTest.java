@@ -109,7 +109,7 @@ class SqliteStoreFileTest {
                 .contains("experiments", "jobs", "experiment_groups", "group_members", "checkpoints", "events",
                         "settings", "flyway_schema_history");
         assertThat(rawStrings(file(), "SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11");
         // V2: listing experiments reads each one's newest job status from the index alone
         assertThat(rawStrings(file(), "SELECT sql FROM sqlite_master WHERE name = 'jobs_experiment'"))
                 .singleElement().asString().contains("status");
@@ -318,6 +318,34 @@ class SqliteStoreFileTest {
                 new ExperimentFacets.FlagFacet("lr", 2, 2, false,
                         List.of(new ExperimentFacets.ValueCount("0.1", 1), new ExperimentFacets.ValueCount("0.25", 1))),
                 new ExperimentFacets.FlagFacet("model", 1, 1, false, List.of(new ExperimentFacets.ValueCount("Llama", 1))));
+    }
+
+    @Test
+    void flagRowsOfSchemaNineTakeTheirSortOrderAndTheirTextIsIndexedWhenTheStoreOpens() throws Exception {
+        org.flywaydb.core.Flyway.configure().dataSource("jdbc:sqlite:" + file(), null, null)
+                .locations("classpath:db/migration").target("9").load().migrate();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement st = c.createStatement()) {
+            st.executeUpdate(rawExperiment(1, "a", "{\"lr\":0.1}", "", 7, 0, Map.of("flag_index",
+                    "'[[\"lr\",\"0.1\",0.1,\"0.1\"]]'", "search_text", "'a\nfirst words\n0.1'")));
+            st.executeUpdate(rawExperiment(2, "b", "{\"lr\":0.1}", "", 3, 0, Map.of("flag_index",
+                    "'[[\"lr\",\"0.1\",0.1,\"0.1\"]]'", "search_text", "'b\nsecond words\n0.1'")));
+        }
+
+        SqliteStore store = open(file());
+
+        assertThat(rawStrings(file(), "SELECT f.experiment_id || '=' || f.sort_order FROM experiment_flags f"
+                + " ORDER BY f.experiment_id")).containsExactly("1=7", "2=3");
+        assertThat(store.experiments(ExperimentQuery.ALL.withText("second wor")).items())
+                .extracting(Experiment::name).containsExactly("b");
+        assertThat(rawStrings(file(), "SELECT rowid FROM experiment_search WHERE experiment_search MATCH '\"words\"'"
+                + " ORDER BY rowid")).containsExactly("1", "2");
+        store.write(tx -> {
+            tx.reorderExperiments(List.of(1L, 2L));
+            return null;
+        });
+        assertThat(rawStrings(file(), "SELECT f.experiment_id || '=' || f.sort_order FROM experiment_flags f"
+                + " ORDER BY f.experiment_id")).containsExactly("1=0", "2=1");
     }
 
     @Test

@@ -2010,6 +2010,82 @@ public abstract class StoreContract {
     }
 
     @Test
+    void pagesSortedByAFlagWhenThousandsMatchFollowTheSameOrderAsAFewDo() {
+        // 6,000 experiments: past the 5,000 matches from which a store reads a flag-sorted page from
+        // an index instead of sorting the matches. Numbers, text, booleans, ties and experiments
+        // without the flag; then moved (the ties follow the user's order), some flags changed after
+        // the move, some deleted.
+        List<Experiment> made = store.write(tx -> {
+            List<Experiment> out = new ArrayList<>();
+            for (int i = 0; i < 6_000; i++) {
+                ExperimentSpec spec = ExperimentSpec.named("s" + i);
+                spec = switch (i % 6) {
+                    case 0 -> spec.flag("x", (long) (i % 7));
+                    case 1 -> spec.flag("x", (i % 11) * 0.5);
+                    case 2 -> spec.flag("x", "t" + (i % 5));
+                    case 3 -> spec.flag("x", i % 4 == 3);
+                    case 4 -> spec.flag("y", 1L);
+                    default -> spec.flag("x", (long) (i % 13)).flag("model", "m" + (i % 3));
+                };
+                out.add(tx.insertExperiment(spec, T0));
+            }
+            return out;
+        });
+        store.write(tx -> {
+            List<Long> moved = new ArrayList<>();
+            for (int i = 0; i < made.size(); i++) {
+                moved.add(made.get(i * 7_919 % made.size()).id());
+            }
+            tx.reorderExperiments(moved);
+            for (int i = 0; i < made.size(); i += 97) {
+                Experiment e = tx.experiment(made.get(i).id()).orElseThrow();
+                tx.updateExperiment(i % 2 == 0 ? e.withDeleted(true) : e.withSpec(e.spec().flag("x", 3L)), T0);
+            }
+            return null;
+        });
+        List<Experiment> live = store.experiments(all()).items();
+        assertThat(live).hasSizeBetween(5_900, 5_990);
+
+        for (boolean desc : new boolean[] {false, true}) {
+            for (ExperimentQuery q : List.of(all(), all().withText("s"))) {
+                List<String> expected = live.stream().sorted(byFlag("x", desc)).map(Experiment::name).toList();
+                long with = live.stream().filter(e -> e.spec().flags().containsKey("x")).count();
+                for (int offset : new int[] {0, 2_345, (int) with - 40, (int) with + 10, expected.size() - 30}) {
+                    Page<Experiment> page = store.experiments(q.sortedByFlag("x", desc).page(100, offset));
+                    assertThat(page.total()).isEqualTo(expected.size());
+                    assertThat(page.items()).extracting(Experiment::name).as("desc %s offset %d", desc, offset)
+                            .isEqualTo(expected.subList(offset, Math.min(offset + 100, expected.size())));
+                }
+            }
+        }
+    }
+
+    /**
+     * The order a sort by a flag promises: numbers by value, then text (booleans as theirs) by code
+     * point, both reversed when descending; ties by the user's order then the id, in the same
+     * direction; experiments without the flag last either way, in the user's order.
+     */
+    private static java.util.Comparator<Experiment> byFlag(String flag, boolean desc) {
+        java.util.Comparator<Experiment> valued = java.util.Comparator
+                .comparing((Experiment e) -> ExperimentQuery.flagNumber(e.spec().flags().get(flag)) == null)
+                .thenComparing(e -> ExperimentQuery.flagNumber(e.spec().flags().get(flag)),
+                        java.util.Comparator.nullsFirst(java.util.Comparator.<Double>naturalOrder()))
+                .thenComparing(e -> ExperimentQuery.flagText(e.spec().flags().get(flag)), StoreContract::byCodePoint)
+                .thenComparing(Experiment::order).thenComparing(Experiment::id);
+        java.util.Comparator<Experiment> users = java.util.Comparator.comparing(Experiment::order)
+                .thenComparing(Experiment::id);
+        java.util.Comparator<Experiment> missingLast = java.util.Comparator
+                .comparing((Experiment e) -> !e.spec().flags().containsKey(flag));
+        return missingLast.thenComparing((a, b) -> !a.spec().flags().containsKey(flag)
+                ? (desc ? users.reversed() : users).compare(a, b)
+                : (desc ? valued.reversed() : valued).compare(a, b));
+    }
+
+    private static int byCodePoint(String a, String b) {
+        return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    }
+
+    @Test
     void querySortsStringsByCodePointAndBreaksTiesByTheUsersOrderThenId() {
         withFlags("x1", "s", "\uD83D\uDE00"); // above U+FFFF: after U+FFFD in code point order
         withFlags("x2", "s", "\uFFFD");
@@ -2026,6 +2102,52 @@ public abstract class StoreContract {
 
         assertThat(names(all().sortedByFlag("s", false))).containsExactly("x5", "x6", "x3", "x4", "x2", "x1");
         assertThat(names(all().sortedByFlag("s", true))).containsExactly("x1", "x2", "x4", "x3", "x6", "x5");
+    }
+
+    @Test
+    void queryTextFindsExactlyTheExperimentsWhoseTextHoldsTheNeedleWhateverItsCharacters() {
+        // characters a text index's query language gives a meaning to, Unicode above U+FFFF,
+        // case, repeats; then renamed, described again, flags changed and deleted after they were
+        // indexed
+        List<String> texts = List.of("run \"quoted\" AND NOT-this", "a*b^c:(d) OR e", "50% of_data\\x",
+                "Größe-ÄÖÜ straße", "emoji \uD83D\uDE00\uD83D\uDE01 end", "aaaaaa", "it's 'single'", "NEAR(x y)",
+                "tab\there", "dup dup dup");
+        List<Experiment> made = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            made.add(create(ExperimentSpec.named("t" + i).description(texts.get(i)).flag("f", texts.get(
+                    (i + 3) % texts.size()).toUpperCase(java.util.Locale.ROOT)), T0));
+        }
+        store.write(tx -> {
+            Experiment renamed = tx.experiment(made.get(0).id()).orElseThrow();
+            tx.updateExperiment(renamed.withSpec(renamed.spec().name("renamed-xyz").description("fresh words")), T0);
+            Experiment reflagged = tx.experiment(made.get(1).id()).orElseThrow();
+            tx.updateExperiment(reflagged.withSpec(reflagged.spec().flag("f", "new-flag-value")), T0);
+            tx.updateExperiment(tx.experiment(made.get(2).id()).orElseThrow().withDeleted(true), T0);
+            return null;
+        });
+        List<Experiment> every = store.experiments(all().withDeleted(true)).items();
+        java.util.Set<String> needles = new java.util.TreeSet<>(List.of("quoted", "\"quoted\"", "and not", "\"", "'",
+                "* ", "^c", ":(", ") or", "50%", "%", "_d", "of_", "\\", "größe", "GRÖSSE", "straße", "äöü",
+                "\uD83D\uDE00", "\uD83D\uDE00\uD83D\uDE01", "aaa", "aaaaaaa", "near(", "x y)", "\t", "dup dup",
+                "renamed-xyz", "fresh", "new-flag", "run \"quoted", "zzz", "ab", "a"));
+        for (String t : texts) {
+            int[] points = t.codePoints().toArray(); // whole characters: a needle is text a person typed
+            for (int i = 0; i + 4 <= points.length; i += 3) {
+                needles.add(new String(points, i, 4));
+            }
+        }
+        for (String needle : needles) {
+            for (boolean deleted : new boolean[] {false, true}) {
+                String lower = all().withText(needle).searchNeedle(); // as the query takes it (blank: none)
+                List<String> expected = every.stream().filter(e -> deleted || !e.deleted())
+                        .filter(e -> lower == null || ExperimentQuery.searchText(e.spec()).contains(lower))
+                        .map(Experiment::name).sorted().toList();
+                assertThat(names(all().withDeleted(deleted).withText(needle).sortedBy(ExperimentQuery.Sort.NAME,
+                        false))).as("needle %s, deleted %s", needle, deleted).isEqualTo(expected);
+            }
+        }
+        assertThat(names(all().withText("renamed-xyz"))).containsExactly("renamed-xyz");
+        assertThat(names(all().withText("quoted"))).containsExactly("t7");
     }
 
     @Test

@@ -161,20 +161,27 @@ public final class StoreSql implements StoreTx {
 
     /** The conditions of {@code q} on experiments {@code e} (all but the one {@code skip} names), with their parameters. */
     private String where(ExperimentQuery q, Skip skip, String skipFlag, List<Object> params) {
-        return where(q, skip, skipFlag, false, params);
+        return where(q, skip, skipFlag, false, false, params);
     }
 
     /**
      * {@link #where(ExperimentQuery, Skip, String, List)}, the state condition kept off the state
-     * index when {@code statesOffIndex} (so a page can follow its sort's index instead).
+     * index when {@code statesOffIndex} and the text looked for row by row rather than in the text
+     * index when {@code textOffIndex} (so a page can follow its sort's index instead).
      */
-    private String where(ExperimentQuery q, Skip skip, String skipFlag, boolean statesOffIndex, List<Object> params) {
+    private String where(ExperimentQuery q, Skip skip, String skipFlag, boolean statesOffIndex, boolean textOffIndex,
+            List<Object> params) {
         Dialect d = statements.dialect;
         List<String> where = new ArrayList<>();
         if (!q.includeDeleted()) {
             where.add("e.deleted" + statements.isFalse);
         }
         if (q.text() != null) {
+            String candidates = textOffIndex ? null : d.textCandidates("e.id", q.searchNeedle());
+            if (candidates != null) {
+                where.add(candidates);
+                params.add(q.searchNeedle());
+            }
             where.add(d.containsText("e.search_text"));
             params.add(q.searchNeedle());
         }
@@ -278,11 +285,18 @@ public final class StoreSql implements StoreTx {
         if (total <= q.offset()) {
             return new Page<>(List.of(), total);
         }
+        if (q.sort() == ExperimentQuery.Sort.FLAG && total >= FOLLOW_SORT_FROM) {
+            List<Object> params = new ArrayList<>();
+            String page = flagSortedPage(q, filter, filterParams, params);
+            return sql(() -> new Page<>(session.list(page, StoreSql::experimentRow, params.toArray()), total));
+        }
         boolean statesOffIndex = !q.states().isEmpty() && q.group() == null && total >= FOLLOW_SORT_FROM
                 && q.sort() != ExperimentQuery.Sort.STATE
                 && !(q.sort() == ExperimentQuery.Sort.ORDER && q.states().size() == 1);
-        List<Object> pageFilterParams = statesOffIndex ? new ArrayList<>() : filterParams;
-        String pageFilter = statesOffIndex ? where(q, Skip.NONE, null, true, pageFilterParams) : filter;
+        boolean textOffIndex = q.text() != null && total >= FOLLOW_SORT_FROM;
+        List<Object> pageFilterParams = statesOffIndex || textOffIndex ? new ArrayList<>() : filterParams;
+        String pageFilter = statesOffIndex || textOffIndex
+                ? where(q, Skip.NONE, null, statesOffIndex, textOffIndex, pageFilterParams) : filter;
         StringBuilder inner = new StringBuilder("SELECT e.id AS pid");
         StringBuilder innerOrder = new StringBuilder();
         StringBuilder outerOrder = new StringBuilder();
@@ -299,6 +313,42 @@ public final class StoreSql implements StoreTx {
         pageParams.add(q.limit());
         pageParams.add(q.offset());
         return sql(() -> new Page<>(session.list(page, StoreSql::experimentRow, pageParams.toArray()), total));
+    }
+
+    /**
+     * A page sorted by a flag when many experiments match, read from the {@code experiment_flags_sort}
+     * index (which holds the whole key: the flag's number, its text, the user's order, the id) rather
+     * than by sorting every match: the matches that have the flag, in the index's order (forwards or
+     * backwards) and no further than the page reaches; then, only when those fall short of the page,
+     * the matches without the flag (last in either direction) in the user's order.
+     */
+    private String flagSortedPage(ExperimentQuery q, String filter, List<Object> filterParams,
+            List<Object> params) {
+        String dir = q.descending() ? " DESC" : "";
+        String and = filter.isEmpty() ? " WHERE " : filter + " AND ";
+        long reach = (long) q.offset() + q.limit();
+        // CROSS JOIN: SQLite reads the flag rows first, in the index's order (PostgreSQL plans it as any join)
+        String have = "SELECT f.experiment_id AS pid, 0 AS k0, (f.value_num IS NULL) AS k1, f.value_num AS k2,"
+                + " f.value_text AS k3, f.sort_order AS k4, f.experiment_id AS k5"
+                + " FROM experiment_flags f CROSS JOIN experiments e" + and + "e.id = f.experiment_id AND f.name = ?"
+                + " ORDER BY (f.value_num IS NULL)" + dir + ", f.value_num" + dir + ", f.value_text" + dir
+                + ", f.sort_order" + dir + ", f.experiment_id" + dir + " LIMIT ?";
+        String without = "SELECT e.id, 1, NULL, NULL, NULL, e.sort_order, e.id FROM experiments e" + and
+                + "NOT EXISTS (SELECT 1 FROM experiment_flags f WHERE f.experiment_id = e.id AND f.name = ?)"
+                + " AND (SELECT count(*) FROM have) < ?";
+        String order = "k0, k1" + dir + ", k2" + dir + ", k3" + dir + ", k4" + dir + ", k5" + dir;
+        String inner = "WITH have AS (" + have + ") SELECT * FROM have UNION ALL " + without + " ORDER BY " + order
+                + " LIMIT ? OFFSET ?";
+        params.addAll(filterParams);
+        params.add(q.sortFlag());
+        params.add(reach);
+        params.addAll(filterParams);
+        params.add(q.sortFlag());
+        params.add(reach);
+        params.add(q.limit());
+        params.add(q.offset());
+        return statements.selectExperiments + " JOIN (" + inner + ") p ON p.pid = e.id ORDER BY "
+                + order.replaceAll("k(\\d)", "p.k$1");
     }
 
     /**

@@ -45,9 +45,14 @@ public final class PostgresDialect implements Dialect {
         return "EXISTS (SELECT 1 FROM json_array_elements_text(" + column + "::json) AS t(value) WHERE t.value = ?)";
     }
 
+    /**
+     * LIKE with the needle's wildcards escaped: the same match as {@code strpos}, which the trigram
+     * index of the search text (schema 5, where pg_trgm could be created) serves.
+     */
     @Override
     public String containsText(String expression) {
-        return "strpos(" + expression + ", ?) > 0";
+        return expression + " LIKE '%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+                + " || '%'";
     }
 
     @Override

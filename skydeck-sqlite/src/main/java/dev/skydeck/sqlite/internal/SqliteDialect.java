@@ -42,6 +42,19 @@ public final class SqliteDialect implements Dialect {
         return "instr(" + expression + ", ?) > 0";
     }
 
+    /**
+     * The FTS5 trigram index of the search text (schema 11), for a needle of three characters or more:
+     * the needle as one quoted phrase, which matches where its trigrams occur in a row (any case).
+     */
+    @Override
+    public String textCandidates(String id, String needle) {
+        if (needle.codePointCount(0, needle.length()) < 3) {
+            return null;
+        }
+        return id + " IN (SELECT rowid FROM experiment_search WHERE experiment_search MATCH"
+                + " '\"' || replace(?, '\"', '\"\"') || '\"')";
+    }
+
     /** SQLite's unary plus: the same value, never an index's. */
     @Override
     public String offIndex(String expression) {
