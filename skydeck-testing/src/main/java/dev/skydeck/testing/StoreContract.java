@@ -2025,7 +2025,7 @@ public abstract class StoreContract {
                     case 2 -> spec.flag("x", "t" + (i % 5));
                     case 3 -> spec.flag("x", i % 4 == 3);
                     case 4 -> spec.flag("y", 1L);
-                    default -> spec.flag("x", (long) (i % 13)).flag("model", "m" + (i % 3));
+                    default -> spec.flag("x", (long) (i % 13)).flag("model", "m" + (i / 6 % 3));
                 };
                 out.add(tx.insertExperiment(spec, T0));
             }
@@ -2046,16 +2046,27 @@ public abstract class StoreContract {
         List<Experiment> live = store.experiments(all()).items();
         assertThat(live).hasSizeBetween(5_900, 5_990);
 
+        // every one; a text every name holds; a flag's values or its absence (thousands either way)
+        Map<ExperimentQuery, java.util.function.Predicate<Experiment>> queries = Map.of(all(), e -> true,
+                all().withText("s"), e -> true,
+                all().withFlag("model", List.of("m0", "m1", ExperimentQuery.MISSING)),
+                e -> !"m2".equals(e.spec().flags().get("model")));
         for (boolean desc : new boolean[] {false, true}) {
-            for (ExperimentQuery q : List.of(all(), all().withText("s"))) {
-                List<String> expected = live.stream().sorted(byFlag("x", desc)).map(Experiment::name).toList();
-                long with = live.stream().filter(e -> e.spec().flags().containsKey("x")).count();
+            for (Map.Entry<ExperimentQuery, java.util.function.Predicate<Experiment>> query : queries.entrySet()) {
+                ExperimentQuery q = query.getKey();
+                List<Experiment> matching = live.stream().filter(query.getValue()).toList();
+                List<String> expected = matching.stream().sorted(byFlag("x", desc)).map(Experiment::name).toList();
+                assertThat(matching).hasSizeGreaterThan(5_000);
+                long with = matching.stream().filter(e -> e.spec().flags().containsKey("x")).count();
                 for (int offset : new int[] {0, 2_345, (int) with - 40, (int) with + 10, expected.size() - 30}) {
                     Page<Experiment> page = store.experiments(q.sortedByFlag("x", desc).page(100, offset));
                     assertThat(page.total()).isEqualTo(expected.size());
-                    assertThat(page.items()).extracting(Experiment::name).as("desc %s offset %d", desc, offset)
+                    assertThat(page.items()).extracting(Experiment::name).as("%s desc %s offset %d", q, desc, offset)
                             .isEqualTo(expected.subList(offset, Math.min(offset + 100, expected.size())));
                 }
+                // the user's order under the same filter, past the start
+                assertThat(names(q.page(100, 3_000))).isEqualTo(matching.stream().skip(3_000).limit(100)
+                        .map(Experiment::name).toList());
             }
         }
     }

@@ -161,23 +161,32 @@ public final class StoreSql implements StoreTx {
 
     /** The conditions of {@code q} on experiments {@code e} (all but the one {@code skip} names), with their parameters. */
     private String where(ExperimentQuery q, Skip skip, String skipFlag, List<Object> params) {
-        return where(q, skip, skipFlag, false, false, params);
+        return where(q, skip, skipFlag, RowByRow.NONE, params);
     }
 
     /**
-     * {@link #where(ExperimentQuery, Skip, String, List)}, the state condition kept off the state
-     * index when {@code statesOffIndex} and the text looked for row by row rather than in the text
-     * index when {@code textOffIndex} (so a page can follow its sort's index instead).
+     * Which conditions a page checks on each row it reads while it follows its sort's index, rather
+     * than finding their rows first: the states (off the state index), the text (not looked up in
+     * the text index) and the flag values (each row's own flag looked up, not a list of every
+     * experiment with the value built first).
      */
-    private String where(ExperimentQuery q, Skip skip, String skipFlag, boolean statesOffIndex, boolean textOffIndex,
-            List<Object> params) {
+    private record RowByRow(boolean states, boolean text, boolean flags) {
+        static final RowByRow NONE = new RowByRow(false, false, false);
+
+        boolean any() {
+            return states || text || flags;
+        }
+    }
+
+    /** {@link #where(ExperimentQuery, Skip, String, List)}, the conditions {@code rowByRow} names checked row by row. */
+    private String where(ExperimentQuery q, Skip skip, String skipFlag, RowByRow rowByRow, List<Object> params) {
         Dialect d = statements.dialect;
         List<String> where = new ArrayList<>();
         if (!q.includeDeleted()) {
             where.add("e.deleted" + statements.isFalse);
         }
         if (q.text() != null) {
-            String candidates = textOffIndex ? null : d.textCandidates("e.id", q.searchNeedle());
+            String candidates = rowByRow.text() ? null : d.textCandidates("e.id", q.searchNeedle());
             if (candidates != null) {
                 where.add(candidates);
                 params.add(q.searchNeedle());
@@ -186,7 +195,7 @@ public final class StoreSql implements StoreTx {
             params.add(q.searchNeedle());
         }
         if (skip != Skip.STATES && !q.states().isEmpty()) {
-            where.add((statesOffIndex ? d.offIndex("e.current_state") : "e.current_state") + " IN ("
+            where.add((rowByRow.states() ? d.offIndex("e.current_state") : "e.current_state") + " IN ("
                     + Statements.marks(q.states().size()) + ")");
             q.states().stream().map(Enum::name).sorted().forEach(params::add);
         }
@@ -209,15 +218,23 @@ public final class StoreSql implements StoreTx {
             List<String> values = f.getValue().stream().filter(v -> !v.equals(ExperimentQuery.MISSING)).toList();
             boolean missing = values.size() < f.getValue().size();
             List<String> either = new ArrayList<>();
-            if (!values.isEmpty()) {
-                // "+e.id": the page follows its sort's index and probes the values' ids, instead of reading
-                // every matching row to sort them (SQLite; a no-op on PostgreSQL)
+            if (!values.isEmpty() && rowByRow.flags()) {
+                either.add("EXISTS (SELECT 1 FROM experiment_flags f WHERE f.experiment_id = e.id AND f.name = ?"
+                        + " AND f.value_text IN (" + Statements.marks(values.size()) + "))");
+                params.add(f.getKey());
+                params.addAll(values);
+            } else if (!values.isEmpty()) {
+                // "+e.id": a count (or page) scans the live experiments and probes the values' ids, instead
+                // of reading each wide row the ids point to (SQLite; a no-op on PostgreSQL)
                 either.add("+e.id IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ? AND f.value_text IN ("
                         + Statements.marks(values.size()) + "))");
                 params.add(f.getKey());
                 params.addAll(values);
             }
-            if (missing) {
+            if (missing && rowByRow.flags()) {
+                either.add("NOT EXISTS (SELECT 1 FROM experiment_flags f WHERE f.experiment_id = e.id AND f.name = ?)");
+                params.add(f.getKey());
+            } else if (missing) {
                 either.add("+e.id NOT IN (SELECT f.experiment_id FROM experiment_flags f WHERE f.name = ?)");
                 params.add(f.getKey());
             }
@@ -285,18 +302,18 @@ public final class StoreSql implements StoreTx {
         if (total <= q.offset()) {
             return new Page<>(List.of(), total);
         }
-        if (q.sort() == ExperimentQuery.Sort.FLAG && total >= FOLLOW_SORT_FROM) {
+        boolean many = total >= FOLLOW_SORT_FROM;
+        RowByRow rowByRow = new RowByRow(!q.states().isEmpty() && q.group() == null && many
+                && q.sort() != ExperimentQuery.Sort.STATE
+                && !(q.sort() == ExperimentQuery.Sort.ORDER && q.states().size() == 1),
+                q.text() != null && many, !q.flagValues().isEmpty() && many);
+        List<Object> pageFilterParams = rowByRow.any() ? new ArrayList<>() : filterParams;
+        String pageFilter = rowByRow.any() ? where(q, Skip.NONE, null, rowByRow, pageFilterParams) : filter;
+        if (q.sort() == ExperimentQuery.Sort.FLAG && many) {
             List<Object> params = new ArrayList<>();
-            String page = flagSortedPage(q, filter, filterParams, params);
+            String page = flagSortedPage(q, pageFilter, pageFilterParams, params);
             return sql(() -> new Page<>(session.list(page, StoreSql::experimentRow, params.toArray()), total));
         }
-        boolean statesOffIndex = !q.states().isEmpty() && q.group() == null && total >= FOLLOW_SORT_FROM
-                && q.sort() != ExperimentQuery.Sort.STATE
-                && !(q.sort() == ExperimentQuery.Sort.ORDER && q.states().size() == 1);
-        boolean textOffIndex = q.text() != null && total >= FOLLOW_SORT_FROM;
-        List<Object> pageFilterParams = statesOffIndex || textOffIndex ? new ArrayList<>() : filterParams;
-        String pageFilter = statesOffIndex || textOffIndex
-                ? where(q, Skip.NONE, null, statesOffIndex, textOffIndex, pageFilterParams) : filter;
         StringBuilder inner = new StringBuilder("SELECT e.id AS pid");
         StringBuilder innerOrder = new StringBuilder();
         StringBuilder outerOrder = new StringBuilder();
@@ -333,9 +350,15 @@ public final class StoreSql implements StoreTx {
                 + " FROM experiment_flags f CROSS JOIN experiments e" + and + "e.id = f.experiment_id AND f.name = ?"
                 + " ORDER BY (f.value_num IS NULL)" + dir + ", f.value_num" + dir + ", f.value_text" + dir
                 + ", f.sort_order" + dir + ", f.experiment_id" + dir + " LIMIT ?";
-        String without = "SELECT e.id, 1, NULL, NULL, NULL, e.sort_order, e.id FROM experiments e" + and
+        // a limit is worked out before any row is read: 0 when the page is full without them (a
+        // condition in the WHERE clause would be checked on every row of a scan to the end)
+        // the same types (and, on PostgreSQL, collation) as the flag's keys, the same value on every row
+        String none = "CASE WHEN e.id IS NULL THEN ";
+        String without = "SELECT * FROM (SELECT e.id, 1, (e.id IS NULL), " + none + "e.latest_epoch END, " + none
+                + "e.search_text END, e.sort_order, e.id FROM experiments e" + and
                 + "NOT EXISTS (SELECT 1 FROM experiment_flags f WHERE f.experiment_id = e.id AND f.name = ?)"
-                + " AND (SELECT count(*) FROM have) < ?";
+                + " ORDER BY e.sort_order" + dir + ", e.id" + dir
+                + " LIMIT CASE WHEN (SELECT count(*) FROM have) < ? THEN ? ELSE 0 END) AS w";
         String order = "k0, k1" + dir + ", k2" + dir + ", k3" + dir + ", k4" + dir + ", k5" + dir;
         String inner = "WITH have AS (" + have + ") SELECT * FROM have UNION ALL " + without + " ORDER BY " + order
                 + " LIMIT ? OFFSET ?";
@@ -344,6 +367,7 @@ public final class StoreSql implements StoreTx {
         params.add(reach);
         params.addAll(filterParams);
         params.add(q.sortFlag());
+        params.add(reach);
         params.add(reach);
         params.add(q.limit());
         params.add(q.offset());
