@@ -3,10 +3,12 @@
 -- experiments for a needle matching 1,100). The index holds the trigrams only (its text is the
 -- experiments table's own search_text, an external-content table), kept by triggers in the same
 -- transaction as the experiment's write. A needle of three characters or more is looked up in
--- it; the store still checks each candidate's search text itself, so what matches is what
--- matched before, character for character. Shorter needles scan as before.
+-- it as one phrase: consecutive trigrams, which is a substring match. The trigrams keep their
+-- case (SkyDeck lower-cases the search text and the needle itself), so the index answers exactly
+-- what a substring search of the text answers, character for character, and the store reads no
+-- experiment's text to check it. Shorter needles scan as before.
 CREATE VIRTUAL TABLE experiment_search USING fts5(search_text, content = 'experiments', content_rowid = 'id',
-    tokenize = 'trigram');
+    tokenize = 'trigram case_sensitive 1');
 
 INSERT INTO experiment_search (experiment_search) VALUES ('rebuild');
 

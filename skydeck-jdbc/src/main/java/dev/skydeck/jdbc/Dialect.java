@@ -33,12 +33,12 @@ public interface Dialect {
     String containsText(String expression);
 
     /**
-     * A condition: experiment {@code id} is among those whose search text may hold the bound needle
-     * (the same as {@code needle}), found from a text index: a superset, which the store narrows with
-     * {@link #containsText}. {@code null} when the database has no such index or cannot look
-     * {@code needle} up in it (the store then checks {@link #containsText} row by row).
+     * A condition: experiment {@code id} is one whose search text holds the bound needle (the same
+     * as {@code needle}), found from a text index without reading the text: exactly what
+     * {@link #containsText} of the search text answers. {@code null} when the database has no such
+     * index or cannot look {@code needle} up in it (the store then checks {@link #containsText}).
      */
-    default String textCandidates(String id, String needle) {
+    default String textMatches(String id, String needle) {
         return null;
     }
 

@@ -186,12 +186,8 @@ public final class StoreSql implements StoreTx {
             where.add("e.deleted" + statements.isFalse);
         }
         if (q.text() != null) {
-            String candidates = rowByRow.text() ? null : d.textCandidates("e.id", q.searchNeedle());
-            if (candidates != null) {
-                where.add(candidates);
-                params.add(q.searchNeedle());
-            }
-            where.add(d.containsText("e.search_text"));
+            String indexed = rowByRow.text() ? null : d.textMatches("e.id", q.searchNeedle());
+            where.add(indexed != null ? indexed : d.containsText("e.search_text"));
             params.add(q.searchNeedle());
         }
         if (skip != Skip.STATES && !q.states().isEmpty()) {

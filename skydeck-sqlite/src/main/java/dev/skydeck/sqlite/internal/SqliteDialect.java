@@ -43,11 +43,12 @@ public final class SqliteDialect implements Dialect {
     }
 
     /**
-     * The FTS5 trigram index of the search text (schema 11), for a needle of three characters or more:
-     * the needle as one quoted phrase, which matches where its trigrams occur in a row (any case).
+     * The FTS5 trigram index of the search text (schema 11, trigrams in their case), for a needle of
+     * three characters or more: the needle as one quoted phrase, its trigrams one after another, which
+     * is where the needle occurs.
      */
     @Override
-    public String textCandidates(String id, String needle) {
+    public String textMatches(String id, String needle) {
         if (needle.codePointCount(0, needle.length()) < 3) {
             return null;
         }
