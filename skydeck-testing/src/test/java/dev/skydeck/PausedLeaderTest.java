@@ -67,6 +67,25 @@ class PausedLeaderTest {
             return super.jobs(query);
         }
 
+        /**
+         * While a pass is held, the rest of the frozen process writes nothing either (a frozen
+         * process renews no lease: without this, another of its threads could renew the lapsed
+         * lease before the other deck takes it, and the takeover would wait for a clock nobody moves).
+         */
+        @Override
+        public <T> T write(java.util.function.Function<dev.skydeck.spi.StoreTx, T> work) {
+            if (paused.getCount() == 0 && released.getCount() > 0) {
+                try {
+                    if (!released.await(60, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("never released");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.write(work);
+        }
+
         void pauseNextPassOf(String name) {
             pauseOn.set(name);
         }
