@@ -2071,6 +2071,36 @@ public abstract class StoreContract {
         }
     }
 
+    @Test
+    void theTotalOfAOneFlagFilterCountsTheLiveExperimentsWithThoseValuesOrWithoutTheFlag() {
+        List<Experiment> made = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            made.add(i % 5 == 4 ? withFlags("n" + i, "other", 1L) : withFlags("n" + i, "lr", i % 3 * 0.1, "k", "v" + i % 2));
+        }
+        store.write(tx -> {
+            for (int i = 0; i < made.size(); i += 3) {
+                tx.updateExperiment(tx.experiment(made.get(i).id()).orElseThrow().withDeleted(true), T0);
+            }
+            Experiment back = tx.experiment(made.get(3).id()).orElseThrow();
+            tx.updateExperiment(back.withDeleted(false), T0);
+            Experiment changed = tx.experiment(made.get(1).id()).orElseThrow();
+            tx.updateExperiment(changed.withSpec(changed.spec().flag("lr", 0.5)), T0);
+            return null;
+        });
+        List<Experiment> live = store.experiments(all()).items();
+        for (List<String> values : List.of(List.of("0.1"), List.of("0", "0.2"), List.of(ExperimentQuery.MISSING),
+                List.of("0.5", ExperimentQuery.MISSING), List.of("no-such-value"), List.of("0.1", "0.1"))) {
+            long expected = live.stream().filter(e -> {
+                Object v = e.spec().flags().get("lr");
+                return v == null ? values.contains(ExperimentQuery.MISSING) : values.contains(ExperimentQuery.flagText(v));
+            }).count();
+            Page<Experiment> page = store.experiments(all().withFlag("lr", values).page(5, 0));
+            assertThat(page.total()).as("lr in %s", values).isEqualTo(expected);
+            assertThat(store.experiments(all().withFlag("lr", values).withDeleted(true).page(5, 0)).total())
+                    .as("deleted included, lr in %s", values).isGreaterThanOrEqualTo(expected);
+        }
+    }
+
     /**
      * The order a sort by a flag promises: numbers by value, then text (booleans as theirs) by code
      * point, both reversed when descending; ties by the user's order then the id, in the same

@@ -156,6 +156,37 @@ public final class StoreSql implements StoreTx {
                 && q.createdBy() == null && q.flagValues().isEmpty() && q.group() == null;
     }
 
+    /**
+     * How many experiments {@code q} matches, as one statement. Filtered by one flag alone (the
+     * dashboard's "lr = 0.1", or "not set"), the trigger-kept counts of live experiments per flag
+     * value and per flag answer it without reading an experiment; otherwise the matching rows are
+     * counted.
+     */
+    private String count(ExperimentQuery q, String filter, List<Object> filterParams, List<Object> params) {
+        ExperimentQuery unfiltered = q.flagValues().size() == 1
+                ? q.withoutFlag(q.flagValues().keySet().iterator().next()) : null;
+        if (unfiltered == null || !selectsEveryLive(unfiltered)) {
+            params.addAll(filterParams);
+            return "SELECT count(*) FROM experiments e" + filter;
+        }
+        Map.Entry<String, List<String>> flag = q.flagValues().entrySet().iterator().next();
+        List<String> values = flag.getValue().stream().filter(v -> !v.equals(ExperimentQuery.MISSING)).toList();
+        List<String> terms = new ArrayList<>();
+        if (!values.isEmpty()) {
+            terms.add("coalesce((SELECT sum(v.experiments) FROM flag_values v WHERE v.name = ? AND v.value_text IN ("
+                    + Statements.marks(values.size()) + ")), 0)");
+            params.add(flag.getKey());
+            params.addAll(values);
+        }
+        if (values.size() < flag.getValue().size()) {
+            // not set: every live experiment but those with the flag
+            terms.add("(SELECT count(*) FROM experiments e WHERE e.deleted" + statements.isFalse + ")"
+                    + " - coalesce((SELECT k.experiments FROM flag_names k WHERE k.name = ?), 0)");
+            params.add(flag.getKey());
+        }
+        return terms.isEmpty() ? "SELECT 0" : "SELECT " + String.join(" + ", terms);
+    }
+
     /** Which filter of a query a facet leaves out. */
     private enum Skip { NONE, STATES, DESIRED, FLAG }
 
@@ -290,11 +321,12 @@ public final class StoreSql implements StoreTx {
         keys.add(new String[] {"e.id", dir});
         List<Object> filterParams = new ArrayList<>();
         String filter = where(q, Skip.NONE, null, filterParams);
-        String count = "SELECT count(*) FROM experiments e" + filter;
+        List<Object> countParams = new ArrayList<>();
+        String count = count(q, filter, filterParams, countParams);
         // the count (from the state index) comes first: it says whether a page is left to read, and
         // whether so many match that the page is found sooner by following its sort's index than by
         // reading and sorting every matching row
-        long total = sql(() -> session.number(count, filterParams.toArray()));
+        long total = sql(() -> session.number(count, countParams.toArray()));
         if (total <= q.offset()) {
             return new Page<>(List.of(), total);
         }
