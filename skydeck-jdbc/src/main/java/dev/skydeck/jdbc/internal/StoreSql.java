@@ -378,9 +378,10 @@ public final class StoreSql implements StoreTx {
                 + " FROM experiment_flags f CROSS JOIN experiments e" + and + "e.id = f.experiment_id AND f.name = ?"
                 + " ORDER BY (f.value_num IS NULL)" + dir + ", f.value_num" + dir + ", f.value_text" + dir
                 + ", f.sort_order" + dir + ", f.experiment_id" + dir + " LIMIT ?";
-        // a limit is worked out before any row is read: 0 when the page is full without them (a
-        // condition in the WHERE clause would be checked on every row of a scan to the end)
-        // the same types (and, on PostgreSQL, collation) as the flag's keys, the same value on every row
+        // the experiments without the flag: keys of the same types (and, on PostgreSQL, collation) as
+        // the flag's, the same value on every row; a limit worked out before any row is read, 0 when
+        // the page is full without them (a condition in the WHERE clause would be checked on every row
+        // of a scan to the end)
         String none = "CASE WHEN e.id IS NULL THEN ";
         String without = "SELECT * FROM (SELECT e.id, 1, (e.id IS NULL), " + none + "e.latest_epoch END, " + none
                 + "e.search_text END, e.sort_order, e.id FROM experiments e" + and
