@@ -1,5 +1,7 @@
 package dev.skydeck.local;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.skydeck.spi.ClusterBackend;
 import dev.skydeck.testing.ClusterBackendContract;
 import dev.skydeck.spi.LaunchRequest;
@@ -26,9 +28,13 @@ class LocalBackendContractTest extends ClusterBackendContract {
 
     @AfterEach
     void close() {
-        // Leave nothing running: cancel whatever still runs, then close.
+        // Leave nothing running: cancel whatever still runs, and wait until every job's watcher has
+        // recorded how it ended (its last write into the job's directory, which the temporary
+        // directory's deletion would otherwise race), then close.
         listAll().stream().filter(j -> j.observation().status().isActive())
                 .forEach(j -> backend.cancel(j.backendJobId()));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> listAll().stream().noneMatch(j -> j.observation().status().isActive()));
         backend.close();
     }
 
