@@ -192,6 +192,8 @@ try {
   await step('Jobs rows stay one line at 1280 px, and the search applies while typing', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${URL}/jobs`);
+    // the Jobs page remembers its last filters (an earlier step searched for clock.run): every job here
+    await page.getByTestId('jobs-search').fill('');
     await page.locator('[data-testid="job-row"]').nth(2).waitFor({ timeout: T });
     const heights = await page.locator('[data-testid="job-row"]').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
     assert.ok(Math.max(...heights) <= 44, `every row is one line: ${heights.join(', ')} px`);
@@ -208,6 +210,8 @@ try {
       [...b.querySelectorAll('*')].every((e) => e.scrollWidth <= e.clientWidth + 1)]);
     assert.deepEqual(badge, ['FAILED', true, true], 'the status badge is whole');
     await shot('23-jobs-one-line');
+    await page.getByTestId('jobs-search').fill(''); // the page remembers it: leave no search for later steps
+    await page.waitForURL((u) => !u.search.includes('q='), { timeout: 5000 });
     await page.setViewportSize({ width: 1600, height: 1000 });
   });
 
@@ -269,7 +273,11 @@ try {
 
   await step('Compare two jobs from the Jobs page', async () => {
     await page.goto(`${URL}/jobs?q=chart.run`);
-    await page.locator('[data-testid="job-row"]').nth(1).waitFor({ timeout: T });
+    // the rows of this search, not those of the last one shown before it answers
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="job-row"] [data-testid="job-experiment"]')];
+      return rows.length >= 2 && rows.every((td) => td.textContent === 'chart.run');
+    }, null, { timeout: T });
     await page.locator('[data-testid="job-row"]').nth(0).getByTestId('job-select').check();
     await page.locator('[data-testid="job-row"]').nth(1).getByTestId('job-select').check();
     await page.getByTestId('jobs-compare').click();
