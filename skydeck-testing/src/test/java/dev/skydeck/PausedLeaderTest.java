@@ -56,13 +56,7 @@ class PausedLeaderTest {
         public Page<Job> jobs(JobQuery query) {
             if (query.experimentName() != null && pauseOn.compareAndSet(query.experimentName(), null)) {
                 paused.countDown();
-                try {
-                    if (!released.await(60, TimeUnit.SECONDS)) {
-                        throw new IllegalStateException("never released");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                awaitRelease();
             }
             return super.jobs(query);
         }
@@ -75,15 +69,19 @@ class PausedLeaderTest {
         @Override
         public <T> T write(java.util.function.Function<dev.skydeck.spi.StoreTx, T> work) {
             if (paused.getCount() == 0 && released.getCount() > 0) {
-                try {
-                    if (!released.await(60, TimeUnit.SECONDS)) {
-                        throw new IllegalStateException("never released");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                awaitRelease();
             }
             return super.write(work);
+        }
+
+        private void awaitRelease() {
+            try {
+                if (!released.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("never released");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         void pauseNextPassOf(String name) {
