@@ -250,8 +250,9 @@ try {
     await page.goto(URL);
     await row('sw.lr0.1.wd0').getByTestId('select').click();
     await row('sw.lr0.01.wd0').getByTestId('select').click();
+    await page.getByTestId('bulk-bar').getByText('2 selected').waitFor({ timeout: T });
     await page.getByTestId('bulk-compare').click();
-    await page.waitForURL(/\/compare\?ids=/);
+    await page.waitForURL(/\/compare\?ids=[^&]+,/);
     await page.getByTestId('compare-table').waitFor({ timeout: T });
     assert.equal(await page.getByTestId('compare-column').count(), 2);
     const r = (label) => page.locator(`[data-testid="compare-row"][data-label="${label}"]`);

@@ -133,7 +133,7 @@ export function ComparePage() {
         <Alert key={ref} color="red" title={`Could not load ${ref}`} data-testid="compare-error">{(q.error as Error).message}</Alert>
       ))}
       {loaded.filter((l) => l.experiment.drifted).map((l) => <DriftCard key={l.experiment.id} {...l} />)}
-      {loading && items.length === 0 ? <Text c="dimmed">Loading…</Text> : (
+      {loading ? <Text c="dimmed" data-testid="compare-loading">Loading {total} side by side…</Text> : (
         <Paper withBorder style={{ overflowX: 'auto' }}>
           <Table fz="sm" data-testid="compare-table" style={{ tableLayout: 'fixed', minWidth: 180 + items.length * 240 }}>
             <Table.Thead>
