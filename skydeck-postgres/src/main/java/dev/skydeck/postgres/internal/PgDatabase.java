@@ -3,6 +3,7 @@ package dev.skydeck.postgres.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.jdbc.Migrations;
 import dev.skydeck.jdbc.SqlDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,8 +12,6 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgDatabase implements SqlDatabase {
     private static final Logger LOG = LoggerFactory.getLogger(PgDatabase.class);
+    /** The version of the newest migration in {@code dev/skydeck/postgres/migration} (a test keeps the two equal). */
+    static final int SCHEMA_VERSION = 5;
     /** The advisory lock every writer takes: "skydeck" in ASCII. */
     static final long WRITE_LOCK = 0x736b796465636bL;
 
@@ -51,12 +52,13 @@ public final class PgDatabase implements SqlDatabase {
     }
 
     /**
-     * Connects, and migrates the schema to the current version (Flyway takes its own advisory
-     * lock, so processes starting at once migrate once).
+     * Connects, and migrates the schema to the current version unless it is there already
+     * ({@link Migrations}; Flyway takes its own advisory lock, so processes starting at once
+     * migrate once).
      *
      * @param properties driver properties: credentials among them, never logged
-     * @throws SkyDeckException when the server cannot be reached, refuses the credentials, or holds a
-     *                          schema newer than this version of SkyDeck knows
+     * @throws SkyDeckException when the server cannot be reached, refuses the credentials, or a
+     *                          migration fails
      */
     public static PgDatabase open(String url, Properties properties, int readerCount, Duration connectTimeout) {
         String describe = describe(url);
@@ -64,15 +66,11 @@ public final class PgDatabase implements SqlDatabase {
         HikariDataSource readers = null;
         try {
             writer = pool("skydeck-pg-writer", url, properties, 2, false, connectTimeout);
-            MigrateResult migrated = Flyway.configure(PgDatabase.class.getClassLoader())
-                    .dataSource(writer)
-                    .locations("classpath:dev/skydeck/postgres/migration")
-                    .load()
-                    .migrate();
+            Migrations.Outcome migrated = Migrations.apply(writer, PgDatabase.class.getClassLoader(),
+                    "classpath:dev/skydeck/postgres/migration", SCHEMA_VERSION);
             readers = pool("skydeck-pg-reader", url, properties, readerCount, true, connectTimeout);
             LOG.info("Opened PostgreSQL store {} (schema version {}, {} migration(s) applied)", describe,
-                    migrated.targetSchemaVersion != null ? migrated.targetSchemaVersion : migrated.initialSchemaVersion,
-                    migrated.migrationsExecuted);
+                    migrated.schemaVersion(), migrated.applied());
             return new PgDatabase(url, describe, properties, writer, readers);
         } catch (RuntimeException e) {
             if (readers != null) {

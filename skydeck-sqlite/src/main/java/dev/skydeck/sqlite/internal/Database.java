@@ -3,6 +3,7 @@ package dev.skydeck.sqlite.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.jdbc.Migrations;
 import dev.skydeck.jdbc.SqlDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +14,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -32,6 +31,8 @@ import org.sqlite.SQLiteConfig;
  */
 public final class Database implements SqlDatabase {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    /** The version of the newest migration in {@code db/migration} (a test keeps the two equal). */
+    static final int SCHEMA_VERSION = 11;
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
 
@@ -85,17 +86,13 @@ public final class Database implements SqlDatabase {
             writes.setJournalMode(SQLiteConfig.JournalMode.WAL);
             writes.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             writer = pool("skydeck-sqlite-writer", url, writes, 1, false);
-            MigrateResult migrated = Flyway.configure(Database.class.getClassLoader())
-                    .dataSource(writer)
-                    .locations("classpath:db/migration")
-                    .load()
-                    .migrate();
+            Migrations.Outcome migrated = Migrations.apply(writer, Database.class.getClassLoader(), "classpath:db/migration",
+                    SCHEMA_VERSION);
             SQLiteConfig reads = baseConfig(busyTimeout);
             reads.setReadOnly(true);
             HikariDataSource readers = pool("skydeck-sqlite-reader", url, reads, readerCount, true);
             LOG.info("Opened SQLite store {} (schema version {}, {} migration(s) applied)", absolute,
-                    migrated.targetSchemaVersion != null ? migrated.targetSchemaVersion : migrated.initialSchemaVersion,
-                    migrated.migrationsExecuted);
+                    migrated.schemaVersion(), migrated.applied());
             return new Database(absolute, busyTimeout, writer, readers);
         } catch (RuntimeException e) {
             if (writer != null) {
