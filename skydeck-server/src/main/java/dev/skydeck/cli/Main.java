@@ -52,14 +52,33 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** Runs the command line and returns its exit status (0 ok, 1 failed, 2 usage, 3 not running). */
     public static int run(String... args) {
+        return run(args, null, null, false);
+    }
+
+    /**
+     * Runs {@code args}, printing to {@code out} and {@code err} (the console when null). Unless
+     * {@code wholeTree}, a command line that starts with a command's name builds that command
+     * alone: picocli reads every command's options by reflection when it builds a tree, which
+     * costs a tenth of a second of each {@code skydeck serve}; the one command parses and helps as it does inside
+     * the tree, and a usage error goes to the tree to be worded.
+     */
+    static int run(String[] args, java.io.PrintWriter out, java.io.PrintWriter err, boolean wholeTree) {
         if (args.length > 0 && AdminCommands.NAMES.contains(args[0])) {
-            // read by logback.xml when it starts (nothing has logged yet): a token or JSON alone on stdout
+            // read by LogConfiguration when logging starts (nothing has logged yet): a token or JSON alone on stdout
             System.setProperty("SKYDECK_LOG_TARGET", "System.err");
             if (System.getenv("SKYDECK_LOG_LEVEL") == null) {
                 System.setProperty("SKYDECK_LOG_LEVEL", "WARN");
             }
         }
-        CommandLine cli = new CommandLine(new Main());
+        Class<?> alone = wholeTree || args.length == 0 ? null : command(args[0]);
+        CommandLine cli = alone == null ? new CommandLine(new Main())
+                : new CommandLine(alone).setCommandName(Main.class.getAnnotation(Command.class).name() + " " + args[0]);
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof SkyDeckException || e instanceof ApiClient.Failure) {
                 cmd.getErr().println("skydeck: " + e.getMessage());
@@ -67,7 +86,25 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             }
             throw e;
         });
-        return cli.execute(args);
+        if (alone == null) {
+            return cli.execute(args);
+        }
+        // a usage error is worded with argument positions and names of the whole command line:
+        // nothing has run yet, so the tree parses it again and says it
+        cli.setParameterExceptionHandler((e, rest) -> run(args, out, err, true));
+        return cli.execute(java.util.Arrays.copyOfRange(args, 1, args.length));
+    }
+
+    /** The class of the top-level command named {@code name} (not {@code help}, which needs the tree), or null. */
+    private static Class<?> command(String name) {
+        for (Class<?> sub : Main.class.getAnnotation(Command.class).subcommands()) {
+            Command c = sub.getAnnotation(Command.class);
+            if (c != null && sub != CommandLine.HelpCommand.class
+                    && (c.name().equals(name) || java.util.Arrays.asList(c.aliases()).contains(name))) {
+                return sub;
+            }
+        }
+        return null;
     }
 
     /** With no command: start the server if needed and open the dashboard. */

@@ -10,7 +10,9 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.skydeck.SkyDeck;
+import dev.skydeck.Secrets;
 import dev.skydeck.SkyDeckException;
+import dev.skydeck.cli.internal.LogConfiguration;
 import dev.skydeck.server.TestServer.Response;
 import dev.skydeck.memory.InMemoryStore;
 import dev.skydeck.testing.FakeBackend;
@@ -167,20 +169,55 @@ class SecurityTest {
         }
     }
 
-    /** Loads a logback configuration from the classpath (the shipped one, or the tests' own). */
+    /** Configures logging as shipped ({@code null}) or from one of the tests' configuration files. */
     private static void configureLogging(String resource) throws Exception {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         context.reset();
+        if (resource == null) {
+            LogConfiguration.apply(context);
+            return;
+        }
         JoranConfigurator configurator = new JoranConfigurator();
         configurator.setContext(context);
         configurator.doConfigure(SecurityTest.class.getClassLoader().getResource(resource));
     }
 
     @Test
+    void theShippedLogLineRedactsSecretsInMessagesAndStackTraces() {
+        String secret = "s3cr3t-" + java.util.UUID.randomUUID();
+        Secrets.register(secret);
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        System.setProperty("SKYDECK_LOG_LEVEL", "DEBUG");
+        try {
+            LogConfiguration.apply(context);
+        } finally {
+            System.clearProperty("SKYDECK_LOG_LEVEL");
+        }
+        Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        assertThat(root.getLevel()).isEqualTo(Level.DEBUG);
+        assertThat(context.getLogger("org.eclipse.jetty.server").getEffectiveLevel()).isEqualTo(Level.WARN);
+        var out = (ch.qos.logback.core.OutputStreamAppender<ILoggingEvent>) root.getAppender("OUT");
+        context.getMDCAdapter().put("experiment", "exp-a");
+        try {
+            var event = new ch.qos.logback.classic.spi.LoggingEvent(SecurityTest.class.getName(),
+                    context.getLogger("dev.skydeck.Engine"), Level.WARN, "launch with key " + secret + " failed",
+                    new IllegalStateException("server said: bad key " + secret), null);
+            String line = new String(out.getEncoder().encode(event), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(line).contains(" WARN  [").contains("Engine [exp-a] - launch with key [redacted] failed")
+                    .contains("IllegalStateException: server said: bad key [redacted]")
+                    .doesNotContain(secret);
+        } finally {
+            context.getMDCAdapter().remove("experiment");
+            context.stop();
+        }
+    }
+
+    @Test
     void theTokenNeverAppearsInAResponseOrTheLog() throws Exception {
         // the shipped logging configuration at its most verbose (SKYDECK_LOG_LEVEL=DEBUG)
         System.setProperty("SKYDECK_LOG_LEVEL", "DEBUG");
-        configureLogging("logback.xml");
+        configureLogging(null);
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         assertThat(root.getLevel()).isEqualTo(Level.DEBUG);
         root.detachAndStopAllAppenders(); // the shipped console output: the events are checked below, not printed
