@@ -89,10 +89,15 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         if (alone == null) {
             return cli.execute(args);
         }
-        // a usage error is worded with argument positions and names of the whole command line:
-        // nothing has run yet, so the tree parses it again and says it
-        cli.setParameterExceptionHandler((e, rest) -> run(args, out, err, true));
-        return cli.execute(java.util.Arrays.copyOfRange(args, 1, args.length));
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        try {
+            cli.parseArgs(rest);
+        } catch (CommandLine.ParameterException e) {
+            // a usage error is worded with the positions and names of the whole command line:
+            // nothing has run, so the tree parses it again and says it
+            return run(args, out, err, true);
+        }
+        return cli.execute(rest);
     }
 
     /** The class of the top-level command named {@code name} (not {@code help}, which needs the tree), or null. */
