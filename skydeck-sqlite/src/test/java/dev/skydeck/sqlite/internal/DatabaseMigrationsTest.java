@@ -5,38 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.skydeck.SkyDeckException;
 import dev.skydeck.jdbc.Migrations;
-import java.net.URL;
+import dev.skydeck.testing.MigrationFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlite.SQLiteDataSource;
 
 /** The store opens a current database without starting Flyway, and still migrates or refuses every other one. */
 class DatabaseMigrationsTest {
-    private static final Pattern MIGRATION = Pattern.compile("V(\\d+)__.+\\.sql");
-
     @TempDir
     Path dir;
 
     @Test
     void theVersionTheShortcutExpectsIsTheNewestMigrationFile() throws Exception {
-        URL folder = Database.class.getClassLoader().getResource("db/migration");
-        assertThat(folder).isNotNull();
-        int newest;
-        try (Stream<Path> files = Files.list(Path.of(folder.toURI()))) {
-            newest = files.map((p) -> MIGRATION.matcher(p.getFileName().toString()))
-                    .filter(Matcher::matches)
-                    .mapToInt((m) -> Integer.parseInt(m.group(1)))
-                    .max().orElseThrow();
-        }
+        int newest = MigrationFiles.newestVersion(Database.class.getClassLoader(), "db/migration");
         assertThat(Database.SCHEMA_VERSION).isEqualTo(newest);
     }
 
