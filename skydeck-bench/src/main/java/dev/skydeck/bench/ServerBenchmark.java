@@ -52,7 +52,9 @@ import java.util.zip.GZIPInputStream;
  * [-Dexec.args="lists load cold jar"]}. {@code -Dskydeck.jar=PATH} measures another build (its
  * launcher is {@code ../../skydeck} from the jar); {@code -Dbench.javaOpts="..."} adds JVM options
  * after the launcher's ({@code SKYDECK_JAVA_OPTS}), e.g. to compare compilers;
- * {@code -Dbench.loadSeconds=60}.
+ * {@code -Dbench.loadSeconds=60}; {@code -Dbench.home=DIR} keeps the servers' homes (and their
+ * class-data archives) so that a second run can record with
+ * {@code -Dbench.javaOpts=-XX:StartFlightRecording=filename=F.jfr,settings=profile}.
  */
 public final class ServerBenchmark {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -103,6 +105,16 @@ public final class ServerBenchmark {
             throw new IllegalStateException("no " + jar + ": package skydeck-server first (./mvnw -q -DskipTests install)");
         }
         return jar;
+    }
+
+    /**
+     * The server home {@code name} under {@code dir}, or under {@code -Dbench.home=DIR}, which keeps it
+     * (and its class-data archive) between runs: a flight recording needs that, since the JVM records
+     * nothing while it writes an archive.
+     */
+    private static Path home(Path dir, String name) throws IOException {
+        String kept = System.getProperty("bench.home");
+        return kept == null ? dir.resolve(name) : Files.createDirectories(Path.of(kept, name));
     }
 
     private static String javaOpts() {
@@ -205,7 +217,7 @@ public final class ServerBenchmark {
     }
 
     private static void lists(Path jar, Path dir, Path db) throws Exception {
-        try (Server s = serve(jar, dir.resolve("lists-home"), db)) {
+        try (Server s = serve(jar, home(dir, "lists-home"), db)) {
             String base = s.base();
             long spid = s.servingPid();
             for (String path : List.of("/api/groups", "/api/experiments")) {
@@ -265,7 +277,7 @@ public final class ServerBenchmark {
      * of 32 experiments on the local backend (15 %; their jobs run {@code sleep}).
      */
     private static void load(Path jar, Path dir, Path db, int seconds) throws Exception {
-        try (Server s = serve(jar, dir.resolve("load-home"), db)) {
+        try (Server s = serve(jar, home(dir, "load-home"), db)) {
             String base = s.base();
             for (int i = 0; i < 32; i++) {
                 send(base + "/api/experiments/" + (1 + i), "PATCH", "{\"base_command\":\"sh -c 'sleep 2' job\"}");
@@ -279,7 +291,16 @@ public final class ServerBenchmark {
             ExecutorService pool = Executors.newFixedThreadPool(clients);
             AtomicLong errors = new AtomicLong();
             ConcurrentLinkedQueue<Long> nanos = new ConcurrentLinkedQueue<>();
+            String[] kinds = {"GET /api/groups", "GET /api/experiments page", "GET /api/experiments/{id}",
+                "GET …/{id}/jobs", "PATCH description", "POST …/state"};
+            List<ConcurrentLinkedQueue<Long>> byKind = new ArrayList<>();
+            for (int k = 0; k < kinds.length; k++) {
+                byKind.add(new ConcurrentLinkedQueue<>());
+            }
             ConcurrentLinkedQueue<String> firstErrors = new ConcurrentLinkedQueue<>();
+            long cpu0 = cpuNanos(pid);
+            long clientCpu0 = cpuNanos(ProcessHandle.current().pid());
+            long machineCpu0 = machineCpuNanos();
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             List<Future<?>> futures = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
@@ -290,6 +311,7 @@ public final class ServerBenchmark {
                         long id = 1 + r.nextInt(1_000);
                         long t = System.nanoTime();
                         int status;
+                        int kind = dice < 10 ? 0 : dice < 20 ? 1 : dice < 55 ? 2 : dice < 70 ? 3 : dice < 85 ? 4 : 5;
                         try {
                             if (dice < 10) {
                                 status = get(base + "/api/groups", null, true).statusCode();
@@ -313,7 +335,9 @@ public final class ServerBenchmark {
                                 firstErrors.add(e.toString());
                             }
                         }
-                        nanos.add(System.nanoTime() - t);
+                        long took = System.nanoTime() - t;
+                        nanos.add(took);
+                        byKind.get(kind).add(took);
                         if (status != 200) {
                             errors.incrementAndGet();
                             if (firstErrors.size() < 5) {
@@ -333,6 +357,9 @@ public final class ServerBenchmark {
                 f.get();
             }
             pool.shutdown();
+            long serverCpu = cpuNanos(pid) - cpu0;
+            long clientCpu = cpuNanos(ProcessHandle.current().pid()) - clientCpu0;
+            long machineCpu = machineCpuNanos() - machineCpu0;
             long peak = rssKb(pid, "VmHWM");
             Thread.sleep(10_000);
             long after = rssKb(pid, "VmRSS");
@@ -342,6 +369,17 @@ public final class ServerBenchmark {
                             + " 15 %%): %,d requests (%,.0f/s), %d errors, p50 %.1f ms, p99 %.1f ms   [target 0 errors,"
                             + " p99 ≤ 100 ms]%n", clients, seconds, all.length, all.length / (double) seconds, errors.get(),
                     p(all, 50), p(all, 99));
+            System.out.printf(Locale.ROOT, "  CPU used on the machine %.1f s of %d s × %d cores: the server %.1f s (%.2f ms/request),"
+                            + " the clients %.1f s, the rest (local jobs and their runners, other processes) %.1f s%n",
+                    machineCpu / 1e9, seconds, Runtime.getRuntime().availableProcessors(), serverCpu / 1e9,
+                    serverCpu / 1e6 / all.length, clientCpu / 1e9, (machineCpu - serverCpu - clientCpu) / 1e9);
+            for (int k = 0; k < kinds.length; k++) {
+                long[] some = byKind.get(k).stream().mapToLong(Long::longValue).toArray();
+                if (some.length > 0) {
+                    System.out.printf(Locale.ROOT, "  %-27s %,7d requests, p50 %6.1f ms, p99 %7.1f ms, max %7.1f ms%n",
+                            kinds[k], some.length, p(some, 50), p(some, 99), p(some, 100));
+                }
+            }
             if (!firstErrors.isEmpty()) {
                 System.out.println("  first errors: " + firstErrors);
             }
@@ -443,6 +481,16 @@ public final class ServerBenchmark {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
         return ticks * 10_000_000L; // USER_HZ = 100
+    }
+
+    /** The CPU time (user, nice, system, irq, softirq) all cores have used since boot, from /proc/stat. */
+    static long machineCpuNanos() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long ticks = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7}) {
+            ticks += Long.parseLong(f[i]);
+        }
+        return ticks * 10_000_000L;
     }
 
     /** A field of /proc/PID/status in kB ({@code VmRSS} resident now, {@code VmHWM} its peak). */

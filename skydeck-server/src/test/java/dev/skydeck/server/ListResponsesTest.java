@@ -9,6 +9,7 @@ import dev.skydeck.ExperimentSpec;
 import dev.skydeck.SkyDeck;
 import dev.skydeck.server.TestServer.Response;
 import dev.skydeck.server.internal.Json;
+import dev.skydeck.server.internal.Views;
 import dev.skydeck.testing.FakeBackend;
 import dev.skydeck.testing.NoThreadLeaks;
 import java.io.ByteArrayInputStream;
@@ -173,6 +174,59 @@ class ListResponsesTest {
         // a count header comes back with a cached answer
         assertThat(get("/api/experiments").header("X-Total-Count")).isEqualTo("1");
         assertThat(get("/api/experiments").header("X-Total-Count")).isEqualTo("1");
+    }
+
+    /**
+     * Each item's JSON is kept while its experiment reads back the same (ListItems). Every kind of
+     * change must still show in every list form: an edit (a new version), a star (no version, no
+     * event) and a job that ran and failed (derived state, epoch and start; no version either).
+     */
+    @Test
+    void keptItemsShowEveryChangeInEveryListForm() {
+        List<Experiment> made = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            made.add(s.deck.create(tenFlags("kept-" + i, i).baseCommand("sh -c 'echo epoch=7; exit 3' job")));
+        }
+        s.deck.awaitSettled(made, Duration.ofSeconds(60));
+        List<String> forms = List.of("/api/experiments", "/api/experiments?fields=full", "/api/groups",
+                "/api/groups?fields=full");
+        forms.forEach(this::assertItemsAreFresh);
+
+        s.deck.update(s.deck.experiment(made.get(0).id()), spec -> spec.description("edited"));
+        forms.forEach(this::assertItemsAreFresh);
+        s.deck.star(s.deck.experiment(made.get(1).id()), true);
+        forms.forEach(this::assertItemsAreFresh);
+        Experiment running = s.deck.start(s.deck.experiment(made.get(2).id()));
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                s.deck.experiment(running.id()).currentState() == dev.skydeck.JobStatus.FAILED);
+        forms.forEach(this::assertItemsAreFresh);
+        assertThat(get("/api/experiments").json().path("experiments").get(2).path("current_state").asText())
+                .isEqualTo("FAILED");
+    }
+
+    /** The items of {@code path} equal the experiments' views written afresh. */
+    private void assertItemsAreFresh(String path) {
+        try {
+            assertItemsAreFreshIn(path);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void assertItemsAreFreshIn(String path) throws IOException {
+        JsonNode body = get(path).json();
+        boolean full = path.contains("fields=full");
+        List<JsonNode> items = new ArrayList<>();
+        body.path("experiments").forEach(items::add);
+        body.path("ungrouped").forEach(items::add);
+        body.path("groups").forEach(g -> g.path("experiments").forEach(items::add));
+        assertThat(items).as(path).hasSize(3);
+        for (JsonNode item : items) {
+            Experiment now = s.deck.experiment(item.path("id").asLong());
+            var view = full ? Views.ExperimentView.of(now) : Views.ExperimentView.listItem(now);
+            assertThat(item).as(path + " item " + now.spec().name())
+                    .isEqualTo(Json.MAPPER.readTree((full ? Json.MAPPER : Json.LIST).writeValueAsString(view)));
+        }
     }
 
     @Test

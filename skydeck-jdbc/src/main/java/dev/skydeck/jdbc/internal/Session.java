@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /**
  * One connection for the length of a transaction (or a read), with its prepared statements
- * cached by SQL text and every execution counted. Every SQL statement SkyDeck runs goes through
+ * cached by SQL text (for this transaction, or kept on the connection for later ones: see
+ * {@link StatementCache}) and every execution counted. Every SQL statement SkyDeck runs goes through
  * here; failures leave as {@link SQLException}, translated by the
  * {@link dev.skydeck.jdbc.SqlDatabase}.
  */
@@ -27,12 +28,26 @@ final class Session implements AutoCloseable {
 
     private final Connection connection;
     private final StatementCounter statements;
-    private final Map<String, PreparedStatement> prepared = new HashMap<>();
+    private final Map<String, PreparedStatement> prepared;
+    /** Whether {@link #prepared} outlives this session (kept on the connection). */
+    private final boolean kept;
     private boolean closed;
 
-    Session(Connection connection, StatementCounter statements) {
+    private Session(Connection connection, StatementCounter statements, Map<String, PreparedStatement> prepared,
+                    boolean kept) {
         this.connection = connection;
         this.statements = statements;
+        this.prepared = prepared;
+        this.kept = kept;
+    }
+
+    /** A session on {@code connection}; its statements kept in {@code cache} unless that is {@code null}. */
+    static Session open(Connection connection, StatementCounter statements, StatementCache cache) throws SQLException {
+        if (cache == null) {
+            return new Session(connection, statements, new HashMap<>(), false);
+        }
+        Connection physical = StatementCache.physical(connection);
+        return new Session(physical, statements, cache.on(physical), true);
     }
 
     /** Rows of a query, mapped. */
@@ -82,6 +97,7 @@ final class Session implements AutoCloseable {
             return;
         }
         PreparedStatement ps = statement(sql);
+        ps.clearBatch(); // a kept statement: nothing left from a batch that failed
         for (Object[] params : rows) {
             setAll(ps, params);
             ps.addBatch();
@@ -96,6 +112,7 @@ final class Session implements AutoCloseable {
             return new int[0];
         }
         PreparedStatement ps = statement(sql);
+        ps.clearBatch(); // a kept statement: nothing left from a batch that failed
         for (Object[] params : rows) {
             setAll(ps, params);
             ps.addBatch();
@@ -156,10 +173,16 @@ final class Session implements AutoCloseable {
         }
     }
 
-    /** Closes the cached statements; the connection goes back to its pool separately. */
+    /**
+     * Closes the statements of this session (kept ones stay open on their connection); the
+     * connection goes back to its pool separately.
+     */
     @Override
     public void close() throws SQLException {
         closed = true;
+        if (kept) {
+            return;
+        }
         SQLException first = null;
         for (PreparedStatement ps : prepared.values()) {
             try {

@@ -39,6 +39,8 @@ public final class Statements {
     static final int EVENTS_PER_STATEMENT = 1000;
 
     final Dialect dialect;
+    /** The statements kept per connection, or {@code null} when the dialect prepares them per transaction. */
+    final StatementCache kept;
     /** {@code = false} for a boolean column. */
     final String isFalse;
     final String selectExperiments;
@@ -55,6 +57,7 @@ public final class Statements {
     /** The statements for {@code dialect}. */
     public Statements(Dialect dialect) {
         this.dialect = dialect;
+        this.kept = dialect.keepsStatements() ? new StatementCache() : null;
         this.isFalse = " = " + dialect.falseLiteral();
         String f = dialect.falseLiteral();
         this.idsIn = " IN " + dialect.jsonArrayValues(true);

@@ -67,7 +67,7 @@ public final class StoreSql implements StoreTx {
     /** Runs {@code work} in a write transaction of {@code database}, counting statements in {@code statements}. */
     public static <T> T inWrite(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreTx, T> work) {
         return database.write(connection -> {
-            try (Session session = new Session(connection, counter)) {
+            try (Session session = Session.open(connection, counter, statements.kept)) {
                 StoreSql tx = new StoreSql(session, database, statements);
                 T result = work.apply(tx);
                 tx.finish();
@@ -79,7 +79,7 @@ public final class StoreSql implements StoreTx {
     /** Runs {@code work} in a read transaction of {@code database}. */
     public static <T> T inRead(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreSql, T> work) {
         return database.read(connection -> {
-            try (Session session = new Session(connection, counter)) {
+            try (Session session = Session.open(connection, counter, statements.kept)) {
                 return work.apply(new StoreSql(session, database, statements));
             }
         });

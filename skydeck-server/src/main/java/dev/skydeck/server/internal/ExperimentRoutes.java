@@ -42,6 +42,7 @@ public final class ExperimentRoutes {
 
     private final SkyDeck deck;
     private final StreamLimits limits;
+    private final ListItems items = new ListItems();
 
     /** Routes over {@code deck}; every wait takes a place in {@code limits}. */
     public ExperimentRoutes(SkyDeck deck, StreamLimits limits) {
@@ -114,6 +115,11 @@ public final class ExperimentRoutes {
         return ref.startsWith("#") ? deck.experiment(Long.parseLong(ref.substring(1))) : resolveName(ref);
     }
 
+    /** The list items of experiments (kept JSON), shared with the group list. */
+    ListItems items() {
+        return items;
+    }
+
     private static Map<String, Object> one(Experiment e) {
         return Map.of("experiment", ExperimentView.of(e));
     }
@@ -123,7 +129,7 @@ public final class ExperimentRoutes {
         Page<Experiment> page = deck.experiments(q);
         ctx.header("X-Total-Count", Long.toString(page.total()));
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("experiments", ExperimentView.list(page.items(), Http.fullFields(ctx)));
+        out.put("experiments", items.of(page.items(), Http.fullFields(ctx)));
         out.put("total", page.total());
         Http.listJson(ctx, out);
     }

@@ -4,6 +4,7 @@ import static dev.skydeck.server.internal.Http.body;
 import static dev.skydeck.server.internal.Http.json;
 import static dev.skydeck.server.internal.Http.optionalBody;
 
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.skydeck.Experiment;
 import dev.skydeck.Group;
 import dev.skydeck.GroupSummary;
@@ -80,9 +81,9 @@ public final class GroupRoutes {
         boolean full = Http.fullFields(ctx);
         List<Group> groups = deck.groups();
         List<Experiment> all = deck.experiments();
-        Map<Long, ExperimentView> byId = new LinkedHashMap<>();
+        Map<Long, RawValue> byId = new LinkedHashMap<>();
         for (Experiment e : all) {
-            byId.put(e.id(), full ? ExperimentView.of(e) : ExperimentView.listItem(e));
+            byId.put(e.id(), experiments.items().of(e, full));
         }
         Set<Long> grouped = new HashSet<>();
         for (Group g : groups) {
@@ -90,7 +91,8 @@ public final class GroupRoutes {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("groups", groups.stream().map(g -> GroupView.of(g, byId)).toList());
-        out.put("ungrouped", byId.values().stream().filter(v -> !grouped.contains(v.id())).toList());
+        out.put("ungrouped", byId.entrySet().stream().filter(x -> !grouped.contains(x.getKey()))
+                .map(Map.Entry::getValue).toList());
         Http.listJson(ctx, out);
     }
 

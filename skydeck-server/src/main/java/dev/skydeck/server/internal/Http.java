@@ -69,7 +69,7 @@ public final class Http {
     /**
      * Writes a list response: its items compact ({@link Json#LIST}) unless the request asks for
      * {@code ?fields=full}. Build the items with {@link #fullFields} in mind
-     * ({@link Views.ExperimentView#list}).
+     * ({@link ListItems}).
      */
     public static void listJson(Context ctx, Object value) {
         write(ctx, 200, value, fullFields(ctx) ? Json.MAPPER : Json.LIST);

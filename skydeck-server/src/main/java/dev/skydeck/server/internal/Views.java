@@ -82,11 +82,6 @@ public final class Views {
                     e.generation(), status, e.latestEpoch(), e.latestStartedAt(), e.drifted(), null, e.createdBy(),
                     e.startedBy());
         }
-
-        /** The list items of many: compact unless {@code full} (then as {@link #of(List)}). */
-        public static List<ExperimentView> list(List<Experiment> list, boolean full) {
-            return full ? of(list) : list.stream().map(ExperimentView::listItem).toList();
-        }
     }
 
     /** Where a job runs. */
@@ -159,10 +154,13 @@ public final class Views {
 
     /** A group, with its members in order. */
     public record GroupView(long id, String name, String namePrefix, List<String> flags, int order, boolean collapsed,
-                            List<Long> experimentIds, List<ExperimentView> experiments) {
-        /** The view of {@code g}, its members taken from {@code byId} (missing ones left out). */
-        public static GroupView of(Group g, Map<Long, ExperimentView> byId) {
-            List<ExperimentView> members = byId == null ? null
+                            List<Long> experimentIds, List<?> experiments) {
+        /**
+         * The view of {@code g}, its members taken from {@code byId} (views or their JSON; missing
+         * ones left out).
+         */
+        public static GroupView of(Group g, Map<Long, ?> byId) {
+            List<?> members = byId == null ? null
                     : g.experimentIds().stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
             return new GroupView(g.id(), g.name(), g.namePrefix(), g.flags(), g.order(), g.collapsed(),
                     g.experimentIds(), members);

@@ -75,6 +75,12 @@ public final class SqliteDialect implements Dialect {
         return "?";
     }
 
+    /** Preparing a write compiles its triggers (flag counts, the trigram index): keep them per connection. */
+    @Override
+    public boolean keepsStatements() {
+        return true;
+    }
+
     @Override
     public boolean isConstraintViolation(SQLException e) {
         return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
