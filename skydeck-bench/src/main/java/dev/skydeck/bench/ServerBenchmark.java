@@ -7,6 +7,7 @@ import dev.skydeck.Group;
 import dev.skydeck.Job;
 import dev.skydeck.JobStatus;
 import dev.skydeck.SkyDeck;
+import dev.skydeck.skypilot.SkyPilotStub;
 import dev.skydeck.sqlite.SqliteStore;
 import dev.skydeck.testing.FakeBackend;
 import java.io.ByteArrayInputStream;
@@ -49,7 +50,7 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Run (package the server first, {@code ./mvnw -q -DskipTests install}):
  * {@code ./mvnw -q -pl skydeck-bench exec:java -Dbench.main=dev.skydeck.bench.ServerBenchmark
- * [-Dexec.args="lists load cold jar"]}. {@code -Dskydeck.jar=PATH} measures another build (its
+ * [-Dexec.args="lists load load-skypilot cold jar"]}. {@code -Dskydeck.jar=PATH} measures another build (its
  * launcher is {@code ../../skydeck} from the jar); {@code -Dbench.javaOpts="..."} adds JVM options
  * after the launcher's ({@code SKYDECK_JAVA_OPTS}), e.g. to compare compilers;
  * {@code -Dbench.loadSeconds=60}; {@code -Dbench.home=DIR} keeps the servers' homes (and their
@@ -65,7 +66,7 @@ public final class ServerBenchmark {
 
     /** Runs the parts named in {@code args} (default all) and prints the results. */
     public static void main(String[] args) throws Exception {
-        Set<String> parts = new LinkedHashSet<>(args.length == 0 ? List.of("jar", "lists", "load", "cold")
+        Set<String> parts = new LinkedHashSet<>(args.length == 0 ? List.of("jar", "lists", "load", "load-skypilot", "cold")
                 : Arrays.asList(args));
         Path jar = jar();
         System.out.printf(Locale.ROOT, "SkyDeck packaged-server benchmarks — %d cores, Java %s, %s%s%n",
@@ -76,7 +77,7 @@ public final class ServerBenchmark {
             System.out.printf(Locale.ROOT, "server jar: %.1f MB (%,d bytes)%n", Files.size(jar) / 1e6, Files.size(jar));
         }
         Path db = dir.resolve("bench.db");
-        if (parts.contains("lists") || parts.contains("load")) {
+        if (parts.contains("lists") || parts.contains("load") || parts.contains("load-skypilot")) {
             long t0 = System.nanoTime();
             try (SqliteStore store = SqliteStore.open(db)) {
                 fill(store, 1_000, 10);
@@ -88,7 +89,12 @@ public final class ServerBenchmark {
             lists(jar, dir, db);
         }
         if (parts.contains("load")) {
-            load(jar, dir, db, Integer.getInteger("bench.loadSeconds", 60));
+            load(jar, dir, db, Integer.getInteger("bench.loadSeconds", 60), null);
+        }
+        if (parts.contains("load-skypilot")) {
+            try (SkyPilotStub stub = new SkyPilotStub()) {
+                load(jar, dir, db, Integer.getInteger("bench.loadSeconds", 60), stub);
+            }
         }
         if (parts.contains("cold")) {
             coldStart(jar, dir);
@@ -189,6 +195,12 @@ public final class ServerBenchmark {
 
     /** Starts {@code ./skydeck serve} on {@code db} as users run it, and waits for its first 200 of /api/health. */
     static Server serve(Path jar, Path home, Path db) throws IOException, InterruptedException {
+        return serve(jar, home, db, "local", Map.of());
+    }
+
+    /** {@link #serve(Path, Path, Path)} with {@code --backend backend} and {@code env} added to the server's environment. */
+    static Server serve(Path jar, Path home, Path db, String backend, Map<String, String> extraEnv)
+            throws IOException, InterruptedException {
         Files.createDirectories(home);
         Path root = jar.toAbsolutePath().getParent().getParent().getParent();
         try (var files = Files.walk(root)) {
@@ -203,11 +215,12 @@ public final class ServerBenchmark {
         int port = freePort();
         Path launcher = jar.toAbsolutePath().getParent().getParent().getParent().resolve("skydeck");
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve",
-                "--port", Integer.toString(port), "--backend", "local", "--db-path", db.toString()));
+                "--port", Integer.toString(port), "--backend", backend, "--db-path", db.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(home.resolve("serve-" + port + ".log").toFile());
         Map<String, String> env = pb.environment();
         env.put("SKYDECK_HOME", home.toString());
+        env.putAll(extraEnv);
         if (!javaOpts().isEmpty()) {
             env.put("SKYDECK_JAVA_OPTS", javaOpts());
         }
@@ -274,10 +287,19 @@ public final class ServerBenchmark {
     /**
      * 16 clients for {@code seconds}: each request is a list (all groups, or a page of 100
      * experiments; 20 %), one experiment or its jobs (35 %), an edit of its description (15 %), or a start or stop of one
-     * of 32 experiments on the local backend (15 %; their jobs run {@code sleep}).
+     * of 32 experiments (15 %): on the local backend (their jobs run {@code sleep}, each under its
+     * own small runner JVM, on the same 2 cores), or with {@code skypilot} given, on the SkyPilot
+     * backend against that API-server stub (running in this JVM, so its CPU counts as the clients').
      */
-    private static void load(Path jar, Path dir, Path db, int seconds) throws Exception {
-        try (Server s = serve(jar, home(dir, "load-home"), db)) {
+    private static void load(Path jar, Path dir, Path db, int seconds, SkyPilotStub skypilot) throws Exception {
+        // each run on its own copy: starts and stops change the database
+        Path copy = dir.resolve((skypilot == null ? "load-local" : "load-skypilot") + ".db");
+        Files.copy(db, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String backend = skypilot == null ? "local" : "skypilot";
+        Map<String, String> env = skypilot == null ? Map.of()
+                : Map.of("SKYPILOT_API_SERVER_ENDPOINT", skypilot.endpoint());
+        System.out.printf(Locale.ROOT, "load on the %s backend:%n", backend);
+        try (Server s = serve(jar, home(dir, "load-home"), copy, backend, env)) {
             String base = s.base();
             for (int i = 0; i < 32; i++) {
                 send(base + "/api/experiments/" + (1 + i), "PATCH", "{\"base_command\":\"sh -c 'sleep 2' job\"}");

@@ -62,6 +62,31 @@ class SqliteStoreFileTest {
         return dir.resolve("skydeck.db");
     }
 
+    /**
+     * The specs a store keeps are those of committed rows: an update that rolled back in this
+     * store leaves nothing that a later commit of the same version number, by another process on
+     * the file, could be mistaken for.
+     */
+    @Test
+    void aVersionRolledBackHereAndCommittedElsewhereReadsAsCommitted() {
+        SqliteStore here = open(file());
+        SqliteStore elsewhere = open(file());
+        Experiment e = here.write(tx -> tx.insertExperiment(ExperimentSpec.named("a").description("first"), T0));
+        assertThat(here.experiment(e.id()).orElseThrow().spec().description()).isEqualTo("first");
+        assertThatThrownBy(() -> here.write(tx -> {
+            tx.updateExperiment(e.withSpec(e.spec().description("rolled back")), T0.plusSeconds(1));
+            assertThat(tx.experiment(e.id()).orElseThrow().spec().description()).isEqualTo("rolled back");
+            throw new IllegalStateException("abort");
+        })).hasMessage("abort");
+        Experiment theirs = elsewhere.write(tx -> tx.updateExperiment(elsewhere.experiment(e.id()).orElseThrow()
+                .withSpec(e.spec().description("committed elsewhere")), T0.plusSeconds(2)));
+        assertThat(theirs.version()).isEqualTo(2);
+
+        assertThat(here.experiment(e.id()).orElseThrow().spec().description()).isEqualTo("committed elsewhere");
+        assertThat(here.experiments(ExperimentQuery.ALL).items()).singleElement()
+                .satisfies(x -> assertThat(x.spec()).isEqualTo(theirs.spec()));
+    }
+
     private static Job launched(String id, String experiment, JobStatus status, Instant createdAt) {
         return new Job(id, experiment, "local", null, id, null, status, null, null, null, null, null, 1, 1, null, null, 1,
                 0, null, null, null, createdAt, null, null, null, null, 0, null, null, null, null, null);

@@ -376,6 +376,32 @@ public abstract class StoreContract {
         assertThat(reload(e)).isEqualTo(written);
     }
 
+    /**
+     * A store may keep what it read (SQL stores keep specs by id and version): a version written
+     * in a transaction that rolled back is not the version a later commit writes, so a read after
+     * that commit shows the committed spec, not the rolled-back one, in every kind of read.
+     */
+    @Test
+    void aRolledBackUpdateLeavesNoTraceInLaterReads() {
+        Experiment e = create("a");
+        assertThat(reload(e).spec()).isEqualTo(e.spec()); // read once: anything kept is from here
+        assertThatThrownBy(() -> store.write(tx -> {
+            Experiment inside = tx.updateExperiment(e.withSpec(e.spec().description("rolled back").gpus(3)), at(1));
+            assertThat(tx.experiment(e.id()).orElseThrow().spec().description()).isEqualTo("rolled back");
+            throw new IllegalStateException("abort after writing version " + inside.version());
+        })).isInstanceOf(IllegalStateException.class);
+        assertThat(reload(e).spec()).isEqualTo(e.spec());
+
+        Experiment committed = store.write(tx -> tx.updateExperiment(e.withSpec(e.spec().description("kept")), at(2)));
+        assertThat(committed.version()).isEqualTo(2);
+        assertThat(reload(e).spec().description()).isEqualTo("kept");
+        assertThat(reload(e).spec().gpus()).isEqualTo(e.spec().gpus());
+        assertThat(store.experiments(List.of(e.id())).get(0).spec()).isEqualTo(committed.spec());
+        assertThat(store.experiments(all()).items()).singleElement()
+                .satisfies(x -> assertThat(x.spec()).isEqualTo(committed.spec()));
+        assertThat(store.experimentByName("a").orElseThrow().spec()).isEqualTo(committed.spec());
+    }
+
     @Test
     void staleVersionIsRefusedAndChangesNothing() {
         Experiment e = create("a");

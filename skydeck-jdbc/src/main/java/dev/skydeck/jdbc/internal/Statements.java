@@ -41,6 +41,8 @@ public final class Statements {
     final Dialect dialect;
     /** The statements kept per connection, or {@code null} when the dialect prepares them per transaction. */
     final StatementCache kept;
+    /** The specs read transactions have read, for every dialect. */
+    final SpecCache specs = new SpecCache();
     /** {@code = false} for a boolean column. */
     final String isFalse;
     final String selectExperiments;

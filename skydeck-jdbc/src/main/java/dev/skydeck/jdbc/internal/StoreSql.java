@@ -54,21 +54,24 @@ public final class StoreSql implements StoreTx {
     private final Session session;
     private final SqlDatabase database;
     private final Statements statements;
+    /** The specs read before, used by read transactions only ({@code null} in a write one: see {@link SpecCache}). */
+    private final SpecCache specs;
     /** The highest event number once this transaction has appended (writers are serialised, so it stays exact). */
     private long lastAppended = -1;
 
     /** Statements over {@code session}; SQL failures are translated by {@code database}. */
-    StoreSql(Session session, SqlDatabase database, Statements statements) {
+    StoreSql(Session session, SqlDatabase database, Statements statements, boolean read) {
         this.session = session;
         this.database = database;
         this.statements = statements;
+        this.specs = read ? statements.specs : null;
     }
 
     /** Runs {@code work} in a write transaction of {@code database}, counting statements in {@code statements}. */
     public static <T> T inWrite(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreTx, T> work) {
         return database.write(connection -> {
             try (Session session = Session.open(connection, counter, statements.kept)) {
-                StoreSql tx = new StoreSql(session, database, statements);
+                StoreSql tx = new StoreSql(session, database, statements, false);
                 T result = work.apply(tx);
                 tx.finish();
                 return result;
@@ -80,7 +83,7 @@ public final class StoreSql implements StoreTx {
     public static <T> T inRead(SqlDatabase database, Statements statements, StatementCounter counter, Function<StoreSql, T> work) {
         return database.read(connection -> {
             try (Session session = Session.open(connection, counter, statements.kept)) {
-                return work.apply(new StoreSql(session, database, statements));
+                return work.apply(new StoreSql(session, database, statements, true));
             }
         });
     }
@@ -109,13 +112,13 @@ public final class StoreSql implements StoreTx {
 
     @Override
     public Optional<Experiment> experiment(long id) {
-        return sql(() -> session.first(statements.selectExperiments + " WHERE e.id = ?", StoreSql::experimentRow, id));
+        return sql(() -> session.first(statements.selectExperiments + " WHERE e.id = ?", this::experimentRow, id));
     }
 
     @Override
     public Optional<Experiment> experimentByName(String name) {
         return sql(() -> session.first(statements.selectExperiments + " WHERE e.name = ? AND e.deleted" + statements.isFalse,
-                StoreSql::experimentRow, name));
+                this::experimentRow, name));
     }
 
     @Override
@@ -124,7 +127,7 @@ public final class StoreSql implements StoreTx {
             return List.of();
         }
         return sql(() -> session.list(statements.selectExperiments + " WHERE e.id" + statements.idsIn,
-                StoreSql::experimentRow, Json.write(ids.stream().distinct().toList())));
+                this::experimentRow, Json.write(ids.stream().distinct().toList())));
     }
 
     @Override
@@ -133,7 +136,7 @@ public final class StoreSql implements StoreTx {
             return Map.of();
         }
         List<Experiment> found = sql(() -> session.list(statements.selectExperiments
-                + " WHERE e.deleted" + statements.isFalse + " AND e.name" + statements.namesIn, StoreSql::experimentRow,
+                + " WHERE e.deleted" + statements.isFalse + " AND e.name" + statements.namesIn, this::experimentRow,
                 Json.write(names.stream().distinct().toList())));
         Map<String, Experiment> out = new HashMap<>();
         for (Experiment e : found) {
@@ -340,7 +343,7 @@ public final class StoreSql implements StoreTx {
         if (q.sort() == ExperimentQuery.Sort.FLAG && many) {
             List<Object> params = new ArrayList<>();
             String page = flagSortedPage(q, pageFilter, pageFilterParams, params);
-            return sql(() -> new Page<>(session.list(page, StoreSql::experimentRow, params.toArray()), total));
+            return sql(() -> new Page<>(session.list(page, this::experimentRow, params.toArray()), total));
         }
         StringBuilder inner = new StringBuilder("SELECT e.id AS pid");
         StringBuilder innerOrder = new StringBuilder();
@@ -357,7 +360,7 @@ public final class StoreSql implements StoreTx {
         pageParams.addAll(pageFilterParams);
         pageParams.add(q.limit());
         pageParams.add(q.offset());
-        return sql(() -> new Page<>(session.list(page, StoreSql::experimentRow, pageParams.toArray()), total));
+        return sql(() -> new Page<>(session.list(page, this::experimentRow, pageParams.toArray()), total));
     }
 
     /**
@@ -763,7 +766,7 @@ public final class StoreSql implements StoreTx {
         params = concat(params, e.starred(), e.order(), e.expanded(), e.deleted(), Times.toNanos(e.createdAt()),
                 Times.toNanos(e.updatedAt()), e.version(), e.generation(), e.createdBy(), e.startedBy());
         Object[] all = params;
-        Optional<Experiment> inserted = sql(() -> session.first(statements.importExperiment, StoreSql::experimentRow, all));
+        Optional<Experiment> inserted = sql(() -> session.first(statements.importExperiment, this::experimentRow, all));
         if (inserted.isPresent()) {
             return inserted.get();
         }
@@ -779,7 +782,7 @@ public final class StoreSql implements StoreTx {
                 changed.deleted(), changed.generation(), changed.startedBy(), Times.toNanos(now), changed.id(),
                 changed.version(),
                 changed.deleted(), changed.name(), changed.id());
-        Optional<Experiment> written = sql(() -> session.first(statements.updateExperiment, StoreSql::experimentRow,
+        Optional<Experiment> written = sql(() -> session.first(statements.updateExperiment, this::experimentRow,
                 params));
         if (written.isPresent()) {
             return written.get();
@@ -1178,8 +1181,35 @@ public final class StoreSql implements StoreTx {
 
     // ---- rows ----
 
-    private static Experiment experimentRow(ResultSet rs) throws SQLException {
-        ExperimentSpec spec = new ExperimentSpec(rs.getString("name"), Json.flags(rs.getString("flags")),
+    private Experiment experimentRow(ResultSet rs) throws SQLException {
+        long id = rs.getLong("id");
+        long version = rs.getLong("version");
+        long createdAt = rs.getLong("created_at");
+        ExperimentSpec spec = specs == null ? null : specs.get(id, version, createdAt);
+        if (spec == null) {
+            spec = specRow(rs);
+            if (specs != null) {
+                specs.put(id, version, createdAt, spec);
+            }
+        }
+        JobStage stage = enumOrNull(JobStage.class, rs.getString("stage"));
+        ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
+                rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),
+                rs.getInt("launch_retries"), instant(rs, "next_attempt_at"), rs.getBoolean("settled"));
+        JobStatus latest = enumOrNull(JobStatus.class, rs.getString("x_status"));
+        long epoch = rs.getLong("x_epoch");
+        Long latestEpoch = rs.wasNull() ? null : epoch;
+        String activeHash = rs.getString("active_hash");
+        return new Experiment(id, spec, rs.getBoolean("starred"), rs.getInt("sort_order"),
+                rs.getBoolean("expanded"), rs.getBoolean("deleted"), Times.fromNanos(createdAt),
+                instant(rs, "updated_at"), version, rs.getLong("generation"),
+                ExperimentStatus.currentState(stage, latest), status, latestEpoch,
+                activeHash != null && !activeHash.equals(spec.configHash()), rs.getString("created_by"),
+                rs.getString("started_by"), instant(rs, "latest_started_at"));
+    }
+
+    private static ExperimentSpec specRow(ResultSet rs) throws SQLException {
+        return new ExperimentSpec(rs.getString("name"), Json.flags(rs.getString("flags")),
                 rs.getString("base_command"), rs.getString("tool_path"), rs.getString("git_branch"),
                 rs.getInt("nodes"), rs.getInt("gpus"),
                 new Resources(rs.getString("cloud"), rs.getString("region"), rs.getString("instance_type"),
@@ -1190,20 +1220,6 @@ public final class StoreSql implements StoreTx {
                         Duration.ofNanos(rs.getLong("restart_max_backoff_nanos"))),
                 rs.getInt("priority"), rs.getString("description"), Json.strings(rs.getString("tags")),
                 rs.getString("task_template"), rs.getString("run_name"));
-        JobStage stage = enumOrNull(JobStage.class, rs.getString("stage"));
-        ExperimentStatus status = new ExperimentStatus(stage, rs.getString("state_reason"),
-                rs.getLong("observed_generation"), enumOrNull(DesiredState.class, rs.getString("observed_desired")),
-                rs.getInt("launch_retries"), instant(rs, "next_attempt_at"), rs.getBoolean("settled"));
-        JobStatus latest = enumOrNull(JobStatus.class, rs.getString("x_status"));
-        long epoch = rs.getLong("x_epoch");
-        Long latestEpoch = rs.wasNull() ? null : epoch;
-        String activeHash = rs.getString("active_hash");
-        return new Experiment(rs.getLong("id"), spec, rs.getBoolean("starred"), rs.getInt("sort_order"),
-                rs.getBoolean("expanded"), rs.getBoolean("deleted"), instant(rs, "created_at"),
-                instant(rs, "updated_at"), rs.getLong("version"), rs.getLong("generation"),
-                ExperimentStatus.currentState(stage, latest), status, latestEpoch,
-                activeHash != null && !activeHash.equals(spec.configHash()), rs.getString("created_by"),
-                rs.getString("started_by"), instant(rs, "latest_started_at"));
     }
 
     private static Job jobRow(ResultSet rs) throws SQLException {
