@@ -306,6 +306,10 @@ public final class ScaleBenchmark {
                         nanos[rounds / 2] / 1e6, nanos[(int) (rounds * 0.99)] / 1e6, cached[rounds / 2] / 1e6,
                         r.body().length, total);
             }
+            long pid = served.process().pid();
+            System.out.printf(Locale.ROOT, "resident memory of the serving JVM after the queries: %d MB, peak (VmHWM) %d MB"
+                            + "   [target ≤ 250 MB steady, ≤ 400 MB peak]%n", ServerBenchmark.rssKb(pid, "VmRSS") >> 10,
+                    ServerBenchmark.rssKb(pid, "VmHWM") >> 10);
         } finally {
             served.stop();
         }
