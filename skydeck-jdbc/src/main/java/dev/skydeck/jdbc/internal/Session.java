@@ -97,13 +97,16 @@ final class Session implements AutoCloseable {
             return;
         }
         PreparedStatement ps = statement(sql);
-        ps.clearBatch(); // a kept statement: nothing left from a batch that failed
-        for (Object[] params : rows) {
-            setAll(ps, params);
-            ps.addBatch();
+        try {
+            for (Object[] params : rows) {
+                setAll(ps, params);
+                ps.addBatch();
+            }
+            statements.increment();
+            ps.executeBatch();
+        } finally {
+            ps.clearBatch(); // a kept statement: no row of a failed batch binds a later execution
         }
-        statements.increment();
-        ps.executeBatch();
     }
 
     /** Runs one statement for each parameter row, as one batch; returns each row's update count. */
@@ -112,13 +115,16 @@ final class Session implements AutoCloseable {
             return new int[0];
         }
         PreparedStatement ps = statement(sql);
-        ps.clearBatch(); // a kept statement: nothing left from a batch that failed
-        for (Object[] params : rows) {
-            setAll(ps, params);
-            ps.addBatch();
+        try {
+            for (Object[] params : rows) {
+                setAll(ps, params);
+                ps.addBatch();
+            }
+            statements.increment();
+            return ps.executeBatch();
+        } finally {
+            ps.clearBatch(); // a kept statement: no row of a failed batch binds a later execution
         }
-        statements.increment();
-        return ps.executeBatch();
     }
 
     /** Runs transaction control (BEGIN, COMMIT, SAVEPOINT, …); not counted as a statement. */

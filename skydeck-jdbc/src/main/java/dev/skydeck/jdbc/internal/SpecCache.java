@@ -13,12 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Only read transactions use it: they see committed rows alone. A write transaction can read
  * its own uncommitted version, which a rollback would take back and a later commit could give
- * another spec under the same number. At most {@link #MAX_SPECS} are kept; past that the cache is
- * emptied and fills again.
+ * another spec under the same number. At most {@link #MAX_SPECS} are kept (a list reads up to 10,000);
+ * once that many are, only kept experiments' specs are replaced, so a longer read does not empty
+ * the cache each time.
  */
 final class SpecCache {
     /** The most specs kept. */
-    static final int MAX_SPECS = 8_192;
+    static final int MAX_SPECS = 10_240;
 
     private record Kept(long version, long createdAt, ExperimentSpec spec) {
     }
@@ -33,9 +34,8 @@ final class SpecCache {
 
     /** Keeps {@code spec} as experiment {@code id}'s at {@code version}. */
     void put(long id, long version, long createdAt, ExperimentSpec spec) {
-        if (specs.size() >= MAX_SPECS) {
-            specs.clear();
+        if (specs.size() < MAX_SPECS || specs.containsKey(id)) {
+            specs.put(id, new Kept(version, createdAt, spec));
         }
-        specs.put(id, new Kept(version, createdAt, spec));
     }
 }

@@ -28,8 +28,25 @@ final class StatementCache {
         return pooled.isWrapperFor(Connection.class) ? pooled.unwrap(Connection.class) : pooled;
     }
 
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
     /** The statements kept on {@code physical}; use them only while holding that connection. */
     Map<String, PreparedStatement> on(Connection physical) {
+        Map<String, PreparedStatement> kept = byConnection.get(physical);
+        if (kept != null) {
+            return kept;
+        }
+        // a new connection (the pool replaced one?): drop what closed ones kept, whose statements
+        // refer to their connection and so would keep the weak keys alive
+        synchronized (byConnection) {
+            byConnection.keySet().removeIf(StatementCache::isClosed);
+        }
         return byConnection.computeIfAbsent(physical, c -> new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {

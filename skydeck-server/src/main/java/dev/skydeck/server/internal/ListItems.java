@@ -24,12 +24,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * the spec (its optimistic lock; with the id and {@code created_at} it also tells a new experiment
  * that reuses a purged one's id). Comparing the specs' flags map by map cost about as much as
  * writing the JSON again. At most
- * {@link #MAX_ITEMS} items of each form are kept; past that the kept ones are dropped and the
- * cache fills again, so a deck of 100,000 experiments paged through costs a bounded heap.
+ * {@link #MAX_ITEMS} items of each form are kept; once that many are, only kept ones are written
+ * again (a full cache is not emptied: a list longer than it would empty it on every request), so a
+ * deck of 100,000 experiments paged through costs a bounded heap.
  */
 final class ListItems {
-    /** The most items kept per form (compact and full). */
-    static final int MAX_ITEMS = 4_096;
+    /**
+     * The most items kept per form (compact and full): every experiment of the largest list
+     * ({@code GET /api/groups} reads up to 10,000).
+     */
+    static final int MAX_ITEMS = 10_240;
 
     private record Item(Experiment source, RawValue json) {
     }
@@ -54,10 +58,9 @@ final class ListItems {
             return item.json;
         }
         RawValue json = write(full ? ExperimentView.of(e) : ExperimentView.listItem(e), full);
-        if (kept.size() >= MAX_ITEMS) {
-            kept.clear();
+        if (item != null || kept.size() < MAX_ITEMS) {
+            kept.put(e.id(), new Item(e, json));
         }
-        kept.put(e.id(), new Item(e, json));
         return json;
     }
 

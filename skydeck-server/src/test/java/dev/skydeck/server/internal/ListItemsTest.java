@@ -95,8 +95,17 @@ class ListItemsTest {
         ListItems items = new ListItems();
         List<Experiment> many = java.util.stream.LongStream.rangeClosed(1, ListItems.MAX_ITEMS + 10)
                 .mapToObj(id -> experiment(id, "d", JobStatus.SUCCEEDED, null)).toList();
-        items.of(many, false);
+        List<com.fasterxml.jackson.databind.util.RawValue> first = items.of(many, false);
         items.of(many, true);
-        assertThat(items.size()).isPositive().isLessThanOrEqualTo(2 * ListItems.MAX_ITEMS);
+        assertThat(items.size()).isEqualTo(2 * ListItems.MAX_ITEMS);
+        // a list longer than the cache still reuses what is kept (a full cache is not emptied)
+        List<com.fasterxml.jackson.databind.util.RawValue> again = items.of(many, false);
+        assertThat(again.get(0)).isSameAs(first.get(0));
+        assertThat(again.get(ListItems.MAX_ITEMS - 1)).isSameAs(first.get(ListItems.MAX_ITEMS - 1));
+        assertThat(again.get(ListItems.MAX_ITEMS + 5)).isNotSameAs(first.get(ListItems.MAX_ITEMS + 5));
+        // a kept experiment that changed is written again and kept in its place
+        Experiment changed = experiment(1, "changed", JobStatus.FAILED, 9L);
+        assertThat(items.of(changed, false).rawValue().toString()).contains("changed");
+        assertThat(items.of(experiment(1, "changed", JobStatus.FAILED, 9L), false)).isSameAs(items.of(changed, false));
     }
 }
