@@ -312,7 +312,6 @@ public final class ServerBenchmark {
             int clients = 16;
             ExecutorService pool = Executors.newFixedThreadPool(clients);
             AtomicLong errors = new AtomicLong();
-            ConcurrentLinkedQueue<Long> nanos = new ConcurrentLinkedQueue<>();
             String[] kinds = {"GET /api/groups", "GET /api/experiments page", "GET /api/experiments/{id}",
                 "GET …/{id}/jobs", "PATCH description", "POST …/state"};
             List<ConcurrentLinkedQueue<Long>> byKind = new ArrayList<>();
@@ -335,31 +334,24 @@ public final class ServerBenchmark {
                         int status;
                         int kind = dice < 10 ? 0 : dice < 20 ? 1 : dice < 55 ? 2 : dice < 70 ? 3 : dice < 85 ? 4 : 5;
                         try {
-                            if (dice < 10) {
-                                status = get(base + "/api/groups", null, true).statusCode();
-                            } else if (dice < 20) {
-                                status = get(base + "/api/experiments?limit=100&offset=" + r.nextInt(10) * 100,
+                            status = switch (kind) {
+                                case 0 -> get(base + "/api/groups", null, true).statusCode();
+                                case 1 -> get(base + "/api/experiments?limit=100&offset=" + r.nextInt(10) * 100,
                                         null, true).statusCode();
-                            } else if (dice < 55) {
-                                status = get(base + "/api/experiments/" + id, null, true).statusCode();
-                            } else if (dice < 70) {
-                                status = get(base + "/api/experiments/" + id + "/jobs?limit=20", null, true).statusCode();
-                            } else if (dice < 85) {
-                                status = send(base + "/api/experiments/" + id, "PATCH",
+                                case 2 -> get(base + "/api/experiments/" + id, null, true).statusCode();
+                                case 3 -> get(base + "/api/experiments/" + id + "/jobs?limit=20", null, true).statusCode();
+                                case 4 -> send(base + "/api/experiments/" + id, "PATCH",
                                         "{\"description\":\"edited " + r.nextInt() + "\"}");
-                            } else {
-                                status = send(base + "/api/experiments/" + (1 + r.nextInt(32)) + "/state", "POST",
+                                default -> send(base + "/api/experiments/" + (1 + r.nextInt(32)) + "/state", "POST",
                                         "{\"desired_state\":\"" + (dice < 93 ? "RUNNING" : "STOPPED") + "\"}");
-                            }
+                            };
                         } catch (IOException e) {
                             status = -1;
                             if (firstErrors.size() < 5) {
                                 firstErrors.add(e.toString());
                             }
                         }
-                        long took = System.nanoTime() - t;
-                        nanos.add(took);
-                        byKind.get(kind).add(took);
+                        byKind.get(kind).add(System.nanoTime() - t);
                         if (status != 200) {
                             errors.incrementAndGet();
                             if (firstErrors.size() < 5) {
@@ -385,7 +377,7 @@ public final class ServerBenchmark {
             long peak = rssKb(pid, "VmHWM");
             Thread.sleep(10_000);
             long after = rssKb(pid, "VmRSS");
-            long[] all = nanos.stream().mapToLong(Long::longValue).toArray();
+            long[] all = byKind.stream().flatMap(ConcurrentLinkedQueue::stream).mapToLong(Long::longValue).toArray();
             Collections.sort(samples);
             System.out.printf(Locale.ROOT, "load: %d clients × %d s mixed (lists 20 %%, reads 35 %%, edits 15 %%, starts/stops"
                             + " 15 %%): %,d requests (%,.0f/s), %d errors, p50 %.1f ms, p99 %.1f ms   [target 0 errors,"
